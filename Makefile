@@ -1,0 +1,40 @@
+# spanner_fdw/Makefile
+#
+# PGXS build of the spanner_fdw extension.  The REST/auth client code in
+# src/rest and src/auth includes no PostgreSQL header and is also built on
+# its own by the unit-test makefiles under test/unit.
+
+MODULE_big = spanner_fdw
+OBJS = \
+	$(WIN32RES) \
+	spanner_fdw.o \
+	src/option.o \
+	src/connection.o \
+	src/deparse.o \
+	src/types.o \
+	src/import.o \
+	src/rest/sp_http.o \
+	src/rest/sp_stream.o \
+	src/rest/sp_error.o
+
+EXTENSION = spanner_fdw
+DATA = spanner_fdw--1.0.sql
+PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
+
+REGRESS = options types scan import errors cancel
+
+# Auth client objects are added when present (see src/auth).
+AUTH_SRCS := $(wildcard src/auth/*.c)
+OBJS += $(AUTH_SRCS:.c=.o)
+
+PG_CPPFLAGS += -Isrc $(shell pkg-config --cflags json-c 2>/dev/null) $(shell curl-config --cflags 2>/dev/null)
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter
+SHLIB_LINK += $(shell curl-config --libs 2>/dev/null || echo -lcurl) -ljson-c -lcrypto
+
+EXTRA_CLEAN = test/unit/test_stream test/unit/test_types
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+# Server headers are system headers: our warnings flags must not fire on them.
+override CPPFLAGS := $(patsubst -I%,-isystem %,$(filter -I$(shell $(PG_CONFIG) --includedir-server)%,$(CPPFLAGS))) $(filter-out -I$(shell $(PG_CONFIG) --includedir-server)%,$(CPPFLAGS))
+include $(PGXS)

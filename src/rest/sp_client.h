@@ -1,0 +1,247 @@
+/*-------------------------------------------------------------------------
+ *
+ * sp_client.h
+ *		  Plain-C client for Cloud Spanner's REST API v1 (libcurl + json-c).
+ *
+ * This is the only interface between the PostgreSQL-facing code and the
+ * HTTP client.  Nothing in src/rest includes a PostgreSQL header: memory is
+ * malloc'd and owned by this library, errors are returned in an SpError
+ * that the caller turns into an ereport, and the caller's "wait" callback
+ * is how a backend sleeps on the socket (WaitLatchOrSocket) and learns of
+ * a pending cancel.  No function here longjmps or prints.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/rest/sp_client.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SP_CLIENT_H
+#define SP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+/* Kinds of failure; see SpError. */
+typedef enum SpErrKind
+{
+	SP_OK = 0,
+	SP_ERR_TRANSPORT,			/* connect/TLS/read failure (curl) */
+	SP_ERR_REMOTE,				/* Spanner returned an error status */
+	SP_ERR_PROTOCOL,			/* malformed or unexpected response */
+	SP_ERR_CANCELLED,			/* the caller's wait callback asked to stop */
+	SP_ERR_TOO_LARGE,			/* response or value over a configured cap */
+	SP_ERR_NOMEM,				/* out of memory */
+	SP_ERR_USAGE				/* bad argument from the caller */
+} SpErrKind;
+
+/* Canonical gRPC status codes (google.rpc.Code). */
+typedef enum SpGrpcCode
+{
+	SP_GRPC_OK = 0,
+	SP_GRPC_CANCELLED = 1,
+	SP_GRPC_UNKNOWN = 2,
+	SP_GRPC_INVALID_ARGUMENT = 3,
+	SP_GRPC_DEADLINE_EXCEEDED = 4,
+	SP_GRPC_NOT_FOUND = 5,
+	SP_GRPC_ALREADY_EXISTS = 6,
+	SP_GRPC_PERMISSION_DENIED = 7,
+	SP_GRPC_RESOURCE_EXHAUSTED = 8,
+	SP_GRPC_FAILED_PRECONDITION = 9,
+	SP_GRPC_ABORTED = 10,
+	SP_GRPC_OUT_OF_RANGE = 11,
+	SP_GRPC_UNIMPLEMENTED = 12,
+	SP_GRPC_INTERNAL = 13,
+	SP_GRPC_UNAVAILABLE = 14,
+	SP_GRPC_DATA_LOSS = 15,
+	SP_GRPC_UNAUTHENTICATED = 16
+} SpGrpcCode;
+
+#define SP_ERRMSG_LEN 1024
+
+typedef struct SpError
+{
+	SpErrKind	kind;
+	long		http_status;	/* 0 if no HTTP response was received */
+	int			grpc_code;		/* SpGrpcCode, for SP_ERR_REMOTE */
+	char		status[40];		/* "NOT_FOUND" etc., "" if unknown */
+	bool		session_gone;	/* the session no longer exists */
+	bool		after_data;		/* error arrived after rows were returned */
+	double		retry_delay;	/* RetryInfo.retryDelay in seconds, or 0 */
+	char		message[SP_ERRMSG_LEN]; /* remote or transport message */
+} SpError;
+
+extern void sp_error_clear(SpError *err);
+extern void sp_error_set(SpError *err, SpErrKind kind, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+extern const char *sp_grpc_code_name(int code);
+extern int	sp_grpc_code_from_name(const char *name);
+extern int	sp_grpc_code_from_http(long http_status);
+
+/*
+ * Decode an error body (emulator {"code":..}, Google {"error":{...}} or a
+ * non-JSON text) received with the given HTTP status into err.
+ */
+extern void sp_error_from_body(SpError *err, long http_status,
+							   const char *body, size_t len);
+extern void sp_error_from_json(SpError *err, long http_status,
+							   json_object *obj);
+
+/*
+ * Wait callback: block until the socket fd is ready as asked, or timeout_ms
+ * passes (-1: no timeout; fd may be -1: wait for the timeout only).
+ * Return true if the operation must be abandoned (query cancel, backend
+ * exit).  It must not longjmp.
+ */
+typedef bool (*sp_wait_fn) (void *arg, int fd, bool want_read,
+							bool want_write, long timeout_ms);
+
+typedef struct SpConnConfig
+{
+	const char *endpoint;		/* e.g. "https://spanner.googleapis.com" */
+	const char *ca_file;		/* CA bundle, NULL for the system default */
+	long		connect_timeout_ms; /* 0: libcurl default */
+	long		request_timeout_ms; /* unary calls; 0: none */
+	size_t		max_response;	/* unary body cap in bytes; 0: 64 MiB */
+	sp_wait_fn	wait;			/* NULL: poll in this library */
+	void	   *wait_arg;
+} SpConnConfig;
+
+/* A connection: an endpoint, a bearer token, a pool of keep-alive handles */
+typedef struct SpConn SpConn;
+
+extern SpConn *sp_conn_new(const SpConnConfig *cfg, SpError *err);
+extern void sp_conn_free(SpConn *conn);
+
+/* The token is copied; NULL or "" sends no Authorization header. */
+extern bool sp_conn_set_token(SpConn *conn, const char *token);
+
+/* Count of HTTP requests sent since the connection was made. */
+extern long sp_conn_request_count(SpConn *conn);
+
+/*
+ * Unary request: method "GET"/"POST"/"DELETE", path below the endpoint
+ * (starting with "/v1/"), body JSON text or NULL.  On success returns true
+ * and *resp is the parsed JSON (caller json_object_put()s it; may be NULL
+ * for an empty body).  On failure returns false, *resp is NULL, err set.
+ */
+extern bool sp_conn_call(SpConn *conn, const char *method, const char *path,
+						 const char *body, json_object **resp, SpError *err);
+
+/*
+ * Spanner types as reported in rowType.
+ */
+typedef enum SpTypeCode
+{
+	SP_TYPE_UNSPECIFIED = 0,
+	SP_TYPE_BOOL,
+	SP_TYPE_INT64,
+	SP_TYPE_FLOAT64,
+	SP_TYPE_FLOAT32,
+	SP_TYPE_TIMESTAMP,
+	SP_TYPE_DATE,
+	SP_TYPE_STRING,
+	SP_TYPE_BYTES,
+	SP_TYPE_ARRAY,
+	SP_TYPE_STRUCT,
+	SP_TYPE_NUMERIC,
+	SP_TYPE_JSON,
+	SP_TYPE_PROTO,
+	SP_TYPE_ENUM,
+	SP_TYPE_INTERVAL,
+	SP_TYPE_UUID
+} SpTypeCode;
+
+extern SpTypeCode sp_type_code_from_name(const char *name);
+extern const char *sp_type_code_name(SpTypeCode code);
+
+typedef struct SpColumn
+{
+	char	   *name;			/* field name, "" if unnamed */
+	SpTypeCode	code;
+	SpTypeCode	elem_code;		/* for ARRAY */
+	bool		pg_annotation;	/* PG_NUMERIC / PG_JSONB / PG_OID */
+} SpColumn;
+
+/*
+ * A streaming query (executeStreamingSql).  Rows are pulled one at a time;
+ * the transfer is paused while the caller has enough buffered, so memory is
+ * bounded by a couple of PartialResultSets plus the resume buffer, whatever
+ * the size of the result.
+ */
+typedef struct SpStream SpStream;
+
+/*
+ * Start executeStreamingSql on "session" (a full resource name) with the
+ * given request body (JSON text of an ExecuteSqlRequest).  Returns NULL
+ * with err set on failure to start.  Nothing is sent until the first
+ * sp_stream_next() / sp_stream_wait_metadata().
+ */
+extern SpStream *sp_stream_open(SpConn *conn, const char *session,
+								const char *body, SpError *err);
+
+/*
+ * Block until the first PartialResultSet (with metadata) has arrived.
+ * Returns false on error.
+ */
+extern bool sp_stream_wait_metadata(SpStream *st, SpError *err);
+
+/*
+ * Fetch the next row.  Returns 1 and sets *values to an array of ncols
+ * json_object pointers (NULL for SQL NULL) owned by the stream and valid
+ * until the next call; 0 at the end of the result; -1 on error.
+ */
+extern int	sp_stream_next(SpStream *st, json_object ***values, SpError *err);
+
+extern int	sp_stream_ncols(SpStream *st);
+extern const SpColumn *sp_stream_columns(SpStream *st);
+/* metadata.transaction.id, or NULL */
+extern const char *sp_stream_transaction_id(SpStream *st);
+extern const char *sp_stream_read_timestamp(SpStream *st);
+/* rows returned so far */
+extern long sp_stream_rows(SpStream *st);
+
+/*
+ * Abandon or finish the stream.  An unfinished transfer is aborted and its
+ * handle's connection dropped.  Safe with NULL.
+ */
+extern void sp_stream_close(SpStream *st);
+
+/*
+ * The PartialResultSet parser and row assembler, usable without HTTP (the
+ * unit tests feed it bytes).  Accepts both production's JSON array framing
+ * and the emulator's newline-delimited {"result":{...}} objects.
+ */
+typedef struct SpRowReader SpRowReader;
+
+extern SpRowReader *sp_reader_new(size_t resume_buffer_cap);
+extern void sp_reader_free(SpRowReader *rd);
+/* Feed bytes; returns false on a malformed stream (err set). */
+extern bool sp_reader_feed(SpRowReader *rd, const char *data, size_t len,
+						   SpError *err);
+/* End of input; false if the input ended inside a value. */
+extern bool sp_reader_finish(SpRowReader *rd, SpError *err);
+/* Number of PartialResultSets parsed and not yet consumed */
+extern int	sp_reader_queued(SpRowReader *rd);
+/*
+ * Next row from what has been fed: 1 row, 0 need more input (or end, if
+ * finished), -1 error.
+ */
+extern int	sp_reader_next(SpRowReader *rd, json_object ***values,
+						   SpError *err);
+extern bool sp_reader_has_metadata(SpRowReader *rd);
+extern bool sp_reader_finished(SpRowReader *rd);
+extern int	sp_reader_ncols(SpRowReader *rd);
+extern const SpColumn *sp_reader_columns(SpRowReader *rd);
+extern const char *sp_reader_transaction_id(SpRowReader *rd);
+extern const char *sp_reader_read_timestamp(SpRowReader *rd);
+extern const char *sp_reader_resume_token(SpRowReader *rd);
+
+/* Parse a Spanner Type JSON object into code/elem_code. */
+extern void sp_parse_type(json_object *type, SpColumn *col);
+
+#endif							/* SP_CLIENT_H */

@@ -1,0 +1,859 @@
+/*-------------------------------------------------------------------------
+ *
+ * sp_http.c
+ *		  libcurl transport for the Spanner REST client: a connection (one
+ *		  multi handle, a small pool of keep-alive easy handles), unary
+ *		  calls and pull-driven streaming queries.
+ *
+ * All transfers run on one curl multi handle per connection, so the easy
+ * handles share its connection cache: a second stream opened while the
+ * first is still being read gets its own TCP connection (HTTP/1.1) and
+ * later requests reuse whichever is idle.  We never block inside libcurl:
+ * the loop in drive() asks libcurl what to wait for and calls the caller's
+ * wait callback, which in a backend is WaitLatchOrSocket and reports a
+ * pending cancel.  libcurl callbacks never longjmp; they return an abort
+ * value and the error is raised by the caller after the transfer is gone.
+ *
+ * Streams pause their transfer (CURL_WRITEFUNC_PAUSE) while two parsed
+ * PartialResultSets are waiting, which bounds memory whatever the size of
+ * the result.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/rest/sp_http.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "rest/sp_client.h"
+
+#ifdef POSTGRES_H
+#error "src/rest must not include postgres.h"
+#endif
+
+#define SP_POOL_MAX			8
+#define SP_DEFAULT_MAX_RESPONSE (64 * 1024 * 1024)
+#define SP_MAX_ERROR_BODY	(64 * 1024)
+#define SP_STREAM_QUEUE_HIGH 2
+#define SP_USER_AGENT		"spanner_fdw/1.0"
+
+/* One transfer in flight on the multi handle. */
+typedef struct SpXfer
+{
+	CURL	   *easy;
+	struct curl_slist *headers;
+	bool		in_multi;
+	bool		done;
+	CURLcode	result;
+	char		errbuf[CURL_ERROR_SIZE];
+} SpXfer;
+
+struct SpConn
+{
+	char	   *endpoint;
+	char	   *ca_file;
+	long		connect_timeout_ms;
+	long		request_timeout_ms;
+	size_t		max_response;
+	sp_wait_fn	wait;
+	void	   *wait_arg;
+	char	   *auth_header;	/* "Authorization: Bearer ..." or NULL */
+	CURLM	   *multi;
+	CURL	   *idle[SP_POOL_MAX];	/* idle easy handles */
+	int			nidle;
+	long		nrequests;
+};
+
+/* Growable byte buffer for unary responses and error bodies. */
+typedef struct SpBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	size_t		limit;
+	bool		overflow;
+	bool		nomem;
+} SpBuf;
+
+struct SpStream
+{
+	SpConn	   *conn;
+	SpXfer		xfer;
+	SpRowReader *rd;
+	char	   *url;
+	char	   *body;
+	bool		started;
+	bool		paused;
+	bool		failed;
+	long		http_status;
+	SpBuf		errbody;		/* body of a non-200 response */
+	SpError		parse_error;	/* error raised inside the write callback */
+	bool		have_parse_error;
+	long		rows;
+};
+
+static void
+buf_free(SpBuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static bool
+buf_append(SpBuf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->limit)
+	{
+		b->overflow = true;
+		return false;
+	}
+	if (b->len + n + 1 > b->cap)
+	{
+		size_t		ncap = b->cap ? b->cap : 4096;
+		char	   *nd;
+
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		nd = realloc(b->data, ncap);
+		if (nd == NULL)
+		{
+			b->nomem = true;
+			return false;
+		}
+		b->data = nd;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return true;
+}
+
+SpConn *
+sp_conn_new(const SpConnConfig *cfg, SpError *err)
+{
+	SpConn	   *conn;
+	size_t		elen;
+
+	sp_error_clear(err);
+	if (cfg->endpoint == NULL || cfg->endpoint[0] == '\0')
+	{
+		sp_error_set(err, SP_ERR_USAGE, "no endpoint given");
+		return NULL;
+	}
+	conn = calloc(1, sizeof(SpConn));
+	if (conn == NULL)
+		goto nomem;
+	conn->endpoint = strdup(cfg->endpoint);
+	if (conn->endpoint == NULL)
+		goto nomem;
+	/* no trailing slash */
+	elen = strlen(conn->endpoint);
+	while (elen > 0 && conn->endpoint[elen - 1] == '/')
+		conn->endpoint[--elen] = '\0';
+	if (cfg->ca_file && cfg->ca_file[0])
+	{
+		conn->ca_file = strdup(cfg->ca_file);
+		if (conn->ca_file == NULL)
+			goto nomem;
+	}
+	conn->connect_timeout_ms = cfg->connect_timeout_ms;
+	conn->request_timeout_ms = cfg->request_timeout_ms;
+	conn->max_response = cfg->max_response ? cfg->max_response : SP_DEFAULT_MAX_RESPONSE;
+	conn->wait = cfg->wait;
+	conn->wait_arg = cfg->wait_arg;
+	conn->multi = curl_multi_init();
+	if (conn->multi == NULL)
+		goto nomem;
+	return conn;
+
+nomem:
+	sp_conn_free(conn);
+	sp_error_set(err, SP_ERR_NOMEM, "out of memory creating a Spanner connection");
+	return NULL;
+}
+
+void
+sp_conn_free(SpConn *conn)
+{
+	int			i;
+
+	if (conn == NULL)
+		return;
+	for (i = 0; i < conn->nidle; i++)
+		curl_easy_cleanup(conn->idle[i]);
+	if (conn->multi)
+		curl_multi_cleanup(conn->multi);
+	free(conn->endpoint);
+	free(conn->ca_file);
+	if (conn->auth_header)
+	{
+		/* do not leave the token in freed memory */
+		memset(conn->auth_header, 0, strlen(conn->auth_header));
+		free(conn->auth_header);
+	}
+	free(conn);
+}
+
+bool
+sp_conn_set_token(SpConn *conn, const char *token)
+{
+	char	   *h = NULL;
+
+	if (token && token[0])
+	{
+		size_t		n = strlen(token) + 32;
+
+		h = malloc(n);
+		if (h == NULL)
+			return false;
+		snprintf(h, n, "Authorization: Bearer %s", token);
+	}
+	if (conn->auth_header)
+	{
+		memset(conn->auth_header, 0, strlen(conn->auth_header));
+		free(conn->auth_header);
+	}
+	conn->auth_header = h;
+	return true;
+}
+
+long
+sp_conn_request_count(SpConn *conn)
+{
+	return conn->nrequests;
+}
+
+static CURL *
+get_handle(SpConn *conn)
+{
+	if (conn->nidle > 0)
+	{
+		CURL	   *e = conn->idle[--conn->nidle];
+
+		curl_easy_reset(e);
+		return e;
+	}
+	return curl_easy_init();
+}
+
+static void
+put_handle(SpConn *conn, CURL *easy)
+{
+	if (easy == NULL)
+		return;
+	if (conn->nidle < SP_POOL_MAX)
+		conn->idle[conn->nidle++] = easy;
+	else
+		curl_easy_cleanup(easy);
+}
+
+#define SETOPT(h, opt, val) \
+	do { if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) goto setopt_failed; } while (0)
+
+/*
+ * Common setup of an easy handle for a request.  Returns false with err set.
+ */
+static bool
+setup_request(SpConn *conn, SpXfer *x, const char *method, const char *url,
+			  const char *body, SpError *err)
+{
+	CURL	   *e = x->easy;
+	struct curl_slist *h = NULL,
+			   *n;
+
+	x->errbuf[0] = '\0';
+	SETOPT(e, CURLOPT_URL, url);
+	SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (conn->ca_file)
+		SETOPT(e, CURLOPT_CAINFO, conn->ca_file);
+	SETOPT(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(e, CURLOPT_TCP_NODELAY, 1L);
+	SETOPT(e, CURLOPT_USERAGENT, SP_USER_AGENT);
+	SETOPT(e, CURLOPT_PRIVATE, (void *) x);
+	if (conn->connect_timeout_ms > 0)
+		SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, conn->connect_timeout_ms);
+
+	if (strcmp(method, "POST") == 0)
+	{
+		SETOPT(e, CURLOPT_POST, 1L);
+		SETOPT(e, CURLOPT_POSTFIELDSIZE, (long) (body ? strlen(body) : 0));
+		SETOPT(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+	}
+	else if (strcmp(method, "GET") == 0)
+		SETOPT(e, CURLOPT_HTTPGET, 1L);
+	else
+		SETOPT(e, CURLOPT_CUSTOMREQUEST, method);
+
+	n = curl_slist_append(h, "Content-Type: application/json");
+	if (n == NULL)
+		goto nomem;
+	h = n;
+	n = curl_slist_append(h, "Expect:");
+	if (n == NULL)
+		goto nomem;
+	h = n;
+	if (conn->auth_header)
+	{
+		n = curl_slist_append(h, conn->auth_header);
+		if (n == NULL)
+			goto nomem;
+		h = n;
+	}
+	x->headers = h;
+	SETOPT(e, CURLOPT_HTTPHEADER, h);
+	return true;
+
+setopt_failed:
+	curl_slist_free_all(h);
+	x->headers = NULL;
+	sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option (libcurl too old?)");
+	return false;
+nomem:
+	curl_slist_free_all(h);
+	x->headers = NULL;
+	sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+	return false;
+}
+
+static void
+xfer_detach(SpConn *conn, SpXfer *x)
+{
+	if (x->in_multi)
+	{
+		curl_multi_remove_handle(conn->multi, x->easy);
+		x->in_multi = false;
+	}
+	if (x->headers)
+	{
+		/*
+		 * The header list holds the bearer token; wipe the copy before it is
+		 * freed.
+		 */
+		struct curl_slist *h;
+
+		for (h = x->headers; h; h = h->next)
+			memset(h->data, 0, strlen(h->data));
+		curl_slist_free_all(x->headers);
+		x->headers = NULL;
+	}
+}
+
+/* Collect completion messages for every transfer of the connection. */
+static void
+collect_done(SpConn *conn)
+{
+	CURLMsg    *m;
+	int			left;
+
+	while ((m = curl_multi_info_read(conn->multi, &left)) != NULL)
+	{
+		if (m->msg == CURLMSG_DONE)
+		{
+			SpXfer	   *x = NULL;
+
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+			if (x)
+			{
+				x->done = true;
+				x->result = m->data.result;
+			}
+		}
+	}
+}
+
+/*
+ * Drive the connection's transfers until cond(arg) holds or x is done.
+ * Returns false with err set if the caller's wait callback asked to stop or
+ * libcurl's multi interface failed.
+ */
+typedef bool (*drive_cond) (void *arg);
+
+static bool
+drive(SpConn *conn, SpXfer *x, drive_cond cond, void *arg, SpError *err)
+{
+	for (;;)
+	{
+		int			running;
+		CURLMcode	mc;
+
+		mc = curl_multi_perform(conn->multi, &running);
+		if (mc != CURLM_OK)
+		{
+			sp_error_set(err, SP_ERR_TRANSPORT, "libcurl multi error: %s",
+						 curl_multi_strerror(mc));
+			return false;
+		}
+		collect_done(conn);
+		if (x->done || (cond && cond(arg)))
+			return true;
+
+		if (conn->wait)
+		{
+			fd_set		rfds,
+						wfds,
+						efds;
+			int			maxfd = -1;
+			long		timeout = -1;
+			int			fd = -1;
+			bool		want_r = false,
+						want_w = false;
+
+			FD_ZERO(&rfds);
+			FD_ZERO(&wfds);
+			FD_ZERO(&efds);
+			curl_multi_fdset(conn->multi, &rfds, &wfds, &efds, &maxfd);
+			curl_multi_timeout(conn->multi, &timeout);
+			if (timeout < 0 || timeout > 1000)
+				timeout = 1000;
+			if (maxfd >= 0)
+			{
+				int			i,
+							count = 0;
+
+				for (i = 0; i <= maxfd; i++)
+				{
+					bool		r = FD_ISSET(i, &rfds),
+								w = FD_ISSET(i, &wfds);
+
+					if (r || w)
+					{
+						count++;
+						fd = i;
+						want_r = r;
+						want_w = w;
+					}
+				}
+				if (count > 1)
+				{
+					/* several sockets: poll briefly */
+					fd = -1;
+					if (timeout > 10)
+						timeout = 10;
+				}
+			}
+			if (timeout == 0)
+				continue;
+			if (conn->wait(conn->wait_arg, fd, want_r, want_w, timeout))
+			{
+				sp_error_set(err, SP_ERR_CANCELLED, "request cancelled");
+				return false;
+			}
+		}
+		else
+		{
+			int			numfds;
+
+			mc = curl_multi_poll(conn->multi, NULL, 0, 1000, &numfds);
+			if (mc != CURLM_OK)
+			{
+				sp_error_set(err, SP_ERR_TRANSPORT, "libcurl multi error: %s",
+							 curl_multi_strerror(mc));
+				return false;
+			}
+		}
+	}
+}
+
+static void
+transport_error(SpError *err, SpXfer *x, CURLcode rc)
+{
+	err->kind = (rc == CURLE_OPERATION_TIMEDOUT) ? SP_ERR_TRANSPORT : SP_ERR_TRANSPORT;
+	snprintf(err->message, sizeof(err->message), "%s",
+			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+}
+
+static size_t
+unary_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	SpBuf	   *b = (SpBuf *) userdata;
+	size_t		n = size * nmemb;
+
+	if (!buf_append(b, ptr, n))
+		return 0;				/* abort the transfer */
+	return n;
+}
+
+bool
+sp_conn_call(SpConn *conn, const char *method, const char *path,
+			 const char *body, json_object **resp, SpError *err)
+{
+	SpXfer		x;
+	SpBuf		b;
+	char	   *url = NULL;
+	bool		ok = false;
+	long		status = 0;
+	size_t		ulen;
+
+	*resp = NULL;
+	sp_error_clear(err);
+	memset(&x, 0, sizeof(x));
+	memset(&b, 0, sizeof(b));
+	b.limit = conn->max_response;
+
+	ulen = strlen(conn->endpoint) + strlen(path) + 1;
+	url = malloc(ulen);
+	x.easy = get_handle(conn);
+	if (url == NULL || x.easy == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	snprintf(url, ulen, "%s%s", conn->endpoint, path);
+	if (!setup_request(conn, &x, method, url, body, err))
+		goto done;
+	if (curl_easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, unary_write_cb) != CURLE_OK ||
+		curl_easy_setopt(x.easy, CURLOPT_WRITEDATA, (void *) &b) != CURLE_OK ||
+		(conn->request_timeout_ms > 0 &&
+		 curl_easy_setopt(x.easy, CURLOPT_TIMEOUT_MS, conn->request_timeout_ms) != CURLE_OK))
+	{
+		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
+		goto done;
+	}
+	if (curl_multi_add_handle(conn->multi, x.easy) != CURLM_OK)
+	{
+		sp_error_set(err, SP_ERR_TRANSPORT, "could not start an HTTP request");
+		goto done;
+	}
+	x.in_multi = true;
+	conn->nrequests++;
+	if (!drive(conn, &x, NULL, NULL, err))
+		goto done;
+
+	if (x.result != CURLE_OK)
+	{
+		if (b.overflow)
+			sp_error_set(err, SP_ERR_TOO_LARGE,
+						 "response larger than %zu bytes", conn->max_response);
+		else if (b.nomem)
+			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
+		else
+			transport_error(err, &x, x.result);
+		goto done;
+	}
+	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+	{
+		sp_error_from_body(err, status, b.data, b.len);
+		goto done;
+	}
+	if (b.len > 0)
+	{
+		json_tokener *tok = json_tokener_new_ex(64);
+		json_object *obj;
+
+		if (tok == NULL)
+		{
+			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		obj = json_tokener_parse_ex(tok, b.data, (int) b.len);
+		if (json_tokener_get_error(tok) != json_tokener_success || obj == NULL)
+		{
+			sp_error_set(err, SP_ERR_PROTOCOL, "malformed JSON in response: %s",
+						 json_tokener_error_desc(json_tokener_get_error(tok)));
+			json_object_put(obj);
+			json_tokener_free(tok);
+			goto done;
+		}
+		json_tokener_free(tok);
+		*resp = obj;
+	}
+	ok = true;
+
+done:
+	if (!ok && err->kind == SP_OK)
+		sp_error_set(err, SP_ERR_TRANSPORT, "request failed");
+	if (x.easy)
+	{
+		bool		failed_midway = x.in_multi && !x.done;
+
+		xfer_detach(conn, &x);
+		if (failed_midway)
+		{
+			/* an abandoned transfer: do not reuse its connection state */
+			curl_easy_cleanup(x.easy);
+		}
+		else
+			put_handle(conn, x.easy);
+	}
+	buf_free(&b);
+	free(url);
+	return ok;
+}
+
+/* ---------------------------------------------------------------------
+ * Streaming queries
+ * ---------------------------------------------------------------------
+ */
+
+static size_t
+stream_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	SpStream   *st = (SpStream *) userdata;
+	size_t		n = size * nmemb;
+
+	if (st->http_status == 0)
+		curl_easy_getinfo(st->xfer.easy, CURLINFO_RESPONSE_CODE, &st->http_status);
+	if (st->http_status != 200)
+	{
+		/* keep (a bounded prefix of) the error body */
+		if (!buf_append(&st->errbody, ptr, n) && st->errbody.nomem)
+			return 0;
+		return n;
+	}
+	if (sp_reader_queued(st->rd) >= SP_STREAM_QUEUE_HIGH)
+	{
+		st->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (!sp_reader_feed(st->rd, ptr, n, &st->parse_error))
+	{
+		st->have_parse_error = true;
+		return 0;
+	}
+	return n;
+}
+
+SpStream *
+sp_stream_open(SpConn *conn, const char *session, const char *body,
+			   SpError *err)
+{
+	SpStream   *st;
+	size_t		ulen;
+
+	sp_error_clear(err);
+	st = calloc(1, sizeof(SpStream));
+	if (st == NULL)
+		goto nomem;
+	st->conn = conn;
+	st->errbody.limit = SP_MAX_ERROR_BODY;
+	st->rd = sp_reader_new(0);
+	ulen = strlen(conn->endpoint) + strlen(session) + 64;
+	st->url = malloc(ulen);
+	st->body = strdup(body);
+	if (st->rd == NULL || st->url == NULL || st->body == NULL)
+		goto nomem;
+	snprintf(st->url, ulen, "%s/v1/%s:executeStreamingSql", conn->endpoint, session);
+	return st;
+
+nomem:
+	sp_stream_close(st);
+	sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+	return NULL;
+}
+
+static bool
+stream_start(SpStream *st, SpError *err)
+{
+	SpConn	   *conn = st->conn;
+
+	st->xfer.easy = get_handle(conn);
+	if (st->xfer.easy == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	if (!setup_request(conn, &st->xfer, "POST", st->url, st->body, err))
+		return false;
+	if (curl_easy_setopt(st->xfer.easy, CURLOPT_WRITEFUNCTION, stream_write_cb) != CURLE_OK ||
+		curl_easy_setopt(st->xfer.easy, CURLOPT_WRITEDATA, (void *) st) != CURLE_OK)
+	{
+		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
+		return false;
+	}
+	if (curl_multi_add_handle(conn->multi, st->xfer.easy) != CURLM_OK)
+	{
+		sp_error_set(err, SP_ERR_TRANSPORT, "could not start an HTTP request");
+		return false;
+	}
+	st->xfer.in_multi = true;
+	st->started = true;
+	conn->nrequests++;
+	return true;
+}
+
+static bool
+stream_has_data(void *arg)
+{
+	SpStream   *st = (SpStream *) arg;
+
+	return sp_reader_queued(st->rd) > 0 || st->paused || st->have_parse_error;
+}
+
+/*
+ * Move the transfer forward until at least one PartialResultSet is queued
+ * or the transfer ended.  On transfer end, checks its outcome.
+ */
+static bool
+stream_pump(SpStream *st, SpError *err)
+{
+	if (st->failed)
+	{
+		sp_error_set(err, SP_ERR_PROTOCOL, "stream already failed");
+		return false;
+	}
+	if (!st->started && !stream_start(st, err))
+		goto fail;
+	if (st->xfer.done)
+		return true;
+	if (st->paused)
+	{
+		st->paused = false;
+		curl_easy_pause(st->xfer.easy, CURLPAUSE_CONT);
+		if (stream_has_data(st))
+			return true;
+	}
+	if (!drive(st->conn, &st->xfer, stream_has_data, st, err))
+		goto fail;
+	if (st->have_parse_error)
+	{
+		*err = st->parse_error;
+		goto fail;
+	}
+	if (st->xfer.done)
+	{
+		if (st->http_status == 0)
+			curl_easy_getinfo(st->xfer.easy, CURLINFO_RESPONSE_CODE, &st->http_status);
+		if (st->xfer.result != CURLE_OK)
+		{
+			if (st->errbody.nomem)
+				sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+			else
+			{
+				transport_error(err, &st->xfer, st->xfer.result);
+				err->after_data = st->rows > 0;
+			}
+			goto fail;
+		}
+		if (st->http_status != 200)
+		{
+			sp_error_from_body(err, st->http_status, st->errbody.data, st->errbody.len);
+			goto fail;
+		}
+		if (!sp_reader_finish(st->rd, err))
+			goto fail;
+	}
+	return true;
+
+fail:
+	st->failed = true;
+	return false;
+}
+
+bool
+sp_stream_wait_metadata(SpStream *st, SpError *err)
+{
+	sp_error_clear(err);
+	while (!sp_reader_has_metadata(st->rd))
+	{
+		if (st->xfer.done)
+		{
+			/* the reader reports what is wrong */
+			json_object **v;
+
+			if (sp_reader_next(st->rd, &v, err) < 0)
+				return false;
+			if (!sp_reader_has_metadata(st->rd))
+			{
+				sp_error_set(err, SP_ERR_PROTOCOL,
+							 "streaming response ended without metadata");
+				return false;
+			}
+			return true;
+		}
+		if (!stream_pump(st, err))
+			return false;
+	}
+	return true;
+}
+
+int
+sp_stream_next(SpStream *st, json_object ***values, SpError *err)
+{
+	sp_error_clear(err);
+	for (;;)
+	{
+		int			r = sp_reader_next(st->rd, values, err);
+
+		if (r != 0)
+		{
+			if (r > 0)
+				st->rows++;
+			else
+				st->failed = true;
+			return r;
+		}
+		if (st->xfer.done && sp_reader_finished(st->rd))
+			return 0;
+		if (!stream_pump(st, err))
+			return -1;
+	}
+}
+
+int
+sp_stream_ncols(SpStream *st)
+{
+	return sp_reader_ncols(st->rd);
+}
+
+const SpColumn *
+sp_stream_columns(SpStream *st)
+{
+	return sp_reader_columns(st->rd);
+}
+
+const char *
+sp_stream_transaction_id(SpStream *st)
+{
+	return sp_reader_transaction_id(st->rd);
+}
+
+const char *
+sp_stream_read_timestamp(SpStream *st)
+{
+	return sp_reader_read_timestamp(st->rd);
+}
+
+long
+sp_stream_rows(SpStream *st)
+{
+	return st->rows;
+}
+
+void
+sp_stream_close(SpStream *st)
+{
+	if (st == NULL)
+		return;
+	if (st->xfer.easy)
+	{
+		bool		unfinished = st->xfer.in_multi && !st->xfer.done;
+
+		xfer_detach(st->conn, &st->xfer);
+		if (unfinished)
+			curl_easy_cleanup(st->xfer.easy);
+		else
+			put_handle(st->conn, st->xfer.easy);
+	}
+	sp_reader_free(st->rd);
+	buf_free(&st->errbody);
+	free(st->url);
+	free(st->body);
+	free(st);
+}

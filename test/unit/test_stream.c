@@ -1,0 +1,430 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_stream.c
+ *		  Unit tests (TAP) for the streaming reader and error decoding in
+ *		  src/rest, without PostgreSQL and without a network.
+ *
+ * Usage: test_stream ACCEPTANCE_FILE
+ *
+ * ACCEPTANCE_FILE is in the format of Google's streaming-read acceptance
+ * test (tests[].chunks + tests[].result.value).  Every case is replayed in
+ * both wire framings and with several byte-split patterns.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  test/unit/test_stream.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rest/sp_client.h"
+
+static int	ntest = 0;
+static int	nfail = 0;
+
+static void
+ok(int cond, const char *fmt, const char *name)
+{
+	ntest++;
+	if (!cond)
+		nfail++;
+	printf("%sok %d - ", cond ? "" : "not ", ntest);
+	printf(fmt, name);
+	printf("\n");
+}
+
+/* JSON equality where numbers compare by value (1 equals 1.0). */
+static bool
+json_same(json_object *a, json_object *b)
+{
+	json_type	ta = json_object_get_type(a),
+				tb = json_object_get_type(b);
+
+	if ((ta == json_type_int || ta == json_type_double) &&
+		(tb == json_type_int || tb == json_type_double))
+		return json_object_get_double(a) == json_object_get_double(b);
+	if (ta != tb)
+		return false;
+	if (ta == json_type_array)
+	{
+		size_t		i,
+					n = json_object_array_length(a);
+
+		if (n != json_object_array_length(b))
+			return false;
+		for (i = 0; i < n; i++)
+			if (!json_same(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+				return false;
+		return true;
+	}
+	return json_object_equal(a, b);
+}
+
+/* Append s to a malloc'd buffer. */
+static void
+append(char **buf, size_t *len, const char *s)
+{
+	size_t		n = strlen(s);
+
+	*buf = realloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+/*
+ * Feed "text" to a reader in pieces of "step" bytes (0: all at once),
+ * collect all rows into a JSON array.  Returns NULL and fills err on error.
+ */
+static json_object *
+read_all(const char *text, size_t step, SpError *err)
+{
+	SpRowReader *rd = sp_reader_new(0);
+	json_object *rows = json_object_new_array();
+	size_t		len = strlen(text),
+				off = 0;
+	bool		failed = false;
+
+	sp_error_clear(err);
+	while (!failed)
+	{
+		json_object **vals;
+		int			r;
+
+		while ((r = sp_reader_next(rd, &vals, err)) == 1)
+		{
+			json_object *row = json_object_new_array();
+			int			i;
+
+			for (i = 0; i < sp_reader_ncols(rd); i++)
+				json_object_array_add(row, json_object_get(vals[i]));
+			json_object_array_add(rows, row);
+		}
+		if (r < 0)
+		{
+			failed = true;
+			break;
+		}
+		if (sp_reader_finished(rd))
+			break;
+		if (off >= len)
+		{
+			if (!sp_reader_finish(rd, err))
+				failed = true;
+			continue;
+		}
+		{
+			size_t		n = (step == 0 || off + step > len) ? len - off : step;
+
+			if (!sp_reader_feed(rd, text + off, n, err))
+				failed = true;
+			off += n;
+		}
+	}
+	sp_reader_free(rd);
+	if (failed)
+	{
+		json_object_put(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+static char *
+frame(json_object *chunks, bool array)
+{
+	char	   *buf = NULL;
+	size_t		len = 0;
+	size_t		i,
+				n = json_object_array_length(chunks);
+
+	append(&buf, &len, array ? "[" : "");
+	for (i = 0; i < n; i++)
+	{
+		const char *c = json_object_get_string(json_object_array_get_idx(chunks, i));
+
+		if (array)
+		{
+			if (i > 0)
+				append(&buf, &len, ",\r\n");
+			append(&buf, &len, c);
+		}
+		else
+		{
+			append(&buf, &len, "{\"result\":");
+			append(&buf, &len, c);
+			append(&buf, &len, "}\n");
+		}
+	}
+	append(&buf, &len, array ? "]" : "");
+	return buf;
+}
+
+static void
+run_acceptance(const char *path)
+{
+	json_object *root = json_object_from_file(path);
+	json_object *tests;
+	size_t		t,
+				nt;
+	static const size_t steps[] = {0, 1, 7, 64};
+
+	if (root == NULL || !json_object_object_get_ex(root, "tests", &tests))
+	{
+		ok(0, "read acceptance file %s", path);
+		json_object_put(root);
+		return;
+	}
+	nt = json_object_array_length(tests);
+	for (t = 0; t < nt; t++)
+	{
+		json_object *tc = json_object_array_get_idx(tests, t);
+		json_object *chunks,
+				   *result,
+				   *expected,
+				   *name;
+		int			framing;
+
+		json_object_object_get_ex(tc, "chunks", &chunks);
+		json_object_object_get_ex(tc, "result", &result);
+		json_object_object_get_ex(result, "value", &expected);
+		json_object_object_get_ex(tc, "name", &name);
+
+		for (framing = 0; framing < 2; framing++)
+		{
+			char	   *text = frame(chunks, framing == 0);
+			bool		all_ok = true;
+			size_t		s;
+			char		label[300];
+
+			for (s = 0; s < sizeof(steps) / sizeof(steps[0]); s++)
+			{
+				SpError		err;
+				json_object *rows = read_all(text, steps[s], &err);
+
+				if (rows == NULL || !json_same(rows, expected))
+				{
+					all_ok = false;
+					fprintf(stderr, "# %s (step %zu): %s\n#   got: %s\n",
+							json_object_get_string(name), steps[s],
+							rows ? "mismatch" : err.message,
+							rows ? json_object_to_json_string(rows) : "-");
+				}
+				json_object_put(rows);
+			}
+			snprintf(label, sizeof(label), "%s [%s framing]",
+					 json_object_get_string(name),
+					 framing == 0 ? "production array" : "emulator ndjson");
+			ok(all_ok, "acceptance: %s", label);
+			free(text);
+		}
+	}
+	json_object_put(root);
+}
+
+static void
+test_negative_zero(void)
+{
+	SpError		err;
+	const char *text =
+	"{\"result\":{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"f\",\"type\":{\"code\":\"FLOAT64\"}},"
+	"{\"name\":\"s\",\"type\":{\"code\":\"STRING\"}}]}},\"values\":[-0,\"-0\",-0.5,\"x\",-0,\"a-0\"]}}\n";
+	size_t		step;
+	bool		good = true;
+
+	for (step = 0; step < 4; step++)
+	{
+		json_object *rows = read_all(text, step, &err);
+
+		if (rows == NULL || json_object_array_length(rows) != 3)
+		{
+			good = false;
+			json_object_put(rows);
+			continue;
+		}
+		{
+			json_object *r0 = json_object_array_get_idx(rows, 0);
+			json_object *r2 = json_object_array_get_idx(rows, 2);
+			json_object *f0 = json_object_array_get_idx(r0, 0);
+			json_object *f2 = json_object_array_get_idx(r2, 0);
+
+			if (!json_object_is_type(f0, json_type_double) ||
+				!signbit(json_object_get_double(f0)) ||
+				!json_object_is_type(f2, json_type_double) ||
+				!signbit(json_object_get_double(f2)) ||
+				strcmp(json_object_get_string(json_object_array_get_idx(r0, 1)), "-0") != 0 ||
+				strcmp(json_object_get_string(json_object_array_get_idx(r2, 1)), "a-0") != 0)
+				good = false;
+		}
+		json_object_put(rows);
+	}
+	ok(good, "%s", "FLOAT64 -0 keeps its sign; strings containing -0 untouched");
+}
+
+static void
+test_int64_split(void)
+{
+	SpError		err;
+	const char *text =
+	"[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"i\",\"type\":{\"code\":\"INT64\"}}]}},"
+	"\"values\":[\"1\",\"314930000\"],\"chunkedValue\":true},"
+	"{\"values\":[\"00000\",\"-9223372036854775808\"]}]";
+	json_object *rows = read_all(text, 3, &err);
+	json_object *exp = json_tokener_parse("[[\"1\"],[\"31493000000000\"],[\"-9223372036854775808\"]]");
+
+	ok(rows && json_object_equal(rows, exp), "%s", "INT64 string split across messages is merged");
+	json_object_put(rows);
+	json_object_put(exp);
+}
+
+static void
+test_error_after_data(void)
+{
+	SpError		err;
+	const char *text =
+	"{\"result\":{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"i\",\"type\":{\"code\":\"INT64\"}}]}},"
+	"\"values\":[\"1\",\"2\"]}}\n"
+	"{\"error\":{\"code\":11,\"message\":\"division by zero\"}}\n";
+	json_object *rows = read_all(text, 5, &err);
+
+	ok(rows == NULL && err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_OUT_OF_RANGE &&
+	   strcmp(err.message, "division by zero") == 0 && err.after_data,
+	   "%s", "an error element after rows is an error, not a short result");
+	json_object_put(rows);
+
+	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"i\",\"type\":{\"code\":\"INT64\"}}]}},\"values\":[\"1\"]},"
+		"{\"error\":{\"code\":409,\"message\":\"aborted\",\"status\":\"ABORTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"0.035s\"}]}}]";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.grpc_code == SP_GRPC_ABORTED && err.retry_delay > 0.034 &&
+	   err.retry_delay < 0.036, "%s", "production error element with status and RetryInfo");
+	json_object_put(rows);
+}
+
+static void
+test_truncated(void)
+{
+	SpError		err;
+	const char *text =
+	"[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"s\",\"type\":{\"code\":\"STRING\"}}]}},"
+	"\"values\":[\"abc\",\"de";
+	json_object *rows = read_all(text, 4, &err);
+
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream cut inside a message is an error");
+	json_object_put(rows);
+
+	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"s\",\"type\":{\"code\":\"STRING\"}}]}},"
+		"\"values\":[\"abc\",\"de\"],\"chunkedValue\":true}]";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream ending on a chunked value is an error");
+	json_object_put(rows);
+
+	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"a\",\"type\":{\"code\":\"STRING\"}},"
+		"{\"name\":\"b\",\"type\":{\"code\":\"STRING\"}}]}},\"values\":[\"abc\"]}]";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream ending mid-row is an error");
+	json_object_put(rows);
+
+	text = "[{\"metadata\":{\"rowType\":{\"fields\":[]}}}] garbage";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "garbage between messages is an error");
+	json_object_put(rows);
+
+	text = "{\"result\":{\"values\":[\"1\"]}}\n";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "first message without metadata is an error");
+	json_object_put(rows);
+
+	text = "";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "empty stream is an error");
+	json_object_put(rows);
+}
+
+static void
+test_metadata(void)
+{
+	SpError		err;
+	SpRowReader *rd = sp_reader_new(0);
+	const char *text =
+	"{\"result\":{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"a\",\"type\":{\"code\":\"ARRAY\","
+	"\"arrayElementType\":{\"code\":\"NUMERIC\",\"typeAnnotation\":\"PG_NUMERIC\"}}},{\"type\":{\"code\":\"INT64\"}}]},"
+	"\"transaction\":{\"id\":\"MTIz\",\"readTimestamp\":\"2026-01-01T00:00:00Z\"}},\"resumeToken\":\"cnQ=\"}}\n";
+	json_object **v;
+	int			r;
+
+	sp_error_clear(&err);
+	sp_reader_feed(rd, text, strlen(text), &err);
+	sp_reader_finish(rd, &err);
+	r = sp_reader_next(rd, &v, &err);
+	ok(r == 0 && sp_reader_ncols(rd) == 2 &&
+	   sp_reader_columns(rd)[0].code == SP_TYPE_ARRAY &&
+	   sp_reader_columns(rd)[0].elem_code == SP_TYPE_NUMERIC &&
+	   sp_reader_columns(rd)[0].pg_annotation &&
+	   strcmp(sp_reader_columns(rd)[1].name, "") == 0 &&
+	   sp_reader_columns(rd)[1].code == SP_TYPE_INT64 &&
+	   sp_reader_transaction_id(rd) && strcmp(sp_reader_transaction_id(rd), "MTIz") == 0 &&
+	   sp_reader_resume_token(rd) && strcmp(sp_reader_resume_token(rd), "cnQ=") == 0,
+	   "%s", "metadata: types, annotations, unnamed fields, transaction id, resume token");
+	sp_reader_free(rd);
+}
+
+static void
+test_errors(void)
+{
+	SpError		err;
+	const char *b;
+
+	sp_error_clear(&err);
+	b = "{\"code\": 13, \"message\": \"failed to marshal error message\"}";
+	sp_error_from_body(&err, 500, b, strlen(b));
+	ok(err.session_gone, "%s", "emulator 500 marshal error means the session is gone");
+
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":404,\"message\":\"Session not found: projects/p/instances/i/databases/d/sessions/x\","
+		"\"status\":\"NOT_FOUND\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ResourceInfo\","
+		"\"resourceType\":\"type.googleapis.com/google.spanner.v1.Session\",\"resourceName\":\"x\"}]}}";
+	sp_error_from_body(&err, 404, b, strlen(b));
+	ok(err.session_gone && err.grpc_code == SP_GRPC_NOT_FOUND && strcmp(err.status, "NOT_FOUND") == 0,
+	   "%s", "production session-not-found body");
+
+	sp_error_clear(&err);
+	b = "{\"code\":3,\"message\":\"Syntax error: Unexpected identifier\"}";
+	sp_error_from_body(&err, 400, b, strlen(b));
+	ok(!err.session_gone && err.grpc_code == SP_GRPC_INVALID_ARGUMENT &&
+	   strcmp(err.message, "Syntax error: Unexpected identifier") == 0,
+	   "%s", "emulator unary error body");
+
+	sp_error_clear(&err);
+	b = "<html>bad gateway</html>";
+	sp_error_from_body(&err, 502, b, strlen(b));
+	ok(err.kind == SP_ERR_REMOTE && strstr(err.message, "HTTP status 502") != NULL,
+	   "%s", "non-JSON error body");
+
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}";
+	sp_error_from_body(&err, 401, b, strlen(b));
+	ok(err.grpc_code == SP_GRPC_UNAUTHENTICATED, "%s", "production 401 UNAUTHENTICATED");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+	{
+		fprintf(stderr, "usage: %s ACCEPTANCE_FILE\n", argv[0]);
+		return 2;
+	}
+	run_acceptance(argv[1]);
+	test_negative_zero();
+	test_int64_split();
+	test_error_after_data();
+	test_truncated();
+	test_metadata();
+	test_errors();
+	printf("1..%d\n", ntest);
+	return nfail ? 1 : 0;
+}
