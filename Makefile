@@ -13,6 +13,7 @@ OBJS = \
 	src/deparse.o \
 	src/types.o \
 	src/import.o \
+	src/auth_glue.o \
 	src/rest/sp_http.o \
 	src/rest/sp_stream.o \
 	src/rest/sp_error.o
@@ -35,6 +36,7 @@ EXTRA_CLEAN = test/unit/test_stream test/unit/test_types
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
-# Server headers are system headers: our warnings flags must not fire on them.
-override CPPFLAGS := $(patsubst -I%,-isystem %,$(filter -I$(shell $(PG_CONFIG) --includedir-server)%,$(CPPFLAGS))) $(filter-out -I$(shell $(PG_CONFIG) --includedir-server)%,$(CPPFLAGS))
 include $(PGXS)
+
+# Server headers are system headers: our warning flags must not fire on them.
+override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_server),$(patsubst -I$(includedir_internal),-isystem $(includedir_internal),$(CPPFLAGS)))

@@ -653,8 +653,10 @@ merge_values(json_object *a, json_object *b, SpError *err)
 			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 			return NULL;
 		}
-		json_object_object_foreach(a, ka, va)
-			json_object_object_add(r, ka, json_object_get(va));
+		{
+			json_object_object_foreach(a, ka, va)
+				json_object_object_add(r, ka, json_object_get(va));
+		}
 		{
 			json_object_object_foreach(b, kb, vb)
 			{

@@ -1,0 +1,488 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  FDW option handling for spanner_fdw: the validator, option
+ *		  resolution into SpannerOptions, and module initialisation.
+ *
+ * Options that decide where a credential or token is sent (a non-Google
+ * endpoint, ca_file, credentials_file) and the switches that widen what a
+ * user mapping may use (allow_ambient_credentials, allow_custom_urls) can be
+ * set only by a superuser: otherwise the owner of a server could point it
+ * at a host of theirs and receive a token minted from the host's ambient
+ * credentials.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/option.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include <curl/curl.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "spanner_fdw.h"
+
+PG_MODULE_MAGIC;
+
+/*
+ * Describes the valid options for objects that use this wrapper.
+ */
+typedef struct SpannerFdwOption
+{
+	const char *keyword;
+	Oid			optcontext;		/* OID of catalog in which option may appear */
+	bool		superuser_only; /* only a superuser may set it */
+} SpannerFdwOption;
+
+static const SpannerFdwOption valid_options[] = {
+	/* server */
+	{"project", ForeignServerRelationId, false},
+	{"instance", ForeignServerRelationId, false},
+	{"database", ForeignServerRelationId, false},
+	{"endpoint", ForeignServerRelationId, false},	/* checked below */
+	{"ca_file", ForeignServerRelationId, true},
+	{"connect_timeout", ForeignServerRelationId, false},
+	{"keep_connections", ForeignServerRelationId, false},
+	{"updatable", ForeignServerRelationId, false},
+	{"credentials_file", ForeignServerRelationId, true},
+
+	/* user mapping */
+	{"auth", UserMappingRelationId, false},
+	{"access_token", UserMappingRelationId, false},
+	{"credentials_file", UserMappingRelationId, true},
+	{"credentials_json", UserMappingRelationId, false},
+	{"aws_access_key_id", UserMappingRelationId, false},
+	{"aws_secret_access_key", UserMappingRelationId, false},
+	{"aws_session_token", UserMappingRelationId, false},
+	{"database_role", UserMappingRelationId, false},
+	{"allow_ambient_credentials", UserMappingRelationId, true},
+	{"allow_custom_urls", UserMappingRelationId, true},
+
+	/* foreign table */
+	{"table_name", ForeignTableRelationId, false},
+	{"schema_name", ForeignTableRelationId, false},
+	{"updatable", ForeignTableRelationId, false},
+
+	/* column */
+	{"column_name", AttributeRelationId, false},
+	{"key", AttributeRelationId, false},
+
+	{NULL, InvalidOid, false}
+};
+
+int			spanner_resume_buffer_kb = 1024;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(spanner_fdw_validator);
+
+static bool is_valid_option(const char *keyword, Oid context);
+static void report_invalid_option(const char *keyword, Oid context);
+static void check_resource_id(DefElem *def, int minlen, int maxlen, const char *what);
+static char *url_host(const char *url, bool *https);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("spanner_fdw.resume_buffer_kb",
+							"Rows received after the last resume token are held up to this size.",
+							"Beyond it a broken stream can no longer be resumed.",
+							&spanner_resume_buffer_kb,
+							1024, 0, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("spanner_fdw");
+
+	/* libcurl's global state; once per process, before any handle */
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not initialize libcurl")));
+}
+
+/*
+ * spanner_fdw_validator
+ *		Validate the generic options given to a FOREIGN DATA WRAPPER, SERVER,
+ *		USER MAPPING or FOREIGN TABLE that uses spanner_fdw.
+ *
+ * Raise an ERROR if the option or its value is considered invalid, or if a
+ * non-superuser sets an option reserved to superusers.
+ */
+Datum
+spanner_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options_list = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *cell;
+
+	foreach(cell, options_list)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+		const SpannerFdwOption *opt;
+		bool		su_only = false;
+
+		if (!is_valid_option(def->defname, catalog))
+			report_invalid_option(def->defname, catalog);
+
+		for (opt = valid_options; opt->keyword; opt++)
+			if (opt->optcontext == catalog && strcmp(opt->keyword, def->defname) == 0)
+				su_only = opt->superuser_only;
+		if (su_only && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to set option \"%s\"", def->defname),
+					 errdetail("Only superusers may set \"%s\".", def->defname)));
+
+		if (strcmp(def->defname, "project") == 0)
+			check_resource_id(def, 1, 128, "project");
+		else if (strcmp(def->defname, "instance") == 0)
+			check_resource_id(def, 2, 64, "instance");
+		else if (strcmp(def->defname, "database") == 0)
+			check_resource_id(def, 2, 30, "database");
+		else if (strcmp(def->defname, "endpoint") == 0)
+		{
+			char	   *url = defGetString(def);
+			bool		https = false;
+			char	   *host = url_host(url, &https);
+
+			if (host == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"endpoint\": \"%s\"", url),
+						 errhint("Use a URL such as \"https://spanner.googleapis.com\".")));
+			if (!https && !spanner_is_loopback_url(url))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("endpoint \"%s\" must use https", url),
+						 errdetail("Plain http is accepted only for loopback hosts, such as the Spanner emulator.")));
+			if (!superuser() &&
+				!(https && (strcmp(host, "googleapis.com") == 0 ||
+							(strlen(host) > 15 &&
+							 strcmp(host + strlen(host) - 15, ".googleapis.com") == 0))))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"endpoint\" to \"%s\"", url),
+						 errdetail("Only superusers may point a server at an endpoint outside googleapis.com, because access tokens are sent to it.")));
+		}
+		else if (strcmp(def->defname, "connect_timeout") == 0)
+		{
+			char	   *value = defGetString(def);
+			int			ival;
+
+			if (!parse_int(value, &ival, 0, NULL) || ival < 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for integer option \"%s\": %s",
+								def->defname, value),
+						 errhint("Give a whole number of seconds, at least 1.")));
+		}
+		else if (strcmp(def->defname, "keep_connections") == 0 ||
+				 strcmp(def->defname, "updatable") == 0 ||
+				 strcmp(def->defname, "key") == 0 ||
+				 strcmp(def->defname, "allow_ambient_credentials") == 0 ||
+				 strcmp(def->defname, "allow_custom_urls") == 0)
+		{
+			/* these accept only boolean values */
+			(void) defGetBoolean(def);
+		}
+		else if (strcmp(def->defname, "auth") == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (strcmp(value, "none") != 0 &&
+				strcmp(value, "access_token") != 0 &&
+				strcmp(value, "external_account") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"auth\": \"%s\"", value),
+						 errhint("Valid values are \"none\", \"access_token\" and \"external_account\".")));
+		}
+		else if (strcmp(def->defname, "table_name") == 0 ||
+				 strcmp(def->defname, "column_name") == 0 ||
+				 strcmp(def->defname, "database_role") == 0 ||
+				 strcmp(def->defname, "access_token") == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must not be empty", def->defname)));
+		}
+	}
+
+	PG_RETURN_VOID();
+}
+
+static bool
+is_valid_option(const char *keyword, Oid context)
+{
+	const SpannerFdwOption *opt;
+
+	for (opt = valid_options; opt->keyword; opt++)
+	{
+		if (context == opt->optcontext && strcmp(opt->keyword, keyword) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Complain about an unknown option, with the closest valid name as a hint
+ * (or the list of valid names when nothing is close).
+ */
+static void
+report_invalid_option(const char *keyword, Oid context)
+{
+	const SpannerFdwOption *opt;
+	StringInfoData buf;
+	const char *best = NULL;
+	int			best_dist = INT_MAX;
+
+	initStringInfo(&buf);
+	for (opt = valid_options; opt->keyword; opt++)
+	{
+		if (context != opt->optcontext)
+			continue;
+		appendStringInfo(&buf, "%s%s", (buf.len > 0) ? ", " : "", opt->keyword);
+		{
+			int			d = varstr_levenshtein(keyword, strlen(keyword),
+											   opt->keyword, strlen(opt->keyword),
+											   1, 1, 1, false);
+
+			if (d < best_dist)
+			{
+				best_dist = d;
+				best = opt->keyword;
+			}
+		}
+	}
+
+	if (best && best_dist <= (int) Max(2, strlen(keyword) / 3))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", keyword),
+				 errhint("Perhaps you meant the option \"%s\".", best)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", keyword),
+			 buf.len > 0
+			 ? errhint("Valid options in this context are: %s", buf.data)
+			 : errhint("There are no valid options in this context.")));
+}
+
+/*
+ * Resource ids go into URL paths: allow only the characters Spanner allows
+ * (letters, digits, '-', '_', and for domain-scoped projects '.' and ':').
+ */
+static void
+check_resource_id(DefElem *def, int minlen, int maxlen, const char *what)
+{
+	char	   *value = defGetString(def);
+	int			len = strlen(value);
+	const char *p;
+
+	for (p = value; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			  *p == '-' || *p == '_' ||
+			  (strcmp(what, "project") == 0 && (*p == '.' || *p == ':'))))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
+					 errdetail("A Spanner %s id may contain only lower-case letters, digits, hyphens and underscores.", what)));
+	}
+	if (len < minlen || len > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
+				 errdetail("A Spanner %s id must be %d to %d characters long.", what, minlen, maxlen)));
+}
+
+/*
+ * Host part of an http(s) URL, palloc'd and lower-cased, or NULL if the URL
+ * is not an absolute http or https URL.
+ */
+static char *
+url_host(const char *url, bool *https)
+{
+	const char *p,
+			   *end;
+	char	   *host;
+	int			i;
+
+	if (pg_strncasecmp(url, "https://", 8) == 0)
+	{
+		*https = true;
+		p = url + 8;
+	}
+	else if (pg_strncasecmp(url, "http://", 7) == 0)
+	{
+		*https = false;
+		p = url + 7;
+	}
+	else
+		return NULL;
+
+	if (strpbrk(url, "?#@ \t\r\n") != NULL)
+		return NULL;
+	if (*p == '[')
+	{
+		end = strchr(p, ']');
+		if (end == NULL)
+			return NULL;
+		end++;
+	}
+	else
+		end = p + strcspn(p, ":/");
+	if (end == p)
+		return NULL;
+	host = pnstrdup(p, end - p);
+	for (i = 0; host[i]; i++)
+		host[i] = pg_tolower((unsigned char) host[i]);
+	/* anything after the host must be a port and/or a path */
+	if (*end == ':')
+	{
+		end++;
+		if (!isdigit((unsigned char) *end))
+			return NULL;
+		while (isdigit((unsigned char) *end))
+			end++;
+	}
+	if (*end != '\0' && *end != '/')
+		return NULL;
+	return host;
+}
+
+/*
+ * spanner_is_loopback_url
+ *		True if the URL's host is a loopback name or address.
+ */
+bool
+spanner_is_loopback_url(const char *url)
+{
+	bool		https;
+	char	   *host = url_host(url, &https);
+
+	if (host == NULL)
+		return false;
+	return strcmp(host, "localhost") == 0 ||
+		strncmp(host, "127.", 4) == 0 ||
+		strcmp(host, "[::1]") == 0;
+}
+
+/*
+ * spanner_get_options
+ *		Resolve the options of a server (and, if userid is valid, the user
+ *		mapping of that user) into opts.
+ */
+void
+spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	List	   *options = server->options;
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->endpoint = SPANNER_DEFAULT_ENDPOINT;
+	opts->connect_timeout = 10;
+	opts->keep_connections = true;
+	opts->updatable = true;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "project") == 0)
+			opts->project = defGetString(def);
+		else if (strcmp(def->defname, "instance") == 0)
+			opts->instance = defGetString(def);
+		else if (strcmp(def->defname, "database") == 0)
+			opts->database = defGetString(def);
+		else if (strcmp(def->defname, "endpoint") == 0)
+			opts->endpoint = defGetString(def);
+		else if (strcmp(def->defname, "ca_file") == 0)
+			opts->ca_file = defGetString(def);
+		else if (strcmp(def->defname, "connect_timeout") == 0)
+			(void) parse_int(defGetString(def), &opts->connect_timeout, 0, NULL);
+		else if (strcmp(def->defname, "keep_connections") == 0)
+			opts->keep_connections = defGetBoolean(def);
+		else if (strcmp(def->defname, "updatable") == 0)
+			opts->updatable = defGetBoolean(def);
+		else if (strcmp(def->defname, "credentials_file") == 0)
+			opts->server_credentials_file = defGetString(def);
+	}
+
+	if (OidIsValid(userid))
+	{
+		UserMapping *um = GetUserMapping(userid, serverid);
+
+		foreach(lc, um->options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			if (strcmp(def->defname, "auth") == 0)
+			{
+				char	   *v = defGetString(def);
+
+				if (strcmp(v, "none") == 0)
+					opts->auth = SPANNER_AUTH_NONE;
+				else if (strcmp(v, "access_token") == 0)
+					opts->auth = SPANNER_AUTH_ACCESS_TOKEN;
+				else
+					opts->auth = SPANNER_AUTH_EXTERNAL_ACCOUNT;
+			}
+			else if (strcmp(def->defname, "access_token") == 0)
+				opts->access_token = defGetString(def);
+			else if (strcmp(def->defname, "credentials_file") == 0)
+				opts->credentials_file = defGetString(def);
+			else if (strcmp(def->defname, "credentials_json") == 0)
+				opts->credentials_json = defGetString(def);
+			else if (strcmp(def->defname, "aws_access_key_id") == 0)
+				opts->aws_access_key_id = defGetString(def);
+			else if (strcmp(def->defname, "aws_secret_access_key") == 0)
+				opts->aws_secret_access_key = defGetString(def);
+			else if (strcmp(def->defname, "aws_session_token") == 0)
+				opts->aws_session_token = defGetString(def);
+			else if (strcmp(def->defname, "database_role") == 0)
+				opts->database_role = defGetString(def);
+			else if (strcmp(def->defname, "allow_ambient_credentials") == 0)
+				opts->allow_ambient_credentials = defGetBoolean(def);
+			else if (strcmp(def->defname, "allow_custom_urls") == 0)
+				opts->allow_custom_urls = defGetBoolean(def);
+		}
+		if (opts->credentials_file == NULL)
+			opts->credentials_file = opts->server_credentials_file;
+
+		/* infer the method when "auth" is not given */
+		if (opts->auth == SPANNER_AUTH_UNSET)
+		{
+			if (opts->access_token)
+				opts->auth = SPANNER_AUTH_ACCESS_TOKEN;
+			else if (opts->credentials_file || opts->credentials_json)
+				opts->auth = SPANNER_AUTH_EXTERNAL_ACCOUNT;
+		}
+	}
+
+	if (opts->project == NULL || opts->instance == NULL || opts->database == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" lacks a required option", server->servername),
+				 errdetail("The options \"project\", \"instance\" and \"database\" are required."),
+				 errhint("Use ALTER SERVER %s OPTIONS (ADD ...) to set them.",
+						 quote_identifier(server->servername))));
+}
