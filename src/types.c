@@ -344,6 +344,8 @@ convert_scalar(Oid typid, int32 typmod, FmgrInfo *infunc, Oid ioparam,
 			}
 			break;
 		case TEXTOID:
+			if (code == SP_TYPE_BYTES || code == SP_TYPE_PROTO)
+				break;			/* no implicit bytes-to-text: declare bytea */
 			if (jt == json_type_string)
 				return PointerGetDatum(cstring_to_text_with_len(json_object_get_string(v),
 																json_object_get_string_len(v)));
