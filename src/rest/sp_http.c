@@ -710,17 +710,21 @@ stream_pump(SpStream *st, SpError *err)
 	}
 	if (!st->started && !stream_start(st, err))
 		goto fail;
-	if (st->xfer.done)
+	if (st->xfer.done && sp_reader_finished(st->rd))
 		return true;
-	if (st->paused)
+	if (!st->xfer.done)
 	{
-		st->paused = false;
-		curl_easy_pause(st->xfer.easy, CURLPAUSE_CONT);
-		if (stream_has_data(st))
-			return true;
+		if (st->paused)
+		{
+			st->paused = false;
+			curl_easy_pause(st->xfer.easy, CURLPAUSE_CONT);
+			if (stream_has_data(st))
+				return true;
+		}
+		/* (the transfer may also complete while another stream is driven) */
+		if (!drive(st->conn, &st->xfer, stream_has_data, st, err))
+			goto fail;
 	}
-	if (!drive(st->conn, &st->xfer, stream_has_data, st, err))
-		goto fail;
 	if (st->have_parse_error)
 	{
 		*err = st->parse_error;
