@@ -457,7 +457,8 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 
 		ensure_session(conn);
 		body = build_query_body(conn, sql, params_json, param_types_json, begin, false);
-		st = sp_stream_open(conn->rest, conn->session, body, &err);
+		st = sp_stream_open(conn->rest, conn->session, body,
+							(size_t) spanner_resume_buffer_kb * 1024, &err);
 		pfree(body);
 		if (st == NULL)
 			spanner_report_error(ERROR, &err, sql);

@@ -101,7 +101,7 @@ void
 _PG_init(void)
 {
 	DefineCustomIntVariable("spanner_fdw.resume_buffer_kb",
-							"Rows received after the last resume token are held up to this size.",
+							"Messages received after the last resume token are held up to this size, so that a broken stream can be resumed.",
 							"Beyond it a broken stream can no longer be resumed.",
 							&spanner_resume_buffer_kb,
 							1024, 0, 1024 * 1024,

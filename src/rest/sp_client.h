@@ -179,10 +179,13 @@ typedef struct SpStream SpStream;
  * Start executeStreamingSql on "session" (a full resource name) with the
  * given request body (JSON text of an ExecuteSqlRequest).  Returns NULL
  * with err set on failure to start.  Nothing is sent until the first
- * sp_stream_next() / sp_stream_wait_metadata().
+ * sp_stream_next() / sp_stream_wait_metadata().  resume_cap: bytes of
+ * messages held after the last resume token so that a broken stream can be
+ * resumed (0: never resume).
  */
 extern SpStream *sp_stream_open(SpConn *conn, const char *session,
-								const char *body, SpError *err);
+								const char *body, size_t resume_cap,
+								SpError *err);
 
 /*
  * Block until the first PartialResultSet (with metadata) has arrived.
@@ -240,6 +243,9 @@ extern const SpColumn *sp_reader_columns(SpRowReader *rd);
 extern const char *sp_reader_transaction_id(SpRowReader *rd);
 extern const char *sp_reader_read_timestamp(SpRowReader *rd);
 extern const char *sp_reader_resume_token(SpRowReader *rd);
+
+extern bool sp_reader_prepare_resume(SpRowReader *rd, const char **token);
+extern const SpError *sp_reader_stream_error(SpRowReader *rd);
 
 /* Parse a Spanner Type JSON object into code/elem_code. */
 extern void sp_parse_type(json_object *type, SpColumn *col);

@@ -97,7 +97,10 @@ struct SpStream
 	SpError		parse_error;	/* error raised inside the write callback */
 	bool		have_parse_error;
 	long		rows;
+	int			resumes;		/* times the stream was resumed */
 };
+
+#define SP_MAX_RESUMES 3
 
 static void
 buf_free(SpBuf *b)
@@ -632,7 +635,7 @@ stream_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 SpStream *
 sp_stream_open(SpConn *conn, const char *session, const char *body,
-			   SpError *err)
+			   size_t resume_cap, SpError *err)
 {
 	SpStream   *st;
 	size_t		ulen;
@@ -643,7 +646,7 @@ sp_stream_open(SpConn *conn, const char *session, const char *body,
 		goto nomem;
 	st->conn = conn;
 	st->errbody.limit = SP_MAX_ERROR_BODY;
-	st->rd = sp_reader_new(0);
+	st->rd = sp_reader_new(resume_cap);
 	ulen = strlen(conn->endpoint) + strlen(session) + 64;
 	st->url = malloc(ulen);
 	st->body = strdup(body);
@@ -697,6 +700,62 @@ stream_has_data(void *arg)
 }
 
 /*
+ * Re-send the request after a break, from the last resume token (or from
+ * the start if nothing was released yet).  An inline "begin" becomes the
+ * transaction id it returned, so the resumed read sees the same snapshot.
+ * Returns false if the stream cannot be resumed.
+ */
+static bool
+stream_resume(SpStream *st)
+{
+	const char *token = NULL;
+	const char *txn;
+	json_object *req = NULL;
+	json_object *tx;
+	const char *nb;
+	char	   *newbody;
+
+	if (st->resumes >= SP_MAX_RESUMES || !sp_reader_prepare_resume(st->rd, &token))
+		return false;
+	req = json_tokener_parse(st->body);
+	if (req == NULL || !json_object_is_type(req, json_type_object))
+	{
+		json_object_put(req);
+		return false;
+	}
+	if (token)
+		json_object_object_add(req, "resumeToken", json_object_new_string(token));
+	txn = sp_reader_transaction_id(st->rd);
+	if (txn && json_object_object_get_ex(req, "transaction", &tx) &&
+		json_object_object_get_ex(tx, "begin", NULL))
+	{
+		json_object *sel = json_object_new_object();
+
+		json_object_object_add(sel, "id", json_object_new_string(txn));
+		json_object_object_add(req, "transaction", sel);
+	}
+	nb = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	newbody = nb ? strdup(nb) : NULL;
+	json_object_put(req);
+	if (newbody == NULL)
+		return false;
+	free(st->body);
+	st->body = newbody;
+
+	/* drop the broken transfer and start another */
+	xfer_detach(st->conn, &st->xfer);
+	curl_easy_cleanup(st->xfer.easy);
+	memset(&st->xfer, 0, sizeof(st->xfer));
+	buf_free(&st->errbody);
+	st->errbody.overflow = st->errbody.nomem = false;
+	st->http_status = 0;
+	st->paused = false;
+	st->started = false;
+	st->resumes++;
+	return true;
+}
+
+/*
  * Move the transfer forward until at least one PartialResultSet is queued
  * or the transfer ended.  On transfer end, checks its outcome.
  */
@@ -732,8 +791,22 @@ stream_pump(SpStream *st, SpError *err)
 	}
 	if (st->xfer.done)
 	{
+		const SpError *se;
+
 		if (st->http_status == 0)
 			curl_easy_getinfo(st->xfer.easy, CURLINFO_RESPONSE_CODE, &st->http_status);
+		se = sp_reader_stream_error(st->rd);
+		/* a break after a good start, or UNAVAILABLE mid-stream: resume */
+		if (((st->xfer.result != CURLE_OK && st->xfer.result != CURLE_WRITE_ERROR &&
+			  st->http_status == 200) ||
+			 (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
+			  se->grpc_code == SP_GRPC_UNAVAILABLE)) &&
+			stream_resume(st))
+		{
+			if (!stream_start(st, err))
+				goto fail;
+			return true;
+		}
 		if (st->xfer.result != CURLE_OK)
 		{
 			if (st->errbody.nomem)

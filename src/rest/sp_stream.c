@@ -59,6 +59,19 @@ struct SpRowReader
 	int			qcap;
 	int			qhead;
 	int			qlen;
+	/*
+	 * Messages after the last resume token are held here until the next
+	 * token (or the end); a break can then be resumed without duplicating
+	 * or losing rows.  Past resume_cap bytes they are released and the
+	 * stream is no longer resumable.
+	 */
+	json_object **pending;
+	int			npending;
+	int			pending_cap;
+	size_t		pending_bytes;
+	bool		resumable;
+	size_t		obj_bytes;		/* bytes of the top-level value being parsed */
+	char	   *safe_token;		/* token up to which everything is released */
 	SpError		stream_error;	/* an {"error":..} element, if seen */
 	bool		have_stream_error;
 	long		prs_count;
@@ -83,6 +96,8 @@ struct SpRowReader
 	long		rows;
 	size_t		resume_cap;
 };
+
+static bool hold_or_release(SpRowReader *rd, json_object *obj, SpError *err);
 
 SpTypeCode
 sp_type_code_from_name(const char *name)
@@ -167,6 +182,7 @@ sp_reader_new(size_t resume_buffer_cap)
 		return NULL;
 	}
 	rd->resume_cap = resume_buffer_cap;
+	rd->resumable = resume_buffer_cap > 0;
 	return rd;
 }
 
@@ -198,6 +214,10 @@ sp_reader_free(SpRowReader *rd)
 	for (i = 0; i < rd->qlen; i++)
 		json_object_put(rd->queue[(rd->qhead + i) % rd->qcap]);
 	free(rd->queue);
+	for (i = 0; i < rd->npending; i++)
+		json_object_put(rd->pending[i]);
+	free(rd->pending);
+	free(rd->safe_token);
 	json_object_put(rd->cur);
 	json_object_put(rd->carry);
 	if (rd->cols)
@@ -212,6 +232,105 @@ sp_reader_free(SpRowReader *rd)
 	free(rd->fbuf);
 	json_tokener_free(rd->tok);
 	free(rd);
+}
+
+/* Append a message to the queue the row assembler reads. */
+static bool
+release_one(SpRowReader *rd, json_object *obj, SpError *err)
+{
+	if (rd->qlen >= rd->qcap)
+	{
+		int			ncap = rd->qcap ? rd->qcap * 2 : 8;
+		json_object **nq = malloc(sizeof(json_object *) * ncap);
+		int			i;
+
+		if (nq == NULL)
+		{
+			json_object_put(obj);
+			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		for (i = 0; i < rd->qlen; i++)
+			nq[i] = rd->queue[(rd->qhead + i) % rd->qcap];
+		free(rd->queue);
+		rd->queue = nq;
+		rd->qcap = ncap;
+		rd->qhead = 0;
+	}
+	rd->queue[(rd->qhead + rd->qlen) % rd->qcap] = obj;
+	rd->qlen++;
+	return true;
+}
+
+/* Release every held message. */
+static bool
+release_pending(SpRowReader *rd, SpError *err)
+{
+	int			i;
+	bool		ok = true;
+
+	for (i = 0; i < rd->npending; i++)
+	{
+		if (ok)
+			ok = release_one(rd, rd->pending[i], err);
+		else
+			json_object_put(rd->pending[i]);
+		rd->pending[i] = NULL;
+	}
+	rd->npending = 0;
+	rd->pending_bytes = 0;
+	return ok;
+}
+
+/*
+ * A complete PartialResultSet arrived: hold it while the stream is
+ * resumable, release everything up to a resume token.
+ */
+static bool
+hold_or_release(SpRowReader *rd, json_object *obj, SpError *err)
+{
+	json_object *tok;
+
+	if (!rd->resumable)
+		return release_one(rd, obj, err);
+	if (rd->npending >= rd->pending_cap)
+	{
+		int			ncap = rd->pending_cap ? rd->pending_cap * 2 : 8;
+		json_object **np = realloc(rd->pending, sizeof(json_object *) * ncap);
+
+		if (np == NULL)
+		{
+			json_object_put(obj);
+			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		rd->pending = np;
+		rd->pending_cap = ncap;
+	}
+	rd->pending[rd->npending++] = obj;
+	rd->pending_bytes += rd->obj_bytes;
+	if (json_object_object_get_ex(obj, "resumeToken", &tok) &&
+		json_object_is_type(tok, json_type_string) &&
+		json_object_get_string_len(tok) > 0)
+	{
+		char	   *t = strdup(json_object_get_string(tok));
+
+		if (t == NULL)
+		{
+			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		free(rd->safe_token);
+		rd->safe_token = t;
+		return release_pending(rd, err);
+	}
+	if (rd->pending_bytes > rd->resume_cap)
+	{
+		/* too much to hold: give up resumability, as client libraries do */
+		rd->resumable = false;
+		return release_pending(rd, err);
+	}
+	return true;
 }
 
 /*
@@ -252,29 +371,8 @@ handle_top_object(SpRowReader *rd, json_object *obj, SpError *err)
 			return false;
 		}
 	}
-	if (rd->qlen >= rd->qcap)
-	{
-		int			ncap = rd->qcap ? rd->qcap * 2 : 8;
-		json_object **nq = malloc(sizeof(json_object *) * ncap);
-		int			i;
-
-		if (nq == NULL)
-		{
-			json_object_put(obj);
-			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
-			return false;
-		}
-		for (i = 0; i < rd->qlen; i++)
-			nq[i] = rd->queue[(rd->qhead + i) % rd->qcap];
-		free(rd->queue);
-		rd->queue = nq;
-		rd->qcap = ncap;
-		rd->qhead = 0;
-	}
-	rd->queue[(rd->qhead + rd->qlen) % rd->qcap] = obj;
-	rd->qlen++;
 	rd->prs_count++;
-	return true;
+	return hold_or_release(rd, obj, err);
 }
 
 /* Run filtered bytes through the framing state machine and the tokener. */
@@ -308,6 +406,7 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 				return false;
 			}
 			rd->in_value = true;
+			rd->obj_bytes = 0;
 		}
 		{
 			json_object *obj;
@@ -320,6 +419,7 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 			jerr = json_tokener_get_error(rd->tok);
 			if (jerr == json_tokener_continue)
 			{
+				rd->obj_bytes += chunk;
 				off += chunk;
 				continue;
 			}
@@ -331,6 +431,7 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 							 json_tokener_error_desc(jerr));
 				return false;
 			}
+			rd->obj_bytes += json_tokener_get_parse_end(rd->tok);
 			off += json_tokener_get_parse_end(rd->tok);
 			json_tokener_reset(rd->tok);
 			rd->in_value = false;
@@ -474,6 +575,11 @@ sp_reader_finish(SpRowReader *rd, SpError *err)
 		}
 	}
 	rd->finished = true;
+	if (!release_pending(rd, err))
+	{
+		rd->failed = true;
+		return false;
+	}
 	if (rd->in_value && !rd->have_stream_error)
 	{
 		sp_error_set(err, SP_ERR_PROTOCOL,
@@ -860,13 +966,14 @@ sp_reader_next(SpRowReader *rd, json_object ***values, SpError *err)
 bool
 sp_reader_has_metadata(SpRowReader *rd)
 {
-	if (!rd->have_metadata && rd->qlen > 0)
+	if (!rd->have_metadata && (rd->qlen > 0 || rd->npending > 0))
 	{
+		json_object *first = rd->qlen > 0 ? rd->queue[rd->qhead] : rd->pending[0];
 		json_object *v;
 		SpError		err;
 
 		sp_error_clear(&err);
-		if (json_object_object_get_ex(rd->queue[rd->qhead], "metadata", &v) &&
+		if (json_object_object_get_ex(first, "metadata", &v) &&
 			take_metadata(rd, v, &err))
 			return true;
 	}
@@ -907,4 +1014,43 @@ const char *
 sp_reader_resume_token(SpRowReader *rd)
 {
 	return rd->resume_token;
+}
+
+/*
+ * sp_reader_prepare_resume
+ *		After a broken stream: drop what was held since the last resume
+ *		token and reset the parser.  Returns false if the stream cannot be
+ *		resumed (too much was released without a token).  *token is the
+ *		token to resume from, or NULL to restart from the beginning.
+ */
+bool
+sp_reader_prepare_resume(SpRowReader *rd, const char **token)
+{
+	int			i;
+
+	if (!rd->resumable || rd->failed)
+		return false;
+	for (i = 0; i < rd->npending; i++)
+	{
+		json_object_put(rd->pending[i]);
+		rd->pending[i] = NULL;
+	}
+	rd->npending = 0;
+	rd->pending_bytes = 0;
+	json_tokener_reset(rd->tok);
+	rd->in_value = false;
+	rd->in_string = false;
+	rd->escape = false;
+	rd->nheld = 0;
+	rd->have_stream_error = false;
+	rd->finished = false;
+	*token = rd->safe_token;
+	return true;
+}
+
+/* The error element that ended the stream, if any (else NULL). */
+const SpError *
+sp_reader_stream_error(SpRowReader *rd)
+{
+	return rd->have_stream_error ? &rd->stream_error : NULL;
 }
