@@ -22,7 +22,7 @@ EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan import errors cancel
+REGRESS = options types scan import errors stream cancel
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)

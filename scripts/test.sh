@@ -228,11 +228,16 @@ run_regress() {
 		chown -R "$(sf_pg_user)" "$stage"
 		inputdir=$stage
 	fi
+	# helpers the regression tests start themselves (COPY ... TO PROGRAM)
+	cp "$SF_ROOT/test/standins/fault_proxy.py" "$out/fault_proxy.py"
+	chown "$(sf_pg_user)" "$out/fault_proxy.py"
 	cat >"$out/temp.conf" <<EOF
+spanner_test.fault_proxy = '$out/fault_proxy.py'
 lc_messages = 'C'
 timezone = 'UTC'
 log_timezone = 'UTC'
 datestyle = 'ISO, MDY'
+jit = off
 spanner_test.endpoint = '$SPANNER_EMULATOR_REST'
 spanner_test.project = '$SF_PROJECT'
 spanner_test.instance = '$SF_INSTANCE'

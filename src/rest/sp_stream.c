@@ -873,7 +873,11 @@ sp_reader_next(SpRowReader *rd, json_object ***values, SpError *err)
 			}
 			if (r == 0)
 			{
-				if (rd->have_stream_error)
+				/*
+				 * An error element ends the stream once the transfer is over
+				 * (the transport may still resume it, e.g. UNAVAILABLE).
+				 */
+				if (rd->have_stream_error && rd->finished)
 				{
 					*err = rd->stream_error;
 					err->after_data = rd->rows > 0;

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Fault-injecting proxy in front of the Cloud Spanner emulator's REST port.
+
+The emulator is the Spanner of every test; this proxy only reshapes what it
+says into the shapes production Spanner uses, and injects the faults the
+emulator cannot show (see shared docs: spanner-rest-api.md sections 0, 2.4, 6):
+
+* executeStreamingSql responses are re-framed from the emulator's
+  newline-delimited {"result": PRS} objects into production's JSON array
+  [PRS, PRS, ...], re-split into small messages (config "split" values per
+  message) with string values cut across messages (chunkedValue), and every
+  message carries a resumeToken (base64 of its index) unless "no_tokens".
+* A request with a resumeToken is served by re-running it upstream (it reads
+  the same snapshot: the FDW resumes with the transaction id) and sending only
+  the messages after the token.
+* Faults, set with POST /__config (JSON): "cut_after" N messages, then the
+  connection is dropped, for the next "cut_times" streaming requests;
+  "error_after" N messages then an {"error": ...} element with
+  "error_code" (gRPC int) for the next "error_times" requests;
+  "session_gone_times": answer the next streaming requests with production's
+  404 "Session not found" body.
+* Error bodies are converted to production's {"error":{"code":<http>,
+  "message":..,"status":..}} shape.
+
+GET /__stats returns counters.  Python 3 standard library only.
+Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file F
+       [--pid-file F] [--daemon] [--lifetime SECONDS]
+"""
+
+import argparse
+import base64
+import http.client
+import http.server
+import json
+import os
+import signal
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+
+GRPC_NAMES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+              "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+              "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+              "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
+
+LOCK = threading.Lock()
+CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0,
+          "error_after": 0, "error_times": 0, "error_code": 13,
+          "session_gone_times": 0}
+STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
+         "session_gone": 0, "messages": 0}
+UPSTREAM = None
+
+
+def production_error(http_status, body):
+    """Convert an emulator error body to production's shape."""
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return body
+    if "error" in obj and isinstance(obj["error"], dict):
+        obj = obj["error"]
+    code = obj.get("code", 2)
+    name = GRPC_NAMES[code] if isinstance(code, int) and 0 <= code < len(GRPC_NAMES) else "UNKNOWN"
+    return json.dumps({"error": {"code": http_status, "message": obj.get("message", ""),
+                                 "status": name}}).encode()
+
+
+def keep_negative_zero(text):
+    """json.loads reads -0 as the integer 0; a FLOAT64 -0 must stay -0."""
+    return -0.0 if text == "-0" else int(text)
+
+
+def merge(a, b):
+    """result_set.proto chunk merging: strings concatenate, lists concatenate
+    with the boundary elements merged when they are of the same kind."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a + b
+    if isinstance(a, list) and isinstance(b, list):
+        if a and b and type(a[-1]) is type(b[0]) and isinstance(a[-1], (str, list)):
+            return a[:-1] + [merge(a[-1], b[0])] + b[1:]
+        return a + b
+    raise ValueError("cannot merge chunks")
+
+
+def resplit(prs_list, split):
+    """Re-split the values of the emulator's messages into small messages,
+    cutting string values in two across message boundaries."""
+    metadata = None
+    values = []          # list of (value, continues) where continues marks a chunk
+    pending_chunk = False
+    for prs in prs_list:
+        if metadata is None and "metadata" in prs:
+            metadata = prs["metadata"]
+        vals = prs.get("values", [])
+        for i, v in enumerate(vals):
+            last = (i == len(vals) - 1)
+            if pending_chunk:
+                # merge with the previous piece (string or list); keep it simple:
+                prev, _ = values.pop()
+                v = merge(prev, v)
+                pending_chunk = False
+            if last and prs.get("chunkedValue"):
+                values.append((v, True))
+                pending_chunk = True
+            else:
+                values.append((v, False))
+    out = []
+    msg = {"metadata": metadata} if metadata is not None else {}
+    cur = []
+    for v, _ in values:
+        cur.append(v)
+        if len(cur) >= split:
+            last = cur[-1]
+            if isinstance(last, str) and len(last) >= 2:
+                half = len(last) // 2
+                cur[-1] = last[:half]
+                msg["values"] = cur
+                msg["chunkedValue"] = True
+                out.append(msg)
+                msg = {}
+                cur = [last[half:]]
+            else:
+                msg["values"] = cur
+                out.append(msg)
+                msg = {}
+                cur = []
+    if cur or not out:
+        msg["values"] = cur
+        out.append(msg)
+    return out
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, status, body, ctype="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/__stats":
+            with LOCK:
+                self.reply(200, json.dumps(STATS).encode())
+            return
+        self.forward(None)
+
+    def do_DELETE(self):
+        self.forward(None)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length) if length else b""
+        if self.path == "/__config":
+            with LOCK:
+                CONFIG.update(json.loads(body or b"{}"))
+                self.reply(200, json.dumps(CONFIG).encode())
+            return
+        if self.path.endswith(":executeStreamingSql"):
+            self.streaming(body)
+            return
+        self.forward(body)
+
+    def upstream(self, method, body):
+        conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
+        headers = {"Content-Type": "application/json"}
+        conn.request(method, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, data
+
+    def forward(self, body):
+        with LOCK:
+            STATS["requests"] += 1
+        status, data = self.upstream(self.command, body)
+        if status != 200:
+            data = production_error(status, data)
+        self.reply(status, data)
+
+    def streaming(self, body):
+        with LOCK:
+            STATS["requests"] += 1
+            STATS["streaming"] += 1
+            cfg = dict(CONFIG)
+            if CONFIG["session_gone_times"] > 0:
+                CONFIG["session_gone_times"] -= 1
+                STATS["session_gone"] += 1
+                gone = True
+            else:
+                gone = False
+            cut = cfg["cut_after"] if CONFIG["cut_times"] > 0 else 0
+            if cut:
+                CONFIG["cut_times"] -= 1
+            err_after = cfg["error_after"] if CONFIG["error_times"] > 0 else 0
+            if err_after:
+                CONFIG["error_times"] -= 1
+        if gone:
+            name = self.path.split("/v1/", 1)[1].rsplit(":", 1)[0]
+            self.reply(404, json.dumps({"error": {
+                "code": 404, "message": "Session not found: " + name, "status": "NOT_FOUND",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ResourceInfo",
+                             "resourceType": "type.googleapis.com/google.spanner.v1.Session",
+                             "resourceName": name, "description": "Session does not exist."}]}}).encode())
+            return
+        req = json.loads(body)
+        skip = 0
+        if "resumeToken" in req:
+            skip = int(base64.b64decode(req.pop("resumeToken")).decode())
+            with LOCK:
+                STATS["resumed"] += 1
+        status, data = self.upstream("POST", json.dumps(req).encode())
+        if status != 200:
+            self.reply(status, production_error(status, data))
+            return
+        prs_list = []
+        for line in data.decode().splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            obj = json.loads(line, parse_int=keep_negative_zero)
+            if "error" in obj:
+                self.reply(500, production_error(500, json.dumps(obj).encode()))
+                return
+            prs_list.append(obj.get("result", obj))
+        msgs = resplit(prs_list, max(1, int(cfg["split"])))
+        for i, m in enumerate(msgs, start=1):
+            if not cfg["no_tokens"]:
+                m["resumeToken"] = base64.b64encode(str(i).encode()).decode()
+        if skip:
+            msgs = msgs[skip:]
+            if msgs and "metadata" in msgs[0]:
+                del msgs[0]["metadata"]
+
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(b):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
+            self.wfile.flush()
+
+        chunk(b"[")
+        sent = 0
+        for i, m in enumerate(msgs):
+            if cut and sent >= cut:
+                with LOCK:
+                    STATS["cuts"] += 1
+                self.close_connection = True
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
+            if err_after and sent >= err_after:
+                code = int(cfg["error_code"])
+                chunk((b",\r\n" if sent else b"") + json.dumps({"error": {
+                    "code": code, "message": "injected error after %d messages" % sent,
+                    "status": GRPC_NAMES[code]}}).encode())
+                chunk(b"]")
+                chunk(b"")
+                with LOCK:
+                    STATS["errors"] += 1
+                return
+            chunk((b",\r\n" if sent else b"") + json.dumps(m, ensure_ascii=False).encode())
+            sent += 1
+            with LOCK:
+                STATS["messages"] += 1
+        chunk(b"]")
+        chunk(b"")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    global UPSTREAM
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--pid-file")
+    ap.add_argument("--daemon", action="store_true")
+    ap.add_argument("--lifetime", type=float, default=600)
+    args = ap.parse_args()
+    UPSTREAM = urllib.parse.urlparse(args.upstream)
+    srv = Server(("127.0.0.1", 0), Handler)
+    if args.daemon:
+        pid = os.fork()
+        if pid:
+            if args.pid_file:
+                with open(args.pid_file, "w") as f:
+                    f.write(str(pid))
+            with open(args.port_file, "w") as f:
+                f.write(str(srv.server_address[1]))
+            os._exit(0)
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        if args.pid_file:
+            with open(args.pid_file, "w") as f:
+                f.write(str(os.getpid()))
+        with open(args.port_file, "w") as f:
+            f.write(str(srv.server_address[1]))
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
