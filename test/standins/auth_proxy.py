@@ -29,9 +29,10 @@
 #   GET  /__stats    {"requests", "forwarded", "rejected", "forbidden",
 #                     "upstream_errors", "accepted_kinds": {kind: n},
 #                     "reject_reasons": {reason: n}, "tokens": [...]}
-#                    (tokens: every distinct bearer token presented, so a
-#                    test can check that none of them leaked anywhere)
-#   POST /__reset    counters back to zero
+#                    (tokens: every distinct bearer token presented since
+#                    the proxy started, so a test can check that none of
+#                    them leaked anywhere)
+#   POST /__reset    counters back to zero (the token list is kept)
 #
 # Copyright (c) 2026 spanner_fdw developers
 
@@ -68,7 +69,7 @@ class Stats:
         self.lock = threading.Lock()
         self.reset()
 
-    def reset(self):
+    def reset(self, tokens_too=True):
         with self.lock:
             self.requests = 0
             self.forwarded = 0
@@ -77,8 +78,9 @@ class Stats:
             self.upstream_errors = 0
             self.accepted_kinds = {}
             self.reject_reasons = {}
-            self.tokens = []
-            self.token_set = set()
+            if tokens_too:
+                self.tokens = []
+                self.token_set = set()
 
     def snapshot(self):
         with self.lock:
@@ -296,7 +298,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__stats" and method == "GET":
             return self.send_json(200, STATS.snapshot())
         if path == "/__reset" and method == "POST":
-            STATS.reset()
+            STATS.reset(tokens_too=False)
             return self.send_json(200, {"ok": True})
         return self.send_json(404, {"error": {"code": 404, "message": "not found",
                                               "status": "NOT_FOUND"}})

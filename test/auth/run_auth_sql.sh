@@ -1,0 +1,624 @@
+#!/usr/bin/env bash
+# test/auth/run_auth_sql.sh
+#	external_account authentication end to end, through SQL.
+#
+#	A throw-away PostgreSQL 15 cluster (run as the postgres OS user) with
+#	spanner_fdw queries the sample database "test" of the Spanner emulator
+#	through test/standins/auth_proxy.py, which forwards a request only if its
+#	bearer token is one that the stand-ins for Google STS / IAM Credentials
+#	(test/standins/auth_standins.py) issued and that has not expired.  The
+#	stand-ins really verify the SigV4-signed subject token, so a query that
+#	returns rows proves the whole chain: AWS credentials (user mapping keys,
+#	the postmaster's environment, EC2 IMDSv2 or ECS container credentials)
+#	-> subject token -> STS -> impersonation -> Spanner.
+#
+#	Run by scripts/test.sh (the emulator is running, SPANNER_EMULATOR_REST
+#	and SPANNER_TEST_* are exported, the extension is installed) or on its
+#	own: then it starts an emulator in the scripts/lib.sh namespace
+#	"authsql" (SF_AUTH_SQL_NS), loads the sample database, builds and
+#	installs the extension if it is not installed (or if
+#	SF_AUTH_SQL_BUILD=1), and stops what it started.
+#
+#	Output: TAP ("ok N - ...", "not ok N - ...", "1..N" last); exit status
+#	non-zero if any test failed.  AUTH_SQL_KEEP=1 keeps the work directory
+#	(PostgreSQL log, psql outputs) for inspection.
+#
+# Copyright (c) 2026 spanner_fdw developers
+
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
+T0=$SECONDS
+
+# Nothing from the caller's environment may leak into the test.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
+while IFS= read -r v; do
+	unset "$v"
+done < <(env | sed -n 's/^\(\(AWS_\|GOOGLE_\|GCE_\|CLOUDSDK_\|GCLOUD_\)[A-Za-z0-9_]*\)=.*/\1/p')
+unset SPANNER_FDW_ECS_BASE_URL PGOPTIONS PGSERVICE PGDATABASE PGUSER PGHOST PGPORT
+
+# scripts/test.sh exports SPANNER_EMULATOR_REST; on our own we use a
+# namespace of our own so a demo or another test run is never touched.
+STANDALONE=0
+if [ -z "${SPANNER_EMULATOR_REST:-}" ]; then
+	STANDALONE=1
+	export SF_NS=${SF_AUTH_SQL_NS:-authsql}
+fi
+# shellcheck source=../../scripts/lib.sh
+. scripts/lib.sh
+
+PROJECT=${SPANNER_TEST_PROJECT:-$SF_PROJECT}
+INSTANCE=${SPANNER_TEST_INSTANCE:-$SF_INSTANCE}
+DATABASE=${SPANNER_TEST_DATABASE:-test}
+PGBIN=$SF_PG_BINDIR
+CONF=$ROOT/test/auth/standin_config.json
+
+N=0
+NFAIL=0
+WORK=
+STANDIN_PID=
+PROXY_PID=
+EMU_STARTED=0
+PGDATA_DIR=
+PGSOCK=
+PGPORT_=
+
+# ------------------------------------------------------------------ TAP
+
+pass() {
+	N=$((N + 1))
+	echo "ok $N - $1"
+}
+fail() {
+	N=$((N + 1))
+	NFAIL=$((NFAIL + 1))
+	echo "not ok $N - $1"
+}
+diag() { sed 's/^/#   /'; }
+# t_ok NAME CMD...: ok if CMD succeeds
+t_ok() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+# t_is NAME GOT WANT
+t_is() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
+	fi
+}
+# t_file_has NAME FILE FIXED-STRING...: every string occurs in FILE
+t_file_has() {
+	local name=$1 file=$2 s miss=0
+	shift 2
+	for s in "$@"; do
+		grep -qF -- "$s" "$file" || { miss=1; echo "missing: $s" | diag; }
+	done
+	if [ $miss = 0 ]; then pass "$name"; else fail "$name"; diag <"$file"; fi
+}
+
+bail() {
+	fail "setup: $*"
+	finish
+}
+
+# ------------------------------------------------------------------ cleanup
+
+stop_pid() {
+	# stop_pid PID: SIGTERM a child we started, wait for it (10 s, then KILL)
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+pg_stop() {
+	[ -n "$PGDATA_DIR" ] && [ -f "$PGDATA_DIR/postmaster.pid" ] || return 0
+	local pid
+	pid=$(head -n1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null)
+	(cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null 2>&1) ||
+		sf_kill_pid "$pid" postgres
+}
+
+cleanup() {
+	trap - EXIT INT TERM
+	pg_stop
+	stop_pid "$PROXY_PID"
+	stop_pid "$STANDIN_PID"
+	if [ "$EMU_STARTED" = 1 ]; then
+		SF_QUIET=1 sf_stop_emulator >/dev/null 2>&1
+	fi
+	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+		if [ "${AUTH_SQL_KEEP:-0}" = 1 ]; then
+			echo "# kept $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+}
+
+finish() {
+	echo "# auth-sql: $((N - NFAIL)) passed, $NFAIL failed ($((SECONDS - T0)) s)"
+	echo "1..$N"
+	cleanup
+	[ "$NFAIL" = 0 ] && exit 0
+	exit 1
+}
+trap cleanup EXIT
+trap 'echo "# interrupted"; fail "interrupted"; finish' INT TERM
+
+# ------------------------------------------------------------------ helpers
+
+# st EXPR: print a Python expression over the counters of the stand-ins
+# (s = their /__stats, c = s["counts"], l = s["last"]) and of the proxy
+# (p); also records every bearer token the proxy has seen (for the final
+# log check).  One python start per check: they cost ~0.3 s each.
+st() {
+	python3 - "$STANDINS" "$PROXY" "$WORK/tokens_seen" "$1" <<'PY'
+import json, sys, urllib.request
+def get(base):
+    return json.load(urllib.request.urlopen(base + "/__stats", timeout=10))
+s = get(sys.argv[1])
+p = get(sys.argv[2])
+c = s["counts"]
+l = s["last"]
+with open(sys.argv[3], "a") as fh:
+    fh.write("".join(t + "\n" for t in p["tokens"]))
+print(eval(sys.argv[4]))
+PY
+}
+# reset_all [KNOBS-JSON]: counters of the stand-ins and the proxy back to
+# zero, the stand-ins' tokens forgotten; then set the stand-ins' knobs
+reset_all() {
+	python3 - "$STANDINS" "$PROXY" "${1:-}" <<'PY'
+import sys, urllib.request
+def post(url, body=b"{}"):
+    urllib.request.urlopen(urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}), timeout=10).read()
+post(sys.argv[1] + "/__reset")
+post(sys.argv[2] + "/__reset")
+if sys.argv[3]:
+    post(sys.argv[1] + "/__config", sys.argv[3].encode())
+PY
+}
+
+# setup_values: shell assignments for the keys of the stand-in config, and
+# the credential configurations (as gcloud writes them, every URL pointing
+# at the stand-ins) in $WORK/cred_*.json
+setup_values() {
+	python3 - "$CONF" "$STANDINS" "$WORK" <<'PY'
+import json, os, shlex, sys
+conf, base, work = sys.argv[1:4]
+d = json.load(open(conf))
+sa = d["service_accounts"][0]
+def cred(imp, imds, token_url=None):
+    cs = {"environment_id": "aws1",
+          "region_url": base + "/latest/meta-data/placement/availability-zone",
+          "url": base + "/latest/meta-data/iam/security-credentials",
+          "regional_cred_verification_url":
+              "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"}
+    if imds:
+        cs["imdsv2_session_token_url"] = base + "/latest/api/token"
+    c = {"type": "external_account", "audience": d["audience"],
+         "subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
+         "token_url": token_url or base + "/v1/token", "credential_source": cs}
+    if imp:
+        c["service_account_impersonation_url"] = (
+            base + "/v1/projects/-/serviceAccounts/%s:generateAccessToken" % sa)
+    return json.dumps(c)
+for name, text in (("imp", cred(True, False)), ("imp_imds", cred(True, True)),
+                   ("noimp", cred(False, False))):
+    path = os.path.join(work, "cred_%s.json" % name)
+    with open(path, "w") as fh:
+        fh.write(text + "\n")
+    os.chmod(path, 0o644)
+k = d["aws_keys"]
+vals = {"SA": sa, "K1": "AKIDEXPLICIT0001", "S1": k["AKIDEXPLICIT0001"]["secret"],
+        "KENV": "ASIAENV000000001", "SENV": k["ASIAENV000000001"]["secret"],
+        "TENV": k["ASIAENV000000001"]["session_token"],
+        "ECS_REL": d["ecs"]["relative_uri"], "ECS_AUTH": d["ecs"]["authorization"]}
+for n, v in vals.items():
+    print("%s=%s" % (n, shlex.quote(v)))
+# every secret the test knows, for the final leak check
+with open(os.path.join(work, "secrets"), "w") as fh:
+    for key in k.values():
+        fh.write(key["secret"] + "\n")
+        if key.get("session_token"):
+            fh.write(key["session_token"] + "\n")
+    fh.write(d["ecs"]["authorization"] + "\n")
+PY
+}
+
+# psql_as ROLE [psql args...]: psql as the postgres OS user, SQL on stdin
+psql_as() {
+	local role=$1
+	shift
+	(cd / && sf_as_pg "$PGBIN/psql" -X -q -At -h "$PGSOCK" -p "$PGPORT_" -U "$role" -d postgres "$@")
+}
+# sql FILE: run stdin as superuser, stop at the first error, output to FILE
+sql() {
+	psql_as postgres -v ON_ERROR_STOP=1 -v VERBOSITY=verbose >"$1" 2>&1
+}
+
+# pg_start VAR=VALUE...: start the cluster with exactly this environment
+# (besides PATH/LANG), so each case controls what "ambient" means
+pg_start() {
+	pg_stop
+	(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$@" \
+		"$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 start >/dev/null 2>&1) || {
+		tail -n 20 "$WORK/pg/server.log" | diag
+		return 1
+	}
+}
+
+# make_server NAME MAPPING-OPTIONS [ROLE]: server NAME at the proxy, a user
+# mapping for ROLE (default postgres) and foreign table NAME_t on Singers
+make_server() {
+	local name=$1 opts=$2 role=${3:-postgres}
+	sql "$WORK/out/setup_$name.txt" <<EOF
+CREATE SERVER $name FOREIGN DATA WRAPPER spanner_fdw
+  OPTIONS (endpoint '$PROXY', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
+CREATE USER MAPPING FOR $role SERVER $name OPTIONS ($opts);
+CREATE FOREIGN TABLE ${name}_t (id bigint OPTIONS (column_name 'SingerId'))
+  SERVER $name OPTIONS (table_name 'Singers');
+EOF
+}
+
+# ================================================================== setup
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/auth_sql.XXXXXX") || bail "mktemp failed"
+chmod 755 "$WORK"
+mkdir -p "$WORK/pg" "$WORK/out"
+chown "$(sf_pg_user)" "$WORK/pg" && chmod 700 "$WORK/pg" || bail "cannot prepare $WORK/pg"
+
+# --- emulator and the sample database
+if [ "$STANDALONE" = 1 ]; then
+	gw_before=$(sf_read "$SF_RUN/emulator.gateway.pid")
+	sf_find_emulator || bail "the Cloud Spanner emulator is not installed (see scripts/lib.sh sf_install_deps)"
+	SF_QUIET=1 sf_start_emulator >&2 || bail "could not start the emulator"
+	gw_after=$(sf_read "$SF_RUN/emulator.gateway.pid")
+	[ "$gw_before" != "$gw_after" ] && EMU_STARTED=1
+	echo "# emulator at $SPANNER_EMULATOR_REST ($([ $EMU_STARTED = 1 ] && echo started || echo reused), namespace $SF_NS)"
+	if [ "$EMU_STARTED" = 1 ] || ! sf_database_exists "$PROJECT" "$INSTANCE" "$DATABASE"; then
+		SF_QUIET=1 sf_setup_sample_db "$DATABASE" "$PROJECT" "$INSTANCE" >/dev/null 2>"$WORK/sample.err" || {
+			diag <"$WORK/sample.err"
+			bail "could not load the sample database"
+		}
+	fi
+fi
+sf_rest_ok "${SPANNER_EMULATOR_REST##*:}" || bail "the emulator at $SPANNER_EMULATOR_REST does not answer"
+# What the foreign table must return, asked of the emulator directly (the
+# sample has 50 singers, 40 of them with SingerId > 10)
+read -r NROWS NROWS10 < <(sf_exec_sql "$DATABASE" \
+	"SELECT COUNT(*), COUNTIF(SingerId > 10) FROM Singers" "$PROJECT" "$INSTANCE" 2>"$WORK/count.err" |
+	python3 -c 'import json, sys
+r = json.JSONDecoder().raw_decode(sys.stdin.read().strip())[0]["rows"][0]
+print(r[0], r[1])')
+[ -n "${NROWS10:-}" ] || { diag <"$WORK/count.err"; bail "could not count Singers in $DATABASE"; }
+[ "$NROWS" = 50 ] || echo "# note: Singers has $NROWS rows, not the sample's 50"
+
+# --- the extension
+ext_dir=$("$SF_PG_CONFIG" --sharedir)/extension
+lib_dir=$("$SF_PG_CONFIG" --pkglibdir)
+if [ "${SF_AUTH_SQL_BUILD:-0}" = 1 ] ||
+	{ [ "$STANDALONE" = 1 ] && ! { [ -f "$ext_dir/spanner_fdw.control" ] && [ -f "$lib_dir/spanner_fdw.so" ]; }; }; then
+	SF_QUIET=1 sf_build_install >"$WORK/build.log" 2>&1 || {
+		tail -n 30 "$WORK/build.log" | diag
+		bail "building spanner_fdw failed"
+	}
+fi
+[ -f "$ext_dir/spanner_fdw.control" ] && [ -f "$lib_dir/spanner_fdw.so" ] ||
+	bail "spanner_fdw is not installed in $ext_dir"
+
+# --- stand-ins and proxy (port 0, ports read from files)
+python3 test/standins/auth_standins.py --config "$CONF" --port-file "$WORK/standins.port" \
+	>/dev/null 2>"$WORK/standins.err" &
+STANDIN_PID=$!
+for _ in $(seq 1 100); do
+	[ -s "$WORK/standins.port" ] && break
+	kill -0 "$STANDIN_PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ -s "$WORK/standins.port" ] || { diag <"$WORK/standins.err"; bail "the stand-ins did not start"; }
+STANDINS=http://127.0.0.1:$(cat "$WORK/standins.port")
+
+python3 test/standins/auth_proxy.py --upstream "$SPANNER_EMULATOR_REST" --tokeninfo "$STANDINS" \
+	--port-file "$WORK/proxy.port" >/dev/null 2>"$WORK/proxy.err" &
+PROXY_PID=$!
+for _ in $(seq 1 100); do
+	[ -s "$WORK/proxy.port" ] && break
+	kill -0 "$PROXY_PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ -s "$WORK/proxy.port" ] || { diag <"$WORK/proxy.err"; bail "the proxy did not start"; }
+PROXY=http://127.0.0.1:$(cat "$WORK/proxy.port")
+echo "# stand-ins $STANDINS (pid $STANDIN_PID), proxy $PROXY (pid $PROXY_PID) -> $SPANNER_EMULATOR_REST"
+echo "# database projects/$PROJECT/instances/$INSTANCE/databases/$DATABASE"
+
+# --- PostgreSQL
+PGDATA_DIR=$WORK/pg/data
+PGSOCK=$WORK/pg
+PGPORT_=$(sf_free_port) || bail "no free port"
+(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$PGBIN/initdb" -D "$PGDATA_DIR" \
+	--locale=C.UTF-8 --encoding=UTF8 --auth=trust -U postgres >"$WORK/pg/initdb.log" 2>&1) || {
+	diag <"$WORK/pg/initdb.log"
+	bail "initdb failed"
+}
+cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
+# written by test/auth/run_auth_sql.sh
+port = $PGPORT_
+listen_addresses = ''
+unix_socket_directories = '$PGSOCK'
+lc_messages = 'C'
+timezone = 'UTC'
+log_timezone = 'UTC'
+log_min_messages = debug1
+log_error_verbosity = verbose
+log_connections = on
+EOF
+
+# Environment 1: AWS_REGION only (explicit keys come from user mappings)
+pg_start AWS_REGION=us-east-2 || bail "PostgreSQL did not start"
+echo "# PostgreSQL on $PGSOCK port $PGPORT_ (log $WORK/pg/server.log)"
+sql "$WORK/out/ext.txt" <<<"CREATE EXTENSION spanner_fdw; SET TimeZone = 'UTC';" ||
+	{ diag <"$WORK/out/ext.txt"; bail "CREATE EXTENSION spanner_fdw failed"; }
+
+eval "$(setup_values)" && [ -n "${S1:-}" ] || bail "reading $CONF failed"
+WRONG_SECRET='wrong/Secret+9999qqqqqqqqqqqqqqqqqqqqqqqq'
+echo "$WRONG_SECRET" >>"$WORK/secrets"
+CRED_IMP=$(<"$WORK/cred_imp.json")
+CRED_IMP_IMDS=$(<"$WORK/cred_imp_imds.json")
+CRED_NOIMP=$(<"$WORK/cred_noimp.json")
+CRED_NOIMP_FILE=$WORK/cred_noimp.json
+BASE_OPTS="auth 'external_account', allow_custom_urls 'true'"
+
+# ================================================================== cases
+
+# ---- 1. explicit keys in the user mapping + impersonation; token reuse
+reset_all
+make_server c1 "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_c1.txt"; bail "creating server c1 failed"; }
+sql "$WORK/out/c1.txt" <<'EOF'
+SELECT count(*) FROM c1_t;
+BEGIN;
+SELECT count(*) FROM c1_t WHERE id > 10;
+COMMIT;
+SELECT count(*) FROM c1_t;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM c1_t WHERE id = 7;
+SELECT server_name, user_name, valid FROM spanner_fdw_get_connections();
+EOF
+c1_rc=$?
+t_is "explicit keys + impersonation: SELECT count(*) returns $NROWS (three transactions)" \
+	"$(head -n3 "$WORK/out/c1.txt" | tr '\n' ' ')" "$NROWS $NROWS10 $NROWS "
+[ $c1_rc = 0 ] || diag <"$WORK/out/c1.txt"
+t_is "explicit keys + impersonation: one STS and one IAM call for three transactions (token reused)" \
+	"$(st 'c.get("sts", 0), c.get("iam", 0), c.get("sts_rejected", 0), c.get("iam_rejected", 0)')" "(1, 1, 0, 0)"
+t_is "explicit keys + impersonation: the STS stand-in verified the SigV4 of $K1" \
+	"$(st 'l.get("sts_subject")')" "$K1"
+t_is "explicit keys + impersonation: Spanner saw only the impersonated token, no refusal" \
+	"$(st 'sorted(p["accepted_kinds"]), p["rejected"], p["forwarded"] >= 4')" "(['iam'], 0, True)"
+# ---- 10a. EXPLAIN VERBOSE shows no secret
+c1_leak=0
+while IFS= read -r tok; do
+	[ -n "$tok" ] && grep -qF -- "$tok" "$WORK/out/c1.txt" && c1_leak=1
+done <"$WORK/tokens_seen"
+grep -qiF -e "$S1" -e Bearer -e "$K1" "$WORK/out/c1.txt" && c1_leak=1
+if [ $c1_leak = 0 ] && grep -q 'Remote SQL\|Spanner' "$WORK/out/c1.txt"; then
+	pass "EXPLAIN VERBOSE and spanner_fdw_get_connections() show no token, key or secret"
+else
+	fail "EXPLAIN VERBOSE and spanner_fdw_get_connections() show no token, key or secret"
+	diag <"$WORK/out/c1.txt"
+fi
+
+# ---- 2. no impersonation: the STS token is the Spanner token (credential
+#         configuration from a file; explicit keys with a session token)
+reset_all
+make_server c2 "$BASE_OPTS, credentials_file '$CRED_NOIMP_FILE', aws_access_key_id '$KENV', aws_secret_access_key '$SENV', aws_session_token '$TENV'" ||
+	{ diag <"$WORK/out/setup_c2.txt"; bail "creating server c2 failed"; }
+sql "$WORK/out/c2.txt" <<<"SELECT count(*) FROM c2_t;"
+t_is "no impersonation (credentials_file, keys + session token): SELECT count(*) returns $NROWS" \
+	"$(cat "$WORK/out/c2.txt")" "$NROWS"
+t_is "no impersonation: one STS call, no IAM call, Spanner saw the STS token" \
+	"$(st 'c.get("sts", 0), c.get("iam", 0), sorted(p["accepted_kinds"]), p["rejected"]')" \
+	"(1, 0, ['sts'], 0)"
+
+# ---- 3. wrong AWS secret: STS refuses, the error names STS, shows no secret
+reset_all
+make_server c3 "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$WRONG_SECRET'" ||
+	{ diag <"$WORK/out/setup_c3.txt"; bail "creating server c3 failed"; }
+sql "$WORK/out/c3.txt" <<<"SELECT count(*) FROM c3_t;"
+t_file_has "wrong AWS secret: query fails with SQLSTATE 28000 and an error naming Google STS and the signature" \
+	"$WORK/out/c3.txt" "ERROR:  28000: could not obtain a Google access token for server \"c3\"" \
+	"Google STS token exchange failed (HTTP 400 invalid_grant)" "SignatureDoesNotMatch"
+if grep -qF -e "$WRONG_SECRET" -e "$S1" "$WORK/out/c3.txt"; then
+	fail "wrong AWS secret: the error shows no secret"
+	diag <"$WORK/out/c3.txt"
+else
+	pass "wrong AWS secret: the error shows no secret"
+fi
+t_is "wrong AWS secret: one STS call (refused), nothing reached Spanner" \
+	"$(st 'c.get("sts", 0), c.get("sts_rejected", 0), c.get("iam", 0), p["requests"]')" \
+	"(1, 1, 0, 0)"
+
+# ---- 7. short-lived tokens (4 s): refreshed ahead of expiry, still reused
+reset_all '{"sts_expires_in": 4}'
+make_server c7 "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_c7.txt"; bail "creating server c7 failed"; }
+{
+	for _ in $(seq 1 14); do
+		echo "SELECT count(*) FROM c7_t;"
+		echo "SELECT pg_sleep(0.5);"
+	done
+} | sql "$WORK/out/c7.txt"
+c7_ok=$(grep -cx "$NROWS" "$WORK/out/c7.txt")
+t_is "4-second tokens: 14 queries over 7 s in one session all return $NROWS" "$c7_ok" 14
+[ "$c7_ok" = 14 ] || diag <"$WORK/out/c7.txt"
+read -r c7_sts c7_rejected < <(st '"%d %d" % (c.get("sts", 0), p["rejected"])')
+if [ "${c7_sts:-0}" -gt 1 ] && [ "${c7_sts:-0}" -lt 14 ]; then
+	pass "4-second tokens: refreshed ($c7_sts STS calls: more than 1, fewer than 14 queries)"
+else
+	fail "4-second tokens: refreshed ($c7_sts STS calls: more than 1, fewer than 14 queries)"
+fi
+t_is "4-second tokens: refreshed ahead of expiry (Spanner never refused one)" "$c7_rejected" 0
+
+# ---- 8. a non-Google token_url without allow_custom_urls is refused
+reset_all
+make_server c8 "auth 'external_account', credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_c8.txt"; bail "creating server c8 failed"; }
+sql "$WORK/out/c8.txt" <<<"SELECT count(*) FROM c8_t;"
+t_file_has "token_url outside googleapis.com without allow_custom_urls: refused, with google-auth's wording and the way out" \
+	"$WORK/out/c8.txt" "ERROR:  HV024: could not obtain a Google access token for server \"c8\": The provided token URL is invalid." \
+	"is not an https URL of a Google STS endpoint" "allow_custom_urls 'true'"
+t_is "token_url refused: no STS call, nothing reached Spanner" \
+	"$(st 'c.get("sts", 0), p["requests"]')" "(0, 0)"
+
+# ---- 9. the proxy refuses a bad token: SQLSTATE 28000
+reset_all
+make_server c9 "access_token 'bogus'" ||
+	{ diag <"$WORK/out/setup_c9.txt"; bail "creating server c9 failed"; }
+psql_as postgres -v VERBOSITY=verbose >"$WORK/out/c9.txt" 2>&1 <<'EOF'
+SELECT count(*) FROM c9_t;
+\echo sqlstate=:LAST_ERROR_SQLSTATE
+EOF
+t_file_has "access_token 'bogus': Spanner (the proxy) answers 401, the query fails with SQLSTATE 28000 UNAUTHENTICATED" \
+	"$WORK/out/c9.txt" "sqlstate=28000" "ERROR:  28000: Spanner request failed: UNAUTHENTICATED" \
+	"Request had invalid authentication credentials."
+t_is "access_token 'bogus': the proxy refused it and forwarded nothing" \
+	"$(st 'p["rejected"] >= 1, p["forwarded"], p["reject_reasons"].get("unknown token", 0) >= 1')" "(True, 0, True)"
+
+# ---- 11. a token revoked behind the FDW's back: one 401, one refresh, success
+reset_all
+sql "$WORK/out/c11.txt" <<EOF
+SELECT count(*) FROM c2_t;
+\\! python3 -c 'import urllib.request; urllib.request.urlopen(urllib.request.Request("$STANDINS/__reset", data=b"{}"), timeout=10).read()'
+SELECT count(*) FROM c2_t;
+EOF
+t_is "token revoked between two queries of one session: both return $NROWS" \
+	"$(tr '\n' ' ' <"$WORK/out/c11.txt")" "$NROWS $NROWS "
+t_is "token revoked: Spanner refused it once, the FDW got a new one (1 STS call after the revocation)" \
+	"$(st 'p["rejected"], c.get("sts", 0)')" "(1, 1)"
+
+# ---- Environment 2: AWS_* credentials in the postmaster's environment
+pg_start AWS_REGION=us-east-2 AWS_ACCESS_KEY_ID=$KENV AWS_SECRET_ACCESS_KEY="$SENV" \
+	AWS_SESSION_TOKEN="$TENV" || bail "PostgreSQL did not restart (environment credentials)"
+
+# ---- 4. a non-superuser's mapping without keys and without
+#         allow_ambient_credentials is refused, though the host has credentials
+reset_all
+sql "$WORK/out/c4_roles.txt" <<'EOF' || { diag <"$WORK/out/c4_roles.txt"; bail "creating role alice failed"; }
+CREATE ROLE alice LOGIN;
+EOF
+make_server c4 "$BASE_OPTS, credentials_json '$CRED_IMP'" alice ||
+	{ diag <"$WORK/out/setup_c4.txt"; bail "creating server c4 failed"; }
+sql "$WORK/out/c4_grant.txt" <<'EOF' || { diag <"$WORK/out/c4_grant.txt"; bail "grants failed"; }
+GRANT USAGE ON FOREIGN SERVER c4 TO alice;
+GRANT SELECT ON c4_t TO alice;
+EOF
+sql "$WORK/out/c4_b.txt" <<EOF || { diag <"$WORK/out/c4_b.txt"; bail "creating server c4b failed"; }
+CREATE SERVER c4b FOREIGN DATA WRAPPER spanner_fdw
+  OPTIONS (endpoint '$PROXY', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
+GRANT USAGE ON FOREIGN SERVER c4b TO alice;
+EOF
+psql_as alice -v VERBOSITY=verbose >"$WORK/out/c4.txt" 2>&1 <<'EOF'
+SELECT count(*) FROM c4_t;
+\echo sqlstate=:LAST_ERROR_SQLSTATE
+CREATE USER MAPPING FOR alice SERVER c4b OPTIONS (auth 'external_account', allow_ambient_credentials 'true');
+\echo sqlstate=:LAST_ERROR_SQLSTATE
+EOF
+t_file_has "non-superuser mapping without keys: refused (28000), the hint names allow_ambient_credentials" \
+	"$WORK/out/c4.txt" "sqlstate=28000" \
+	"no AWS credentials in the user mapping, and ambient credentials are not allowed" \
+	"allow_ambient_credentials 'true'"
+t_file_has "non-superuser cannot give herself allow_ambient_credentials (42501)" \
+	"$WORK/out/c4.txt" "ERROR:  42501: permission denied to set option \"allow_ambient_credentials\"" \
+	"sqlstate=42501"
+t_is "non-superuser mapping refused: the environment's credentials were not used (no STS call)" \
+	"$(st 'c.get("sts", 0), p["requests"]')" "(0, 0)"
+
+# ---- 5. ambient credentials from the postmaster's environment
+reset_all
+make_server c5 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
+	{ diag <"$WORK/out/setup_c5.txt"; bail "creating server c5 failed"; }
+sql "$WORK/out/c5.txt" <<<"SELECT count(*) FROM c5_t;"
+t_is "ambient environment credentials (allow_ambient_credentials): SELECT count(*) returns $NROWS" \
+	"$(cat "$WORK/out/c5.txt")" "$NROWS"
+t_is "ambient environment credentials: STS verified $KENV with its session token; no metadata call" \
+	"$(st 'l.get("sts_subject"), c.get("sts", 0), c.get("iam", 0), c.get("imds_put", 0)')" \
+	"('$KENV', 1, 1, 0)"
+
+# ---- Environment 3: nothing at all; EC2 instance metadata (IMDSv2)
+pg_start || bail "PostgreSQL did not restart (no AWS environment)"
+
+# ---- 6. IMDSv2: region, role and credentials from the metadata stand-in
+reset_all
+make_server c6 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
+	{ diag <"$WORK/out/setup_c6.txt"; bail "creating server c6 failed"; }
+sql "$WORK/out/c6.txt" <<<"SELECT count(*) FROM c6_t;"
+t_is "IMDSv2 (no AWS_* variables): SELECT count(*) returns $NROWS" "$(cat "$WORK/out/c6.txt")" "$NROWS"
+t_is "IMDSv2: session-token PUT, then region, role and credentials with the token; STS verified the instance role" \
+	"$(st 'c.get("imds_put", 0) >= 1, c.get("imds_region", 0), c.get("imds_role", 0), c.get("imds_credentials", 0), c.get("imds_unauthorized", 0), l.get("sts_subject")')" \
+	"(True, 1, 1, 1, 0, 'ASIAIMDS00000001')"
+
+# ---- Environment 4: ECS container credentials
+pg_start AWS_REGION=us-east-2 AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="$ECS_REL" \
+	AWS_CONTAINER_AUTHORIZATION_TOKEN="$ECS_AUTH" SPANNER_FDW_ECS_BASE_URL="$STANDINS" ||
+	bail "PostgreSQL did not restart (ECS environment)"
+
+# ---- 12. ECS/EKS container credentials
+reset_all
+make_server c12 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP'" ||
+	{ diag <"$WORK/out/setup_c12.txt"; bail "creating server c12 failed"; }
+sql "$WORK/out/c12.txt" <<<"SELECT count(*) FROM c12_t;"
+t_is "ECS container credentials (SPANNER_FDW_ECS_BASE_URL + allow_custom_urls): SELECT count(*) returns $NROWS" \
+	"$(cat "$WORK/out/c12.txt")" "$NROWS"
+t_is "ECS: one authorized container-credentials call; STS verified the task role" \
+	"$(st 'c.get("ecs", 0), c.get("ecs_rejected", 0), l.get("sts_subject")')" \
+	"(1, 0, 'ASIAECS000000001')"
+
+# ---- 10b. after all of the above, the server log holds no secret or token
+pg_stop
+LOG=$WORK/pg/server.log
+secrets_file=$WORK/secrets_all
+{
+	cat "$WORK/secrets"
+	grep -v '^bogus$' "$WORK/tokens_seen" | sort -u
+} | grep -v '^$' >"$secrets_file"
+nsecrets=$(wc -l <"$secrets_file")
+ntokens=$(grep -c -e '^sts\.' -e '^iam\.' "$secrets_file")
+leaks=$(grep -F -f "$secrets_file" "$LOG" "$WORK"/out/*.txt 2>/dev/null | head -n 5)
+if [ -s "$LOG" ] && [ "$ntokens" -ge 5 ] && [ -z "$leaks" ]; then
+	pass "server log ($(wc -l <"$LOG") lines at debug1) and psql output contain none of $nsecrets secrets and issued tokens"
+else
+	fail "server log ($(wc -l <"$LOG") lines at debug1) and psql output contain none of $nsecrets secrets and issued tokens"
+	echo "tokens collected: $ntokens" | diag
+	printf '%s\n' "$leaks" | cut -c1-300 | diag
+fi
+
+# ---- the helpers exit cleanly on SIGTERM
+for who in proxy standins; do
+	if [ $who = proxy ]; then p=$PROXY_PID; else p=$STANDIN_PID; fi
+	kill -TERM "$p" 2>/dev/null
+	wait "$p"
+	rc=$?
+	t_is "$who exits cleanly on SIGTERM" "$rc" 0
+	if [ $who = proxy ]; then PROXY_PID=; else STANDIN_PID=; fi
+done
+for f in "$WORK/proxy.err" "$WORK/standins.err"; do
+	if [ -s "$f" ]; then
+		echo "# $(basename "$f"):"
+		diag <"$f"
+	fi
+done
+
+finish
