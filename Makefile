@@ -16,13 +16,14 @@ OBJS = \
 	src/auth_glue.o \
 	src/rest/sp_http.o \
 	src/rest/sp_stream.o \
-	src/rest/sp_error.o
+	src/rest/sp_error.o \
+	src/rest/sp_values.o
 
 EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan import errors stream cancel
+REGRESS = options types scan import errors stream snapshot cancel
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)

@@ -34,6 +34,7 @@
 #   sf_psql ARGS...            psql as the PostgreSQL OS user against that server
 #   sf_as_pg CMD...            run a command as the PostgreSQL OS user
 #   sf_stop_ns                 stop PostgreSQL and the emulator of this namespace
+#   sf_stop_named NS           stop them in namespace NS
 #   sf_stop_all                stop them in every namespace under .run/
 #   sf_count_tap FILE          print "PASS FAIL SKIP PLAN" counted from TAP output
 #
@@ -535,8 +536,13 @@ sf_stop_pg() {
 	[ -f "$data/postmaster.pid" ] || return 0
 	pid=$(head -n1 "$data/postmaster.pid" 2>/dev/null || true)
 	sf_log "stopping PostgreSQL (data $data)"
-	(cd "$base" && sf_as_pg "$SF_PG_BINDIR/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1) ||
-		sf_kill_pid "$pid" postgres
+	# fast shutdown waits for backends to notice the signal; a backend stuck in
+	# a loop that never checks for interrupts only leaves on SIGQUIT
+	# (immediate mode).
+	(cd "$base" && sf_as_pg "$SF_PG_BINDIR/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1) && return 0
+	sf_log "fast shutdown did not finish in 30 s; using immediate mode"
+	(cd "$base" && sf_as_pg "$SF_PG_BINDIR/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1) && return 0
+	sf_kill_pid "$pid" postgres
 	return 0
 }
 
@@ -561,12 +567,17 @@ sf_stop_ns() {
 	sf_stop_emulator
 }
 
+# sf_stop_named NS: stop PostgreSQL and the emulator of namespace NS.
+sf_stop_named() {
+	# shellcheck disable=SC2030,SC2034  # read by the functions called here
+	(SF_NS=$1 && SF_RUN=$SF_RUN_TOP/$1 && sf_stop_ns)
+}
+
 sf_stop_all() {
-	local d ns
+	local d
 	for d in "$SF_RUN_TOP"/*/; do
 		[ -d "$d" ] || continue
-		ns=$(basename "$d")
-		(SF_NS=$ns SF_RUN=$SF_RUN_TOP/$ns && sf_stop_ns)
+		sf_stop_named "$(basename "$d")"
 	done
 }
 

@@ -26,9 +26,10 @@
 #                        Logs: <run dir>/regress/valgrind/<pid>.log
 #   SF_TEST_TIMEOUT=N    seconds allowed for each runner (default 1800)
 #   SF_KEEP_RUNNING=1    leave the emulator running at the end (debugging)
+#   SF_TEST_NS=name      run-state namespace under .run/ (default "test")
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-export SF_NS=test
+export SF_NS=${SF_TEST_NS:-test}
 . scripts/lib.sh
 
 PASS=0
@@ -229,10 +230,11 @@ run_regress() {
 		inputdir=$stage
 	fi
 	# helpers the regression tests start themselves (COPY ... TO PROGRAM)
-	cp "$SF_ROOT/test/standins/fault_proxy.py" "$out/fault_proxy.py"
-	chown "$(sf_pg_user)" "$out/fault_proxy.py"
+	mkdir -p "$out/standins"
+	cp "$SF_ROOT"/test/standins/*.py "$out/standins/"
+	chown -R "$(sf_pg_user)" "$out/standins"
 	cat >"$out/temp.conf" <<EOF
-spanner_test.fault_proxy = '$out/fault_proxy.py'
+spanner_test.standins = '$out/standins'
 lc_messages = 'C'
 timezone = 'UTC'
 log_timezone = 'UTC'

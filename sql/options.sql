@@ -28,6 +28,7 @@ CREATE SERVER bad FOREIGN DATA WRAPPER spanner_fdw OPTIONS (endpoint 'ftp://127.
 CREATE SERVER bad FOREIGN DATA WRAPPER spanner_fdw OPTIONS (endpoint 'https://user@host/');
 CREATE SERVER bad FOREIGN DATA WRAPPER spanner_fdw OPTIONS (connect_timeout '0');
 CREATE SERVER bad FOREIGN DATA WRAPPER spanner_fdw OPTIONS (connect_timeout 'ten');
+CREATE SERVER bad FOREIGN DATA WRAPPER spanner_fdw OPTIONS (read_timeout '-1');
 CREATE SERVER bad FOREIGN DATA WRAPPER spanner_fdw OPTIONS (keep_connections 'maybe');
 -- a server lacking required options fails when used
 CREATE SERVER incomplete FOREIGN DATA WRAPPER spanner_fdw OPTIONS (endpoint :'endpoint');

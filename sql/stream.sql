@@ -9,7 +9,7 @@ SET DateStyle = ISO;
 SELECT current_setting('spanner_test.endpoint') AS endpoint,
        current_setting('spanner_test.project') AS project,
        current_setting('spanner_test.instance') AS instance,
-       current_setting('spanner_test.fault_proxy') AS proxy,
+       current_setting('spanner_test.standins') || '/fault_proxy.py' AS proxy,
        current_setting('data_directory') || '/fault_proxy' AS pxfile \gset
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS spanner_fdw;

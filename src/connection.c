@@ -86,6 +86,7 @@ static void ensure_session(SpannerConnection *entry);
 static void forget_session(SpannerConnection *entry);
 static bool spanner_wait(void *arg, int fd, bool want_read, bool want_write,
 						 long timeout_ms);
+static bool spanner_interrupted(void *arg);
 static void spanner_xact_callback(XactEvent event, void *arg);
 static void spanner_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 									 SubTransactionId parentSubid, void *arg);
@@ -181,8 +182,10 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	cfg.ca_file = opts.ca_file;
 	cfg.connect_timeout_ms = (long) opts.connect_timeout * 1000L;
 	cfg.request_timeout_ms = 0;
+	cfg.read_timeout_ms = (long) opts.read_timeout * 1000L;
 	cfg.wait = spanner_wait;
 	cfg.wait_arg = NULL;
+	cfg.interrupted = spanner_interrupted;
 
 	entry->rest = sp_conn_new(&cfg, &err);
 	if (entry->rest == NULL)
@@ -742,6 +745,13 @@ spanner_wait(void *arg, int fd, bool want_read, bool want_write, long timeout_ms
 						   timeout_ms, PG_WAIT_EXTENSION);
 	if (rc & WL_LATCH_SET)
 		ResetLatch(MyLatch);
+	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
+}
+
+/* Polled by libcurl's progress callback: is a cancel or exit pending? */
+static bool
+spanner_interrupted(void *arg)
+{
 	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
 }
 

@@ -58,6 +58,7 @@ static const SpannerFdwOption valid_options[] = {
 	{"endpoint", ForeignServerRelationId, false},	/* checked below */
 	{"ca_file", ForeignServerRelationId, true},
 	{"connect_timeout", ForeignServerRelationId, false},
+	{"read_timeout", ForeignServerRelationId, false},
 	{"keep_connections", ForeignServerRelationId, false},
 	{"updatable", ForeignServerRelationId, false},
 	{"credentials_file", ForeignServerRelationId, true},
@@ -180,17 +181,19 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("permission denied to set option \"endpoint\" to \"%s\"", url),
 						 errdetail("Only superusers may point a server at an endpoint outside googleapis.com, because access tokens are sent to it.")));
 		}
-		else if (strcmp(def->defname, "connect_timeout") == 0)
+		else if (strcmp(def->defname, "connect_timeout") == 0 ||
+				 strcmp(def->defname, "read_timeout") == 0)
 		{
 			char	   *value = defGetString(def);
 			int			ival;
+			int			min = strcmp(def->defname, "read_timeout") == 0 ? 0 : 1;
 
-			if (!parse_int(value, &ival, 0, NULL) || ival < 1)
+			if (!parse_int(value, &ival, 0, NULL) || ival < min)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for integer option \"%s\": %s",
 								def->defname, value),
-						 errhint("Give a whole number of seconds, at least 1.")));
+						 errhint("Give a whole number of seconds, at least %d.", min)));
 		}
 		else if (strcmp(def->defname, "keep_connections") == 0 ||
 				 strcmp(def->defname, "updatable") == 0 ||
@@ -400,6 +403,7 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->endpoint = SPANNER_DEFAULT_ENDPOINT;
 	opts->connect_timeout = 10;
+	opts->read_timeout = 600;
 	opts->keep_connections = true;
 	opts->updatable = true;
 
@@ -419,6 +423,8 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 			opts->ca_file = defGetString(def);
 		else if (strcmp(def->defname, "connect_timeout") == 0)
 			(void) parse_int(defGetString(def), &opts->connect_timeout, 0, NULL);
+		else if (strcmp(def->defname, "read_timeout") == 0)
+			(void) parse_int(defGetString(def), &opts->read_timeout, 0, NULL);
 		else if (strcmp(def->defname, "keep_connections") == 0)
 			opts->keep_connections = defGetBoolean(def);
 		else if (strcmp(def->defname, "updatable") == 0)

@@ -55,6 +55,7 @@ typedef struct SpannerOptions
 	char	   *endpoint;
 	char	   *ca_file;
 	int			connect_timeout;	/* seconds */
+	int			read_timeout;	/* seconds without data; 0: none */
 	bool		keep_connections;
 	bool		updatable;
 	char	   *server_credentials_file;

@@ -128,17 +128,13 @@ wrong_type(Oid typid, SpTypeCode code, json_object *v)
 static int64
 parse_int64(json_object *v, Oid typid)
 {
-	const char *s = json_object_get_string(v);
-	char	   *end;
-	long long	r;
+	int64_t		r;
 
 	if (json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
-	if (!json_object_is_type(v, json_type_string) || s[0] == '\0')
+	if (!json_object_is_type(v, json_type_string))
 		wrong_type(typid, SP_TYPE_INT64, v);
-	errno = 0;
-	r = strtoll(s, &end, 10);
-	if (errno == ERANGE || *end != '\0')
+	if (!sp_parse_int64(json_object_get_string(v), &r))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid Spanner INT64 value \"%s\"", value_text(v))));
@@ -170,55 +166,20 @@ json_to_double(json_object *v, SpTypeCode code, Oid typid)
 }
 
 /*
- * Parse an RFC 3339 UTC timestamp as Spanner sends it:
- * YYYY-MM-DDTHH:MM:SS[.fffffffff]Z.  Digits beyond microseconds are
- * truncated.
+ * A Spanner TIMESTAMP (RFC 3339 UTC, up to nanoseconds) as a TimestampTz;
+ * digits beyond microseconds are truncated (see sp_values.c).
  */
 static TimestampTz
 parse_timestamp(json_object *v)
 {
-	const char *s = json_object_get_string(v);
-	int			y,
-				mo,
-				d,
-				h,
-				mi,
-				sec,
-				n = 0;
-	int64		usec = 0;
-	int			digits = 0;
-	const char *p;
+	SpTimestamp ts;
 	Timestamp	result;
 
 	if (!json_object_is_type(v, json_type_string) ||
-		sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-		n != 19)
+		!sp_parse_timestamp(json_object_get_string(v), &ts))
 		goto bad;
-	p = s + 19;
-	if (*p == '.')
-	{
-		p++;
-		while (*p >= '0' && *p <= '9')
-		{
-			if (digits < 6)
-				usec = usec * 10 + (*p - '0');
-			digits++;
-			p++;
-		}
-		if (digits == 0)
-			goto bad;
-		while (digits < 6)
-		{
-			usec *= 10;
-			digits++;
-		}
-	}
-	if (strcmp(p, "Z") != 0)
-		goto bad;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		goto bad;
-	result = (Timestamp) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY +
-		((int64) h * 3600 + mi * 60 + sec) * USECS_PER_SEC + usec;
+	result = (Timestamp) (date2j(ts.year, ts.month, ts.day) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY +
+		((int64) ts.hour * 3600 + ts.minute * 60 + ts.second) * USECS_PER_SEC + ts.usec;
 	if (!IS_VALID_TIMESTAMP(result))
 		goto bad;
 	return result;
@@ -233,19 +194,14 @@ bad:
 static DateADT
 parse_date(json_object *v)
 {
-	const char *s = json_object_get_string(v);
-	int			y,
-				m,
-				d,
-				n = 0;
+	SpTimestamp ts;
 
 	if (!json_object_is_type(v, json_type_string) ||
-		sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] != '\0' ||
-		m < 1 || m > 12 || d < 1 || d > 31)
+		!sp_parse_date(json_object_get_string(v), &ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("invalid Spanner DATE value \"%s\"", value_text(v))));
-	return date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+	return date2j(ts.year, ts.month, ts.day) - POSTGRES_EPOCH_JDATE;
 }
 
 static Datum

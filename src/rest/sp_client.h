@@ -106,9 +106,13 @@ typedef struct SpConnConfig
 	const char *ca_file;		/* CA bundle, NULL for the system default */
 	long		connect_timeout_ms; /* 0: libcurl default */
 	long		request_timeout_ms; /* unary calls; 0: none */
+	long		read_timeout_ms;	/* abort a transfer that receives nothing
+									 * for this long while not paused; 0: none */
 	size_t		max_response;	/* unary body cap in bytes; 0: 64 MiB */
 	sp_wait_fn	wait;			/* NULL: poll in this library */
 	void	   *wait_arg;
+	/* polled by libcurl's progress callback; true aborts the transfer */
+	bool		(*interrupted) (void *arg);
 } SpConnConfig;
 
 /* A connection: an endpoint, a bearer token, a pool of keep-alive handles */
@@ -249,5 +253,27 @@ extern const SpError *sp_reader_stream_error(SpRowReader *rd);
 
 /* Parse a Spanner Type JSON object into code/elem_code. */
 extern void sp_parse_type(json_object *type, SpColumn *col);
+
+/*
+ * Value encodings (sp_values.c).
+ */
+typedef struct SpTimestamp
+{
+	int			year;
+	int			month;
+	int			day;
+	int			hour;
+	int			minute;
+	int			second;
+	int			usec;			/* microseconds; nanoseconds are truncated */
+	bool		truncated;		/* non-zero digits beyond microseconds */
+} SpTimestamp;
+
+/* "-9223372036854775808" .. "9223372036854775807"; false if malformed */
+extern bool sp_parse_int64(const char *s, int64_t *out);
+/* "YYYY-MM-DD", a real calendar date in years 1..9999 */
+extern bool sp_parse_date(const char *s, SpTimestamp *ts);
+/* "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" */
+extern bool sp_parse_timestamp(const char *s, SpTimestamp *ts);
 
 #endif							/* SP_CLIENT_H */

@@ -61,9 +61,11 @@ struct SpConn
 	char	   *ca_file;
 	long		connect_timeout_ms;
 	long		request_timeout_ms;
+	long		read_timeout_ms;
 	size_t		max_response;
 	sp_wait_fn	wait;
 	void	   *wait_arg;
+	bool		(*interrupted) (void *arg);
 	char	   *auth_header;	/* "Authorization: Bearer ..." or NULL */
 	CURLM	   *multi;
 	CURL	   *idle[SP_POOL_MAX];	/* idle easy handles */
@@ -173,6 +175,8 @@ sp_conn_new(const SpConnConfig *cfg, SpError *err)
 	conn->max_response = cfg->max_response ? cfg->max_response : SP_DEFAULT_MAX_RESPONSE;
 	conn->wait = cfg->wait;
 	conn->wait_arg = cfg->wait_arg;
+	conn->interrupted = cfg->interrupted;
+	conn->read_timeout_ms = cfg->read_timeout_ms;
 	conn->multi = curl_multi_init();
 	if (conn->multi == NULL)
 		goto nomem;
@@ -259,6 +263,19 @@ put_handle(SpConn *conn, CURL *easy)
 		curl_easy_cleanup(easy);
 }
 
+/*
+ * Progress callback: libcurl calls it about once a second and while data
+ * flows.  It only asks the caller whether to give up; never longjmps.
+ */
+static int
+progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+			curl_off_t ultotal, curl_off_t ulnow)
+{
+	SpConn	   *conn = (SpConn *) clientp;
+
+	return (conn->interrupted && conn->interrupted(conn->wait_arg)) ? 1 : 0;
+}
+
 #define SETOPT(h, opt, val) \
 	do { if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) goto setopt_failed; } while (0)
 
@@ -291,6 +308,18 @@ setup_request(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	SETOPT(e, CURLOPT_PRIVATE, (void *) x);
 	if (conn->connect_timeout_ms > 0)
 		SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, conn->connect_timeout_ms);
+	if (conn->read_timeout_ms > 0)
+	{
+		/* less than 1 byte/s for that long: the peer is gone */
+		SETOPT(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		SETOPT(e, CURLOPT_LOW_SPEED_TIME, (conn->read_timeout_ms + 999) / 1000);
+	}
+	if (conn->interrupted)
+	{
+		SETOPT(e, CURLOPT_NOPROGRESS, 0L);
+		SETOPT(e, CURLOPT_XFERINFOFUNCTION, progress_cb);
+		SETOPT(e, CURLOPT_XFERINFODATA, (void *) conn);
+	}
 
 	if (strcmp(method, "POST") == 0)
 	{
@@ -476,7 +505,7 @@ drive(SpConn *conn, SpXfer *x, drive_cond cond, void *arg, SpError *err)
 static void
 transport_error(SpError *err, SpXfer *x, CURLcode rc)
 {
-	err->kind = (rc == CURLE_OPERATION_TIMEDOUT) ? SP_ERR_TRANSPORT : SP_ERR_TRANSPORT;
+	err->kind = (rc == CURLE_ABORTED_BY_CALLBACK) ? SP_ERR_CANCELLED : SP_ERR_TRANSPORT;
 	snprintf(err->message, sizeof(err->message), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
@@ -798,6 +827,7 @@ stream_pump(SpStream *st, SpError *err)
 		se = sp_reader_stream_error(st->rd);
 		/* a break after a good start, or UNAVAILABLE mid-stream: resume */
 		if (((st->xfer.result != CURLE_OK && st->xfer.result != CURLE_WRITE_ERROR &&
+			  st->xfer.result != CURLE_ABORTED_BY_CALLBACK &&
 			  st->http_status == 200) ||
 			 (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
 			  se->grpc_code == SP_GRPC_UNAVAILABLE)) &&

@@ -76,12 +76,6 @@ fail() {
 	echo "not ok $N - $1"
 }
 diag() { sed 's/^/#   /'; }
-# t_ok NAME CMD...: ok if CMD succeeds
-t_ok() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # t_is NAME GOT WANT
 t_is() {
 	if [ "$2" = "$3" ]; then
@@ -110,11 +104,11 @@ bail() {
 
 stop_pid() {
 	# stop_pid PID: SIGTERM a child we started, wait for it (10 s, then KILL)
-	local pid=$1 i
+	local pid=$1 _
 	[ -n "$pid" ] || return 0
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -508,6 +502,18 @@ t_is "token revoked between two queries of one session: both return $NROWS" \
 	"$(tr '\n' ' ' <"$WORK/out/c11.txt")" "$NROWS $NROWS "
 t_is "token revoked: Spanner refused it once, the FDW got a new one (1 STS call after the revocation)" \
 	"$(st 'p["rejected"], c.get("sts", 0)')" "(1, 1)"
+
+# the same when the refused call is the session creation of a new connection
+# (the token cache outlives the connection)
+reset_all
+sql "$WORK/out/c11b.txt" <<EOF
+SELECT count(*) FROM c2_t;
+SELECT spanner_fdw_disconnect_all();
+\\! python3 -c 'import urllib.request; urllib.request.urlopen(urllib.request.Request("$STANDINS/__reset", data=b"{}"), timeout=10).read()'
+SELECT count(*) FROM c2_t;
+EOF
+t_is "token revoked, then a new connection: the session creation is refused once, refreshed, query returns $NROWS" \
+	"$(tr '\n' ' ' <"$WORK/out/c11b.txt"); $(st 'p["rejected"], c.get("sts", 0)')" "$NROWS t $NROWS ; (1, 1)"
 
 # ---- Environment 2: AWS_* credentials in the postmaster's environment
 pg_start AWS_REGION=us-east-2 AWS_ACCESS_KEY_ID=$KENV AWS_SECRET_ACCESS_KEY="$SENV" \

@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,6 +472,47 @@ test_resume_buffer(void)
 	sp_reader_free(rd);
 }
 
+static void
+test_values(void)
+{
+	SpTimestamp ts;
+	int64_t		i;
+	bool		good;
+
+	good = sp_parse_int64("-9223372036854775808", &i) && i == INT64_MIN &&
+		sp_parse_int64("9223372036854775807", &i) && i == INT64_MAX &&
+		sp_parse_int64("0", &i) && i == 0 &&
+		!sp_parse_int64("9223372036854775808", &i) &&
+		!sp_parse_int64("", &i) && !sp_parse_int64("1.5", &i) &&
+		!sp_parse_int64(" 1", &i) && !sp_parse_int64("+1", &i) &&
+		!sp_parse_int64("12a", &i);
+	ok(good, "%s", "INT64 strings: full range, overflow and junk rejected");
+
+	good = sp_parse_timestamp("2024-02-29T12:34:56.123456789Z", &ts) &&
+		ts.year == 2024 && ts.month == 2 && ts.day == 29 && ts.hour == 12 &&
+		ts.minute == 34 && ts.second == 56 && ts.usec == 123456 && ts.truncated;
+	ok(good, "%s", "TIMESTAMP: nanoseconds truncated to microseconds");
+	good = sp_parse_timestamp("1969-12-28T23:59:59.5Z", &ts) && ts.usec == 500000 && !ts.truncated &&
+		sp_parse_timestamp("0001-01-01T00:00:00Z", &ts) && ts.usec == 0 &&
+		sp_parse_timestamp("9999-12-31T23:59:59.999999999Z", &ts) && ts.usec == 999999 &&
+		sp_parse_timestamp("2024-01-01T00:00:00.100000000Z", &ts) && ts.usec == 100000 && !ts.truncated;
+	ok(good, "%s", "TIMESTAMP: 0 to 9 fraction digits, edges of the range");
+	good = !sp_parse_timestamp("2024-01-01 00:00:00Z", &ts) &&
+		!sp_parse_timestamp("2024-01-01T00:00:00+01:00", &ts) &&
+		!sp_parse_timestamp("2024-01-01T00:00:00z", &ts) &&
+		!sp_parse_timestamp("2024-01-01T00:00:00.Z", &ts) &&
+		!sp_parse_timestamp("2024-01-01T00:00:00.1234567890Z", &ts) &&
+		!sp_parse_timestamp("2023-02-29T00:00:00Z", &ts) &&
+		!sp_parse_timestamp("2024-01-01T24:00:00Z", &ts) &&
+		!sp_parse_timestamp("0000-01-01T00:00:00Z", &ts);
+	ok(good, "%s", "TIMESTAMP: malformed or impossible values rejected");
+	good = sp_parse_date("2000-02-29", &ts) && ts.year == 2000 && ts.month == 2 && ts.day == 29 &&
+		sp_parse_date("0001-01-01", &ts) && sp_parse_date("9999-12-31", &ts) &&
+		!sp_parse_date("1900-02-29", &ts) && !sp_parse_date("2024-04-31", &ts) &&
+		!sp_parse_date("2024-1-01", &ts) && !sp_parse_date("2024-01-01x", &ts);
+	ok(good, "%s", "DATE: calendar checked, leap years");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -487,6 +529,7 @@ main(int argc, char **argv)
 	test_metadata();
 	test_errors();
 	test_resume_buffer();
+	test_values();
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;
 }
