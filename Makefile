@@ -39,5 +39,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild everything when a header changes.
+$(filter %.o,$(OBJS)): $(wildcard src/*.h src/rest/*.h src/auth/*.h)
+
 # Server headers are system headers: our warning flags must not fire on them.
 override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_server),$(patsubst -I$(includedir_internal),-isystem $(includedir_internal),$(CPPFLAGS)))
