@@ -50,7 +50,8 @@ SELECT format('(sleep 1; psql -X -q -h %s -p %s -d %s -c %s) </dev/null >/dev/nu
 COPY (SELECT 1) TO PROGRAM :'cmd';
 SELECT clock_timestamp() AS t0 \gset
 SELECT * FROM cancel_stall;
-SELECT clock_timestamp() - :'t0'::timestamptz < interval '5 s' AS stopped_promptly;
+-- (generous: the canceller's own connection is slow under valgrind)
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '30 s' AS stopped_promptly;
 SELECT count(*) FROM cancel_ok;
 -- the same again inside a transaction block: the transaction is aborted,
 -- the next one works

@@ -449,9 +449,10 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 				   const char *params_json, const char *param_types_json,
 				   bool read_only_snapshot)
 {
-	int			attempt;
+	bool		session_retried = false;
+	bool		auth_retried = false;
 
-	for (attempt = 0;; attempt++)
+	for (;;)
 	{
 		bool		begin = (conn->txn_id == NULL);
 		char	   *body;
@@ -487,16 +488,18 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 		}
 
 		spanner_close_query(conn, st);
-		if (attempt == 0 && err.kind == SP_ERR_REMOTE && err.session_gone && begin)
+		if (!session_retried && err.kind == SP_ERR_REMOTE && err.session_gone && begin)
 		{
 			elog(DEBUG1, "spanner_fdw: session %s is gone; creating a new one", conn->session);
+			session_retried = true;
 			forget_session(conn);
 			continue;
 		}
-		if (attempt == 0 && err.kind == SP_ERR_REMOTE &&
+		if (!auth_retried && err.kind == SP_ERR_REMOTE &&
 			err.grpc_code == SP_GRPC_UNAUTHENTICATED &&
 			conn->auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
 		{
+			auth_retried = true;
 			refresh_token(conn, true);
 			continue;
 		}
@@ -554,9 +557,10 @@ json_object *
 spanner_execute_unary(SpannerConnection *conn, const char *sql,
 					  const char *params_json, const char *param_types_json)
 {
-	int			attempt;
+	bool		session_retried = false;
+	bool		auth_retried = false;
 
-	for (attempt = 0;; attempt++)
+	for (;;)
 	{
 		char	   *body;
 		char	   *path;
@@ -572,9 +576,18 @@ spanner_execute_unary(SpannerConnection *conn, const char *sql,
 		pfree(path);
 		if (ok)
 			return resp;
-		if (attempt == 0 && err.kind == SP_ERR_REMOTE && err.session_gone)
+		if (!session_retried && err.kind == SP_ERR_REMOTE && err.session_gone)
 		{
+			session_retried = true;
 			forget_session(conn);
+			continue;
+		}
+		if (!auth_retried && err.kind == SP_ERR_REMOTE &&
+			err.grpc_code == SP_GRPC_UNAUTHENTICATED &&
+			conn->auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
+		{
+			auth_retried = true;
+			refresh_token(conn, true);
 			continue;
 		}
 		spanner_report_error(ERROR, &err, sql);
