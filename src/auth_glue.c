@@ -21,6 +21,9 @@
 #include "pg_jsonc.h"
 
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/memutils.h"
 
 #include "spanner_fdw.h"
@@ -31,6 +34,144 @@ struct SpannerAuthState
 	SpAuthConfig cfg;			/* strings in TopMemoryContext */
 	char	   *servername;
 };
+
+/*
+ * Tokens shared between the backends of a postmaster, when spanner_fdw is in
+ * shared_preload_libraries: the first backend pays for the exchange, later
+ * ones (a Lambda's next connection) reuse its token.  Keys are the SHA-256
+ * cache keys of src/auth, which cover the credential configuration and the
+ * identity of the presenting AWS credentials, so a role never gets a token
+ * minted for another's credentials.
+ */
+#define SHARED_TOKENS		64
+#define SHARED_TOKEN_MAX	4096
+
+typedef struct SharedToken
+{
+	bool		used;
+	unsigned char key[32];
+	int64		obtained;
+	int64		expires;
+	char		token[SHARED_TOKEN_MAX];
+} SharedToken;
+
+typedef struct SharedTokenCache
+{
+	LWLock	   *lock;
+	SharedToken entries[SHARED_TOKENS];
+} SharedTokenCache;
+
+static SharedTokenCache *shared_tokens = NULL;
+
+static char *
+shared_get(void *arg, const unsigned char key[32], time_t now,
+		   time_t *obtained, time_t *expires)
+{
+	char	   *result = NULL;
+	int			i;
+
+	LWLockAcquire(shared_tokens->lock, LW_SHARED);
+	for (i = 0; i < SHARED_TOKENS; i++)
+	{
+		SharedToken *e = &shared_tokens->entries[i];
+
+		if (e->used && memcmp(e->key, key, 32) == 0 && e->expires > now)
+		{
+			result = strdup(e->token);	/* malloc'd, as the contract says */
+			*obtained = (time_t) e->obtained;
+			*expires = (time_t) e->expires;
+			break;
+		}
+	}
+	LWLockRelease(shared_tokens->lock);
+	return result;
+}
+
+static void
+shared_put(void *arg, const unsigned char key[32], const char *token,
+		   time_t obtained, time_t expires)
+{
+	SharedToken *slot = NULL;
+	int			i;
+
+	if (strlen(token) >= SHARED_TOKEN_MAX)
+		return;					/* not sharing is always safe */
+	LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
+	for (i = 0; i < SHARED_TOKENS; i++)
+	{
+		SharedToken *e = &shared_tokens->entries[i];
+
+		if (e->used && memcmp(e->key, key, 32) == 0)
+		{
+			slot = e;
+			break;
+		}
+		if (!e->used && slot == NULL)
+			slot = e;
+	}
+	if (slot == NULL)
+	{
+		/* full: replace the entry that expires first */
+		slot = &shared_tokens->entries[0];
+		for (i = 1; i < SHARED_TOKENS; i++)
+			if (shared_tokens->entries[i].expires < slot->expires)
+				slot = &shared_tokens->entries[i];
+	}
+	memset(slot->token, 0, sizeof(slot->token));
+	memcpy(slot->key, key, 32);
+	strlcpy(slot->token, token, sizeof(slot->token));
+	slot->obtained = (int64) obtained;
+	slot->expires = (int64) expires;
+	slot->used = true;
+	LWLockRelease(shared_tokens->lock);
+}
+
+static void
+shared_drop(void *arg, const unsigned char key[32])
+{
+	int			i;
+
+	LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
+	for (i = 0; i < SHARED_TOKENS; i++)
+	{
+		SharedToken *e = &shared_tokens->entries[i];
+
+		if (e->used && memcmp(e->key, key, 32) == 0)
+		{
+			memset(e, 0, sizeof(*e));
+			break;
+		}
+	}
+	LWLockRelease(shared_tokens->lock);
+}
+
+static const SpAuthSharedCache shared_cache_hooks = {
+	shared_get, shared_put, shared_drop, NULL
+};
+
+/* shmem_request_hook: reserve the shared token cache */
+void
+spanner_auth_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedTokenCache)));
+	RequestNamedLWLockTranche("spanner_fdw", 1);
+}
+
+/* shmem_startup_hook: attach to (or create) the shared token cache */
+void
+spanner_auth_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared_tokens = ShmemInitStruct("spanner_fdw tokens", sizeof(SharedTokenCache), &found);
+	if (!found)
+	{
+		memset(shared_tokens, 0, sizeof(SharedTokenCache));
+		shared_tokens->lock = &(GetNamedLWLockTranche("spanner_fdw"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
 
 static int
 auth_interrupted(void *arg)
@@ -101,6 +242,7 @@ spanner_auth_state_new(SpannerOptions *opts, const char *servername)
 	st->cfg.connect_timeout_ms = (long) opts->connect_timeout * 1000L;
 	st->cfg.interrupt_fn = auth_interrupted;
 	st->cfg.interrupt_arg = NULL;
+	st->cfg.shared = shared_tokens ? &shared_cache_hooks : NULL;
 	if (opts->allow_custom_urls)
 		st->cfg.ecs_base_url = dup_top(getenv("SPANNER_FDW_ECS_BASE_URL"));
 

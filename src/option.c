@@ -32,6 +32,7 @@
 #include "commands/defrem.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
@@ -91,6 +92,29 @@ int			spanner_resume_buffer_kb = 1024;
 
 void		_PG_init(void);
 
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+#if PG_VERSION_NUM >= 150000
+static void
+spanner_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	spanner_auth_shmem_request();
+}
+#endif
+
+static void
+spanner_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	spanner_auth_shmem_startup();
+}
+
 PG_FUNCTION_INFO_V1(spanner_fdw_validator);
 
 static bool is_valid_option(const char *keyword, Oid context);
@@ -109,6 +133,23 @@ _PG_init(void)
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("spanner_fdw");
+
+	/*
+	 * Loaded by shared_preload_libraries: keep tokens in shared memory, so
+	 * that a new connection reuses the token an earlier one obtained.
+	 * Otherwise each backend caches its own.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+#if PG_VERSION_NUM >= 150000
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = spanner_shmem_request;
+#else
+		spanner_auth_shmem_request();
+#endif
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = spanner_shmem_startup;
+	}
 
 	/* libcurl's global state; once per process, before any handle */
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)

@@ -133,6 +133,8 @@ extern SpannerAuthState *spanner_auth_state_new(SpannerOptions *opts,
 												const char *servername);
 extern void spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force);
 extern void spanner_auth_state_free(SpannerAuthState *st);
+extern void spanner_auth_shmem_request(void);
+extern void spanner_auth_shmem_startup(void);
 
 /* in import.c */
 extern List *spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt,

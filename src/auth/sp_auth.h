@@ -135,7 +135,25 @@ typedef struct SpAuthConfig
 	 * NULL = http://169.254.170.2.  Ignored unless allow_custom_urls.
 	 */
 	const char *ecs_base_url;
+
+	/*
+	 * Optional second-level cache shared with other processes (a backend's
+	 * shared memory).  Consulted after this process's own cache misses and
+	 * filled after a fetch; keys are the same SHA-256 cache keys.  get
+	 * returns a malloc'd token (freed with free()) or NULL.  May be NULL.
+	 */
+	const struct SpAuthSharedCache *shared;
 } SpAuthConfig;
+
+typedef struct SpAuthSharedCache
+{
+	char	   *(*get) (void *arg, const unsigned char key[32], time_t now,
+						time_t *obtained, time_t *expires);
+	void		(*put) (void *arg, const unsigned char key[32], const char *token,
+						time_t obtained, time_t expires);
+	void		(*drop) (void *arg, const unsigned char key[32]);
+	void	   *arg;
+} SpAuthSharedCache;
 
 /* Counters since process start (or the last sp_auth_stats_reset()) */
 typedef struct SpAuthStats
@@ -144,6 +162,7 @@ typedef struct SpAuthStats
 	unsigned long iam_calls;	/* generateAccessToken POSTs */
 	unsigned long metadata_calls;	/* IMDS PUT/GETs and ECS GETs */
 	unsigned long cache_hits;	/* sp_auth_get_token served from cache */
+	unsigned long shared_hits;	/* ... of which from the shared cache */
 	unsigned long cache_misses; /* sp_auth_get_token that fetched */
 } SpAuthStats;
 

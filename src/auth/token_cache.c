@@ -468,6 +468,27 @@ sp_auth_get_token(const SpAuthConfig *cfg, char **token_out,
 		rc = 0;
 		goto done;
 	}
+	if (cfg->shared && cfg->shared->get)
+	{
+		char	   *shared = cfg->shared->get(cfg->shared->arg, key, time(NULL),
+											  &obtained, &expires);
+
+		if (shared && sp_auth_token_usable(obtained, expires, time(NULL)))
+		{
+			token = sp_strdup(shared);
+			sp_free_secret(shared);
+			if (token)
+			{
+				sp_auth_cache_put(key, token, obtained, expires);
+				stats.cache_hits++;
+				stats.shared_hits++;
+				rc = 0;
+				goto done;
+			}
+		}
+		else if (shared)
+			sp_free_secret(shared);
+	}
 	stats.cache_misses++;
 
 	if (sp_config_parse(text, len, sp_config_source_name(cfg),
@@ -478,6 +499,8 @@ sp_auth_get_token(const SpAuthConfig *cfg, char **token_out,
 	if (fetch_token(cfg, &ac, src, &token, &obtained, &expires, err) != 0)
 		goto done;
 	sp_auth_cache_put(key, token, obtained, expires);
+	if (cfg->shared && cfg->shared->put)
+		cfg->shared->put(cfg->shared->arg, key, token, obtained, expires);
 	rc = 0;
 
 done:
@@ -540,6 +563,10 @@ sp_auth_invalidate(const SpAuthConfig *cfg)
 	if (sp_config_read(cfg, &text, &len, &err) != 0)
 		return;
 	if (sp_auth_cache_key(cfg, text, len, key, &err) == 0)
+	{
 		sp_auth_cache_drop(key);
+		if (cfg->shared && cfg->shared->drop)
+			cfg->shared->drop(cfg->shared->arg, key);
+	}
 	sp_free_secret(text);
 }
