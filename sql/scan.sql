@@ -61,6 +61,11 @@ SELECT count(*) FROM "Singers" WHERE "LastName" = 'Singer001` OR TRUE --';
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" WHERE "LastName" COLLATE "C" > 'Singer047';
 SELECT "SingerId" FROM "Singers" WHERE "LastName" COLLATE "C" > 'Singer047' ORDER BY 1;
+-- the test database's default collation is C.UTF-8, which PostgreSQL does not
+-- treat as "C": not pushed either
+SELECT datcollate FROM pg_database WHERE datname = current_database();
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "LastName" > 'Singer047';
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" WHERE "LastName" COLLATE "und-x-icu" > 'Singer047';
 SELECT "SingerId" FROM "Singers" WHERE "LastName" COLLATE "und-x-icu" > 'Singer047' ORDER BY 1;
