@@ -529,6 +529,21 @@ sp_reader_feed(SpRowReader *rd, const char *data, size_t len, SpError *err)
 				rd->escape = true;
 			else if (c == '"')
 				rd->in_string = false;
+			else
+			{
+				/* fast path: copy the run up to the next quote or backslash */
+				const char *start = data + i;
+				const char *end = data + len;
+				const char *q = memchr(start, '"', end - start);
+				const char *b = memchr(start, '\\', (q ? q : end) - start);
+				const char *stop = b ? b : (q ? q : end);
+				size_t		run = stop - start;
+
+				memcpy(out + o, start, run);
+				o += run;
+				i += run - 1;
+				continue;
+			}
 			out[o++] = c;
 			continue;
 		}
