@@ -79,7 +79,7 @@ typedef struct SpannerScanState
 	int			nretrieved;
 
 	SpannerConnection *conn;
-	SpStream   *stream;			/* open query, or NULL */
+	SpannerStreamRef sref;		/* open query (sref.stream), or NULL */
 	bool		eof;
 
 	List	   *param_exprs;	/* ExprStates of @p1.. */
@@ -362,20 +362,20 @@ start_query(ForeignScanState *node)
 		MemoryContextSwitchTo(oldcxt);
 	}
 
-	fsstate->stream = spanner_open_query(fsstate->conn, fsstate->query,
-										 params.data, types.data, true);
+	(void) spanner_open_query(fsstate->conn, fsstate->query,
+							  params.data, types.data, &fsstate->sref);
 	fsstate->eof = false;
 	pfree(params.data);
 	pfree(types.data);
 
 	{
-		int			ncols = sp_stream_ncols(fsstate->stream);
+		int			ncols = sp_stream_ncols(fsstate->sref.stream);
 		int			expected = Max(fsstate->nretrieved, 1);
 
 		if (ncols != expected)
 		{
-			spanner_close_query(fsstate->conn, fsstate->stream);
-			fsstate->stream = NULL;
+			spanner_close_query(fsstate->conn, fsstate->sref.stream);
+			fsstate->sref.stream = NULL;
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Spanner returned %d columns where %d were expected", ncols, expected),
@@ -403,20 +403,27 @@ spannerIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (fsstate->eof)
 		return slot;
-	if (fsstate->stream == NULL)
+	if (fsstate->sref.lost)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("the Spanner query of this scan was abandoned by a rolled back subtransaction"),
+				 errdetail("Rows already returned cannot be continued without restarting the query."),
+				 errhint("Close and reopen the cursor."),
+				 errcontext("remote SQL command: %s", fsstate->query)));
+	if (fsstate->sref.stream == NULL)
 		start_query(node);
 
 	MemoryContextReset(fsstate->temp_cxt);
-	if (spanner_fetch_row(fsstate->conn, fsstate->stream, &values, fsstate->query) == 0)
+	if (spanner_fetch_row(fsstate->conn, fsstate->sref.stream, &values, fsstate->query) == 0)
 	{
 		/* end of result: release the transfer now */
-		spanner_close_query(fsstate->conn, fsstate->stream);
-		fsstate->stream = NULL;
+		spanner_close_query(fsstate->conn, fsstate->sref.stream);
+		fsstate->sref.stream = NULL;
 		fsstate->eof = true;
 		return slot;
 	}
 
-	cols = sp_stream_columns(fsstate->stream);
+	cols = sp_stream_columns(fsstate->sref.stream);
 	memset(slot->tts_isnull, true, sizeof(bool) * fsstate->tupdesc->natts);
 
 	errcallback.callback = conversion_error_callback;
@@ -455,9 +462,10 @@ spannerReScanForeignScan(ForeignScanState *node)
 {
 	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
 
-	if (fsstate->stream)
-		spanner_close_query(fsstate->conn, fsstate->stream);
-	fsstate->stream = NULL;
+	if (fsstate->sref.stream)
+		spanner_close_query(fsstate->conn, fsstate->sref.stream);
+	fsstate->sref.stream = NULL;
+	fsstate->sref.lost = false;
 	fsstate->eof = false;
 }
 
@@ -472,9 +480,9 @@ spannerEndForeignScan(ForeignScanState *node)
 
 	if (fsstate == NULL)
 		return;
-	if (fsstate->stream)
-		spanner_close_query(fsstate->conn, fsstate->stream);
-	fsstate->stream = NULL;
+	if (fsstate->sref.stream)
+		spanner_close_query(fsstate->conn, fsstate->sref.stream);
+	fsstate->sref.stream = NULL;
 }
 
 /*

@@ -130,6 +130,31 @@ SELECT count(*) FROM "Albums";
 FETCH 2 FROM c;
 CLOSE c;
 COMMIT;
+-- disconnecting inside a transaction only marks the connection
+BEGIN;
+DECLARE c2 CURSOR FOR SELECT "SingerId" FROM "Singers" WHERE "SingerId" = 2;
+SELECT spanner_fdw_disconnect_all();
+FETCH 1 FROM c2;
+COMMIT;
+-- a stream opened inside a rolled back savepoint is gone: an error, not a
+-- restarted or short result
+BEGIN;
+DECLARE c3 CURSOR FOR SELECT "SingerId" FROM "Singers" WHERE "SingerId" = 3;
+SAVEPOINT s;
+FETCH 1 FROM c3;
+ROLLBACK TO s;
+FETCH 1 FROM c3;
+ROLLBACK;
+-- after RELEASE the stream belongs to the outer transaction and survives
+BEGIN;
+DECLARE c4 CURSOR FOR SELECT "SingerId" FROM "Singers" WHERE "SingerId" = 4;
+SAVEPOINT s1;
+FETCH 1 FROM c4;
+RELEASE s1;
+SAVEPOINT s2;
+ROLLBACK TO s2;
+FETCH 1 FROM c4;
+COMMIT;
 -- LIMIT stops reading early; the connection stays usable
 SELECT "SingerId" FROM "Albums" LIMIT 0;
 SELECT count(*) FROM (SELECT * FROM "Albums" LIMIT 3) x;

@@ -49,7 +49,8 @@
 typedef struct OpenStream
 {
 	SpStream   *st;
-	int			nest_level;
+	int			nest_level;		/* (sub)transaction level that owns it */
+	SpannerStreamRef *ref;		/* the scan's handle, cleared when closed here */
 } OpenStream;
 
 #define MAX_OPEN_STREAMS 64
@@ -73,6 +74,8 @@ struct SpannerConnection
 	/* state of the current PostgreSQL transaction */
 	bool		in_xact;		/* used in the current transaction */
 	char	   *txn_id;			/* read-only Spanner transaction id */
+	bool		snapshot_lost;	/* the transaction's snapshot went with its
+								 * session: later reads must not start another */
 	OpenStream	streams[MAX_OPEN_STREAMS];
 	int			nstreams;
 };
@@ -156,6 +159,8 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	SpConnConfig cfg;
 	SpError		err;
 	ForeignServer *server = GetForeignServer(user->serverid);
+	SpConn	   *volatile rest = NULL;
+	SpannerAuthState *volatile auth_state = NULL;
 
 	spanner_get_options(user->serverid, user->userid, &opts);
 
@@ -187,15 +192,35 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	cfg.wait_arg = NULL;
 	cfg.interrupted = spanner_interrupted;
 
-	entry->rest = sp_conn_new(&cfg, &err);
-	if (entry->rest == NULL)
+	rest = sp_conn_new(&cfg, &err);
+	if (rest == NULL)
 		spanner_report_error(ERROR, &err, NULL);
+
+	/* Free the client if the rest of the set-up fails; keep it otherwise. */
+	PG_TRY();
+	{
+		if (opts.auth == SPANNER_AUTH_ACCESS_TOKEN)
+		{
+			if (!sp_conn_set_token(rest, opts.access_token))
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
+		else if (opts.auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
+			auth_state = spanner_auth_state_new(&opts, server->servername);
+	}
+	PG_CATCH();
+	{
+		sp_conn_free(rest);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	entry->serverid = user->serverid;
 	entry->userid = user->userid;
 	entry->auth = opts.auth;
+	entry->auth_state = auth_state;
 	entry->keep_connections = opts.keep_connections;
 	entry->invalidated = false;
+	entry->snapshot_lost = false;
 	entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 													ObjectIdGetDatum(server->serverid));
 	entry->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
@@ -205,14 +230,8 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 												 opts.project, opts.instance, opts.database));
 	entry->database_role = opts.database_role ?
 		MemoryContextStrdup(TopMemoryContext, opts.database_role) : NULL;
-
-	if (opts.auth == SPANNER_AUTH_ACCESS_TOKEN)
-	{
-		if (!sp_conn_set_token(entry->rest, opts.access_token))
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	}
-	else if (opts.auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
-		entry->auth_state = spanner_auth_state_new(&opts, server->servername);
+	/* last: a non-NULL rest means a complete entry */
+	entry->rest = rest;
 }
 
 /*
@@ -238,6 +257,8 @@ disconnect_entry(SpannerConnection *entry)
 		SpError		err;
 		char	   *path = psprintf("/v1/%s", entry->session);
 
+		/* bounded: this also runs at commit, abort and backend exit */
+		sp_conn_set_request_timeout(entry->rest, 5000L);
 		(void) sp_conn_call(entry->rest, "DELETE", path, NULL, &resp, &err);
 		json_object_put(resp);
 		pfree(path);
@@ -354,7 +375,7 @@ spanner_database_path(SpannerConnection *conn)
 }
 
 static void
-remember_stream(SpannerConnection *entry, SpStream *st)
+remember_stream(SpannerConnection *entry, SpStream *st, SpannerStreamRef *ref)
 {
 	if (entry->nstreams >= MAX_OPEN_STREAMS)
 	{
@@ -366,6 +387,7 @@ remember_stream(SpannerConnection *entry, SpStream *st)
 	}
 	entry->streams[entry->nstreams].st = st;
 	entry->streams[entry->nstreams].nest_level = GetCurrentTransactionNestLevel();
+	entry->streams[entry->nstreams].ref = ref;
 	entry->nstreams++;
 }
 
@@ -394,6 +416,18 @@ close_streams(SpannerConnection *entry, int min_level)
 	{
 		if (entry->streams[i].nest_level >= min_level)
 		{
+			SpannerStreamRef *ref = entry->streams[i].ref;
+
+			/*
+			 * The scan may outlive this (a cursor declared before a rolled
+			 * back savepoint): tell it its stream is gone rather than let it
+			 * use freed memory or silently restart.
+			 */
+			if (ref && ref->stream == entry->streams[i].st)
+			{
+				ref->stream = NULL;
+				ref->lost = true;
+			}
 			sp_stream_close(entry->streams[i].st);
 			entry->streams[i] = entry->streams[entry->nstreams - 1];
 			entry->nstreams--;
@@ -447,10 +481,21 @@ build_query_body(SpannerConnection *entry, const char *sql, const char *params_j
 SpStream *
 spanner_open_query(SpannerConnection *conn, const char *sql,
 				   const char *params_json, const char *param_types_json,
-				   bool read_only_snapshot)
+				   SpannerStreamRef *ref)
 {
 	bool		session_retried = false;
 	bool		auth_retried = false;
+
+	if (conn->rest == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("the Spanner connection of this transaction was closed")));
+	if (conn->snapshot_lost)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("the Spanner session of this transaction expired"),
+				 errdetail("The transaction's read snapshot was lost with the session."),
+				 errhint("Retry the transaction.")));
 
 	for (;;)
 	{
@@ -466,7 +511,12 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 		pfree(body);
 		if (st == NULL)
 			spanner_report_error(ERROR, &err, sql);
-		remember_stream(conn, st);
+		remember_stream(conn, st, ref);
+		if (ref)
+		{
+			ref->stream = st;
+			ref->lost = false;
+		}
 
 		if (sp_stream_wait_metadata(st, &err))
 		{
@@ -506,6 +556,7 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 		if (err.kind == SP_ERR_REMOTE && err.session_gone && !begin)
 		{
 			forget_session(conn);
+			conn->snapshot_lost = true;
 			CHECK_FOR_INTERRUPTS();
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -521,8 +572,14 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 void
 spanner_close_query(SpannerConnection *conn, SpStream *st)
 {
+	int			i;
+
 	if (st == NULL)
 		return;
+	for (i = 0; i < conn->nstreams; i++)
+		if (conn->streams[i].st == st && conn->streams[i].ref &&
+			conn->streams[i].ref->stream == st)
+			conn->streams[i].ref->stream = NULL;
 	forget_stream(conn, st);
 	sp_stream_close(st);
 }
@@ -543,7 +600,22 @@ spanner_fetch_row(SpannerConnection *conn, SpStream *st, json_object ***values,
 		return r;
 	spanner_close_query(conn, st);
 	if (err.kind == SP_ERR_REMOTE && err.session_gone)
+	{
 		forget_session(conn);
+		if (conn->txn_id)
+		{
+			pfree(conn->txn_id);
+			conn->txn_id = NULL;
+		}
+		conn->snapshot_lost = true;
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("the Spanner session of this transaction expired"),
+				 errdetail("The transaction's read snapshot was lost with the session."),
+				 errhint("Retry the transaction."),
+				 errcontext("remote SQL command: %s", sql)));
+	}
 	spanner_report_error(ERROR, &err, sql);
 	return -1;					/* keep compiler quiet */
 }
@@ -800,6 +872,7 @@ spanner_xact_callback(XactEvent event, void *arg)
 			entry->txn_id = NULL;
 		}
 		entry->in_xact = false;
+		entry->snapshot_lost = false;
 		if (entry->rest && (!entry->keep_connections || entry->invalidated))
 			disconnect_entry(entry);
 	}
@@ -814,12 +887,25 @@ spanner_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	SpannerConnection *entry;
 	int			level;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB || !xact_got_connection)
+	if (!xact_got_connection ||
+		(event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB))
 		return;
 	level = GetCurrentTransactionNestLevel();
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (SpannerConnection *) hash_seq_search(&scan)))
-		close_streams(entry, level);
+	{
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			close_streams(entry, level);
+		else
+		{
+			int			i;
+
+			/* streams of a committed subtransaction now belong to its parent */
+			for (i = 0; i < entry->nstreams; i++)
+				if (entry->streams[i].nest_level >= level)
+					entry->streams[i].nest_level = level - 1;
+		}
+	}
 }
 
 /*
@@ -837,15 +923,15 @@ spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	{
 		if (entry->rest == NULL)
 			continue;
+		/*
+		 * Only mark it: no network traffic inside an invalidation callback
+		 * (which may run during abort).  It is rebuilt at its next use, or
+		 * closed at the end of the transaction using it.
+		 */
 		if (hashvalue == 0 ||
 			(cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && entry->mapping_hashvalue == hashvalue))
-		{
-			if (entry->in_xact)
-				entry->invalidated = true;
-			else
-				disconnect_entry(entry);
-		}
+			entry->invalidated = true;
 	}
 }
 
@@ -927,10 +1013,14 @@ disconnect_cached(Oid serverid)
 			continue;
 		if (OidIsValid(serverid) && entry->serverid != serverid)
 			continue;
-		if (entry->in_xact && entry->nstreams > 0)
+		if (entry->in_xact)
 		{
+			ForeignServer *server = GetForeignServerExtended(entry->serverid, FSV_MISSING_OK);
+
 			ereport(WARNING,
-					(errmsg("cannot close a Spanner connection that is in use in this transaction")));
+					(errmsg("cannot close the connection to Spanner server \"%s\" because it is still in use",
+							server ? server->servername : "?"),
+					 errdetail("It will be closed at the end of the current transaction.")));
 			entry->invalidated = true;
 			continue;
 		}

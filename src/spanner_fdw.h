@@ -79,6 +79,16 @@ typedef struct SpannerOptions
  */
 typedef struct SpannerConnection SpannerConnection;
 
+/*
+ * A scan's handle on its stream.  The connection clears it (and sets lost)
+ * if it closes the stream itself, e.g. at ROLLBACK TO SAVEPOINT.
+ */
+typedef struct SpannerStreamRef
+{
+	SpStream   *stream;
+	bool		lost;
+} SpannerStreamRef;
+
 /* in option.c */
 extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
 extern bool spanner_is_loopback_url(const char *url);
@@ -92,7 +102,7 @@ extern char *spanner_database_path(SpannerConnection *conn);
 extern SpStream *spanner_open_query(SpannerConnection *conn, const char *sql,
 									const char *params_json,
 									const char *param_types_json,
-									bool read_only_snapshot);
+									SpannerStreamRef *ref);
 extern void spanner_close_query(SpannerConnection *conn, SpStream *st);
 extern int	spanner_fetch_row(SpannerConnection *conn, SpStream *st,
 							  json_object ***values, const char *sql);

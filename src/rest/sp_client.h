@@ -124,6 +124,9 @@ extern void sp_conn_free(SpConn *conn);
 /* The token is copied; NULL or "" sends no Authorization header. */
 extern bool sp_conn_set_token(SpConn *conn, const char *token);
 
+/* Overall time limit of later unary calls (0: none). */
+extern void sp_conn_set_request_timeout(SpConn *conn, long ms);
+
 /* Count of HTTP requests sent since the connection was made. */
 extern long sp_conn_request_count(SpConn *conn);
 

@@ -68,6 +68,7 @@ struct SpConn
 	bool		(*interrupted) (void *arg);
 	char	   *auth_header;	/* "Authorization: Bearer ..." or NULL */
 	CURLM	   *multi;
+	struct SpUnary *unary;		/* the unary call in progress, if any */
 	CURL	   *idle[SP_POOL_MAX];	/* idle easy handles */
 	int			nidle;
 	long		nrequests;
@@ -83,6 +84,19 @@ typedef struct SpBuf
 	bool		overflow;
 	bool		nomem;
 } SpBuf;
+
+/*
+ * A unary call's state lives on the heap, owned by the connection, so that
+ * if the caller's wait callback longjmps out (it should not, but a backend
+ * can fail inside WaitLatchOrSocket) nothing registered with libcurl points
+ * into a dead stack frame: the next call on the connection cleans it up.
+ */
+typedef struct SpUnary
+{
+	SpXfer		x;
+	SpBuf		b;
+	char	   *url;
+} SpUnary;
 
 struct SpStream
 {
@@ -103,6 +117,9 @@ struct SpStream
 };
 
 #define SP_MAX_RESUMES 3
+
+struct SpUnary;
+static void unary_free(SpConn *conn, struct SpUnary *u, bool reusable);
 
 static void
 buf_free(SpBuf *b)
@@ -195,6 +212,8 @@ sp_conn_free(SpConn *conn)
 
 	if (conn == NULL)
 		return;
+	if (conn->unary)
+		unary_free(conn, conn->unary, false);
 	for (i = 0; i < conn->nidle; i++)
 		curl_easy_cleanup(conn->idle[i]);
 	if (conn->multi)
@@ -231,6 +250,12 @@ sp_conn_set_token(SpConn *conn, const char *token)
 	}
 	conn->auth_header = h;
 	return true;
+}
+
+void
+sp_conn_set_request_timeout(SpConn *conn, long ms)
+{
+	conn->request_timeout_ms = ms;
 }
 
 long
@@ -480,7 +505,14 @@ drive(SpConn *conn, SpXfer *x, drive_cond cond, void *arg, SpError *err)
 				}
 			}
 			if (timeout == 0)
+			{
+				if (conn->interrupted && conn->interrupted(conn->wait_arg))
+				{
+					sp_error_set(err, SP_ERR_CANCELLED, "request cancelled");
+					return false;
+				}
 				continue;
+			}
 			if (conn->wait(conn->wait_arg, fd, want_r, want_w, timeout))
 			{
 				sp_error_set(err, SP_ERR_CANCELLED, "request cancelled");
@@ -521,70 +553,99 @@ unary_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+static void
+unary_free(SpConn *conn, SpUnary *u, bool reusable)
+{
+	if (u == NULL)
+		return;
+	if (u->x.easy)
+	{
+		bool		failed_midway = u->x.in_multi && !u->x.done;
+
+		xfer_detach(conn, &u->x);
+		if (failed_midway || !reusable)
+			curl_easy_cleanup(u->x.easy);	/* do not reuse its state */
+		else
+			put_handle(conn, u->x.easy);
+	}
+	buf_free(&u->b);
+	free(u->url);
+	free(u);
+	if (conn->unary == u)
+		conn->unary = NULL;
+}
+
 bool
 sp_conn_call(SpConn *conn, const char *method, const char *path,
 			 const char *body, json_object **resp, SpError *err)
 {
-	SpXfer		x;
-	SpBuf		b;
-	char	   *url = NULL;
+	SpUnary    *u;
+	char	   *url;
 	bool		ok = false;
 	long		status = 0;
 	size_t		ulen;
 
 	*resp = NULL;
 	sp_error_clear(err);
-	memset(&x, 0, sizeof(x));
-	memset(&b, 0, sizeof(b));
-	b.limit = conn->max_response;
+	/* a previous call abandoned by a longjmp */
+	if (conn->unary)
+		unary_free(conn, conn->unary, false);
+	u = calloc(1, sizeof(SpUnary));
+	if (u == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	conn->unary = u;
+	u->b.limit = conn->max_response;
 
 	ulen = strlen(conn->endpoint) + strlen(path) + 1;
-	url = malloc(ulen);
-	x.easy = get_handle(conn);
-	if (url == NULL || x.easy == NULL)
+	url = u->url = malloc(ulen);
+	u->x.easy = get_handle(conn);
+	if (url == NULL || u->x.easy == NULL)
 	{
 		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	snprintf(url, ulen, "%s%s", conn->endpoint, path);
-	if (!setup_request(conn, &x, method, url, body, err))
+	if (!setup_request(conn, &u->x, method, url, body, err))
 		goto done;
-	if (curl_easy_setopt(x.easy, CURLOPT_WRITEFUNCTION, unary_write_cb) != CURLE_OK ||
-		curl_easy_setopt(x.easy, CURLOPT_WRITEDATA, (void *) &b) != CURLE_OK ||
+	if (curl_easy_setopt(u->x.easy, CURLOPT_WRITEFUNCTION, unary_write_cb) != CURLE_OK ||
+		curl_easy_setopt(u->x.easy, CURLOPT_WRITEDATA, (void *) &u->b) != CURLE_OK ||
 		(conn->request_timeout_ms > 0 &&
-		 curl_easy_setopt(x.easy, CURLOPT_TIMEOUT_MS, conn->request_timeout_ms) != CURLE_OK))
+		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, conn->request_timeout_ms) != CURLE_OK))
 	{
 		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
 		goto done;
 	}
-	if (curl_multi_add_handle(conn->multi, x.easy) != CURLM_OK)
+	if (curl_multi_add_handle(conn->multi, u->x.easy) != CURLM_OK)
 	{
 		sp_error_set(err, SP_ERR_TRANSPORT, "could not start an HTTP request");
 		goto done;
 	}
-	x.in_multi = true;
+	u->x.in_multi = true;
 	conn->nrequests++;
-	if (!drive(conn, &x, NULL, NULL, err))
+	if (!drive(conn, &u->x, NULL, NULL, err))
 		goto done;
 
-	if (x.result != CURLE_OK)
+	if (u->x.result != CURLE_OK)
 	{
-		if (b.overflow)
+		if (u->b.overflow)
 			sp_error_set(err, SP_ERR_TOO_LARGE,
 						 "response larger than %zu bytes", conn->max_response);
-		else if (b.nomem)
+		else if (u->b.nomem)
 			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
 		else
-			transport_error(err, &x, x.result);
+			transport_error(err, &u->x, u->x.result);
 		goto done;
 	}
-	curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200)
 	{
-		sp_error_from_body(err, status, b.data, b.len);
+		sp_error_from_body(err, status, u->b.data, u->b.len);
 		goto done;
 	}
-	if (b.len > 0)
+	if (u->b.len > 0)
 	{
 		json_tokener *tok = json_tokener_new_ex(64);
 		json_object *obj;
@@ -594,7 +655,7 @@ sp_conn_call(SpConn *conn, const char *method, const char *path,
 			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 			goto done;
 		}
-		obj = json_tokener_parse_ex(tok, b.data, (int) b.len);
+		obj = json_tokener_parse_ex(tok, u->b.data, (int) u->b.len);
 		if (json_tokener_get_error(tok) != json_tokener_success || obj == NULL)
 		{
 			sp_error_set(err, SP_ERR_PROTOCOL, "malformed JSON in response: %s",
@@ -611,21 +672,7 @@ sp_conn_call(SpConn *conn, const char *method, const char *path,
 done:
 	if (!ok && err->kind == SP_OK)
 		sp_error_set(err, SP_ERR_TRANSPORT, "request failed");
-	if (x.easy)
-	{
-		bool		failed_midway = x.in_multi && !x.done;
-
-		xfer_detach(conn, &x);
-		if (failed_midway)
-		{
-			/* an abandoned transfer: do not reuse its connection state */
-			curl_easy_cleanup(x.easy);
-		}
-		else
-			put_handle(conn, x.easy);
-	}
-	buf_free(&b);
-	free(url);
+	unary_free(conn, u, true);
 	return ok;
 }
 
