@@ -41,6 +41,20 @@ SELECT name FROM snap_genres WHERE genre_id = 8;
 -- autocommit statements each see the latest committed data
 SELECT spanner_set_genre_name('folk 🎻');
 SELECT name FROM snap_genres WHERE genre_id = 8;
+-- a NUL inside a Spanner string cannot be stored in PostgreSQL text: an error
+SELECT set_config('spanner_test.raw_name', '"folk\u0000nul"', false) IS NOT NULL AS ok;
+DO $$ BEGIN
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
+    format('cat >/dev/null; python3 %s %s %s %s', current_setting('spanner_test.writer'),
+           current_setting('spanner_test.endpoint'),
+           format('projects/%s/instances/%s/databases/test',
+                  current_setting('spanner_test.project'), current_setting('spanner_test.instance')),
+           '''[{"update":{"table":"genres","columns":["genre_id","name"],"values":[["8",'
+             || current_setting('spanner_test.raw_name') || ']]}}]'''));
+END $$;
+SELECT name FROM snap_genres WHERE genre_id = 8;
+SELECT spanner_set_genre_name('folk 🎻');
+SELECT name FROM snap_genres WHERE genre_id = 8;
 -- one statement with two scans of the table reads one snapshot
 SELECT a.name = b.name AS same FROM snap_genres a, snap_genres b
   WHERE a.genre_id = 8 AND b.genre_id = 8;

@@ -79,6 +79,11 @@ SELECT px_config('{"cut_after": 2, "cut_times": 1}');
 SELECT fp('viapx."AllTypes"') = fp('direct."AllTypes"') AS same_after_resume;
 COMMIT;
 SELECT (px_stats()->>'cuts')::int AS cuts, (px_stats()->>'resumed')::int AS resumed;
+-- a body that ends cleanly but early (no closing ]) is a cut too, not the end
+SELECT px_config('{"cut_after": 3, "cut_times": 1, "clean_cut": true}');
+SELECT fp('viapx."Singers"') = fp('direct."Singers"') AS same_after_clean_cut;
+SELECT px_config('{"clean_cut": false}');
+SELECT (px_stats()->>'cuts')::int AS cuts, (px_stats()->>'resumed')::int AS resumed;
 -- without tokens nothing is released until the end, so a cut restarts it
 SELECT px_config('{"no_tokens": true, "cut_after": 3, "cut_times": 1}');
 SELECT fp('viapx."Singers"') = fp('direct."Singers"') AS same_after_restart;

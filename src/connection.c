@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "catalog/pg_user_mapping.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
@@ -97,6 +98,7 @@ static void spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void spanner_exit_callback(int code, Datum arg);
 static void close_streams(SpannerConnection *entry, int min_level);
 static void refresh_token(SpannerConnection *entry, bool force);
+static char *to_utf8(char *s);
 
 PG_FUNCTION_INFO_V1(spanner_fdw_get_connections);
 PG_FUNCTION_INFO_V1(spanner_fdw_disconnect);
@@ -318,7 +320,7 @@ ensure_session(SpannerConnection *entry)
 
 	for (attempt = 0;; attempt++)
 	{
-		if (sp_conn_call(entry->rest, "POST", path, body.data, &resp, &err))
+		if (sp_conn_call(entry->rest, "POST", path, to_utf8(body.data), &resp, &err))
 			break;
 		if (attempt == 0 && err.kind == SP_ERR_REMOTE &&
 			err.grpc_code == SP_GRPC_UNAUTHENTICATED &&
@@ -437,6 +439,15 @@ close_streams(SpannerConnection *entry, int min_level)
 	}
 }
 
+/* Request bodies are UTF-8 JSON, whatever the database encoding. */
+static char *
+to_utf8(char *s)
+{
+	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+		return s;
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
+}
+
 /*
  * Build an ExecuteSqlRequest body.
  */
@@ -465,7 +476,7 @@ build_query_body(SpannerConnection *entry, const char *sql, const char *params_j
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, '}');
-	return buf.data;
+	return to_utf8(buf.data);
 }
 
 /*

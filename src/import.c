@@ -22,6 +22,7 @@
 
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
@@ -108,7 +109,8 @@ json_str(json_object *row, int i)
 
 	if (v == NULL || json_object_is_type(v, json_type_null))
 		return NULL;
-	return json_object_get_string(v);
+	/* names come in UTF-8 */
+	return pg_any_to_server(json_object_get_string(v), json_object_get_string_len(v), PG_UTF8);
 }
 
 /* Is the table wanted by LIMIT TO / EXCEPT? */
@@ -244,10 +246,13 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 								colname, tname, sptype)));
 				continue;
 			}
-			appendStringInfo(&buf, "%s\n  %s %s", ncols > 0 ? "," : "",
-							 quote_identifier(colname), pgtype);
-			if (pkpos)
-				appendStringInfoString(&buf, " OPTIONS (key 'true')");
+			/*
+			 * Always name the Spanner column: PostgreSQL truncates names
+			 * longer than NAMEDATALEN - 1 bytes.
+			 */
+			appendStringInfo(&buf, "%s\n  %s %s OPTIONS (column_name %s%s)",
+							 ncols > 0 ? "," : "", quote_identifier(colname), pgtype,
+							 quote_literal_cstr(colname), pkpos ? ", key 'true'" : "");
 			if (import_not_null && nullable && strcmp(nullable, "NO") == 0)
 				appendStringInfoString(&buf, " NOT NULL");
 			ncols++;

@@ -33,6 +33,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -229,6 +230,30 @@ input_call(FmgrInfo *infunc, const char *s, Oid ioparam, int32 typmod)
 }
 
 /*
+ * A Spanner string value (UTF-8) in the database encoding.  A NUL (JSON
+ * "\u0000") cannot be stored in PostgreSQL text: an error, never a
+ * silently shortened value.
+ */
+static const char *
+string_value(json_object *v, int *len)
+{
+	const char *s = json_object_get_string(v);
+	int			n = json_object_get_string_len(v);
+
+	if (memchr(s, '\0', n) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("Spanner string value contains a NUL character, which PostgreSQL cannot store")));
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		s = pg_any_to_server(s, n, PG_UTF8);
+		n = strlen(s);
+	}
+	*len = n;
+	return s;
+}
+
+/*
  * Convert one non-null scalar Spanner value to the declared type.
  */
 static Datum
@@ -303,8 +328,12 @@ convert_scalar(Oid typid, int32 typmod, FmgrInfo *infunc, Oid ioparam,
 			if (code == SP_TYPE_BYTES || code == SP_TYPE_PROTO)
 				break;			/* no implicit bytes-to-text: declare bytea */
 			if (jt == json_type_string)
-				return PointerGetDatum(cstring_to_text_with_len(json_object_get_string(v),
-																json_object_get_string_len(v)));
+			{
+				int			n;
+				const char *str = string_value(v, &n);
+
+				return PointerGetDatum(cstring_to_text_with_len(str, n));
+			}
 			if (jt == json_type_boolean)
 				return PointerGetDatum(cstring_to_text(json_object_get_boolean(v) ? "true" : "false"));
 			if (jt == json_type_double || jt == json_type_int)
@@ -321,8 +350,11 @@ convert_scalar(Oid typid, int32 typmod, FmgrInfo *infunc, Oid ioparam,
 				(code == SP_TYPE_BYTES || code == SP_TYPE_PROTO))
 				return decode_bytes(v);
 			if (jt == json_type_string && code == SP_TYPE_STRING)
+			{
+				/* STRING into bytea: its UTF-8 bytes */
 				return PointerGetDatum(cstring_to_text_with_len(json_object_get_string(v),
 																json_object_get_string_len(v)));
+			}
 			break;
 		case DATEOID:
 			if (code == SP_TYPE_DATE)
@@ -364,9 +396,11 @@ convert_scalar(Oid typid, int32 typmod, FmgrInfo *infunc, Oid ioparam,
 	/* generic path: the declared type's input function */
 	if (jt == json_type_string)
 	{
+		int			n;
+
 		if (code == SP_TYPE_BYTES && typid != BYTEAOID)
 			wrong_type(typid, code, v);
-		return input_call(infunc, json_object_get_string(v), ioparam, typmod);
+		return input_call(infunc, string_value(v, &n), ioparam, typmod);
 	}
 	if (jt == json_type_boolean)
 		return input_call(infunc, json_object_get_boolean(v) ? "true" : "false", ioparam, typmod);

@@ -253,6 +253,7 @@ extern const char *sp_reader_resume_token(SpRowReader *rd);
 
 extern bool sp_reader_prepare_resume(SpRowReader *rd, const char **token);
 extern const SpError *sp_reader_stream_error(SpRowReader *rd);
+extern bool sp_reader_incomplete(SpRowReader *rd);
 
 /* Parse a Spanner Type JSON object into code/elem_code. */
 extern void sp_parse_type(json_object *type, SpColumn *col);

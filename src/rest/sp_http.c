@@ -876,6 +876,8 @@ stream_pump(SpStream *st, SpError *err)
 		if (((st->xfer.result != CURLE_OK && st->xfer.result != CURLE_WRITE_ERROR &&
 			  st->xfer.result != CURLE_ABORTED_BY_CALLBACK &&
 			  st->http_status == 200) ||
+			 (st->xfer.result == CURLE_OK && st->http_status == 200 && !se &&
+			  sp_reader_incomplete(st->rd)) ||
 			 (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
 			  se->grpc_code == SP_GRPC_UNAVAILABLE)) &&
 			stream_resume(st))

@@ -43,6 +43,9 @@ struct SpRowReader
 {
 	json_tokener *tok;
 	bool		in_value;		/* tokener is inside a top-level value */
+	bool		array_open;		/* production framing: saw '[', not yet ']' */
+	bool		array_closed;	/* saw the closing ']' */
+	bool		seen_any;		/* any non-blank byte seen */
 	bool		finished;		/* sp_reader_finish called */
 	bool		failed;
 
@@ -392,12 +395,31 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 		{
 			char		c = buf[off];
 
-			if (c == ' ' || c == '\n' || c == '\r' || c == '\t' ||
-				c == '[' || c == ',' || c == ']')
+			if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',')
 			{
 				off++;
 				continue;
 			}
+			if (c == '[' && !rd->seen_any)
+			{
+				rd->array_open = true;
+				rd->seen_any = true;
+				off++;
+				continue;
+			}
+			if (c == ']' && rd->array_open && !rd->array_closed)
+			{
+				rd->array_closed = true;
+				off++;
+				continue;
+			}
+			if (rd->array_closed)
+			{
+				sp_error_set(err, SP_ERR_PROTOCOL,
+							 "malformed streaming response: data after the closing ]");
+				return false;
+			}
+			rd->seen_any = true;
 			if (c != '{')
 			{
 				sp_error_set(err, SP_ERR_PROTOCOL,
@@ -599,6 +621,13 @@ sp_reader_finish(SpRowReader *rd, SpError *err)
 	{
 		sp_error_set(err, SP_ERR_PROTOCOL,
 					 "streaming response ended in the middle of a message");
+		rd->failed = true;
+		return false;
+	}
+	if (rd->array_open && !rd->array_closed && !rd->have_stream_error)
+	{
+		sp_error_set(err, SP_ERR_PROTOCOL,
+					 "streaming response ended before its closing ]");
 		rd->failed = true;
 		return false;
 	}
@@ -1063,6 +1092,9 @@ sp_reader_prepare_resume(SpRowReader *rd, const char **token)
 	rd->nheld = 0;
 	rd->have_stream_error = false;
 	rd->finished = false;
+	rd->array_open = false;
+	rd->array_closed = false;
+	rd->seen_any = false;
 	*token = rd->safe_token;
 	return true;
 }
@@ -1072,4 +1104,11 @@ const SpError *
 sp_reader_stream_error(SpRowReader *rd)
 {
 	return rd->have_stream_error ? &rd->stream_error : NULL;
+}
+
+/* Did the input stop short of a complete response (cut between messages)? */
+bool
+sp_reader_incomplete(SpRowReader *rd)
+{
+	return rd->in_value || (rd->array_open && !rd->array_closed);
 }

@@ -219,6 +219,7 @@ for name, text in (("imp", cred(True, False)), ("imp_imds", cred(True, True)),
     os.chmod(path, 0o644)
 k = d["aws_keys"]
 vals = {"SA": sa, "K1": "AKIDEXPLICIT0001", "S1": k["AKIDEXPLICIT0001"]["secret"],
+        "K2": "AKIDEXPLICIT0002", "S2": k["AKIDEXPLICIT0002"]["secret"],
         "KENV": "ASIAENV000000001", "SENV": k["ASIAENV000000001"]["secret"],
         "TENV": k["ASIAENV000000001"]["session_token"],
         "ECS_REL": d["ecs"]["relative_uri"], "ECS_AUTH": d["ecs"]["authorization"]}
@@ -245,12 +246,18 @@ sql() {
 	psql_as postgres -v ON_ERROR_STOP=1 -v VERBOSITY=verbose >"$1" 2>&1
 }
 
-# pg_start VAR=VALUE...: start the cluster with exactly this environment
-# (besides PATH/LANG), so each case controls what "ambient" means
+# pg_start [-o POSTMASTER-OPTIONS] VAR=VALUE...: start the cluster with
+# exactly this environment (besides PATH/LANG), so each case controls what
+# "ambient" means; -o is passed to pg_ctl (e.g. shared_preload_libraries)
 pg_start() {
+	local o=()
+	if [ "${1:-}" = -o ]; then
+		o=(-o "$2")
+		shift 2
+	fi
 	pg_stop
 	(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$@" \
-		"$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 start >/dev/null 2>&1) || {
+		"$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" ${o[@]+"${o[@]}"} -w -t 60 start >/dev/null 2>&1) || {
 		tail -n 20 "$WORK/pg/server.log" | diag
 		return 1
 	}
@@ -267,6 +274,39 @@ CREATE USER MAPPING FOR $role SERVER $name OPTIONS ($opts);
 CREATE FOREIGN TABLE ${name}_t (id bigint OPTIONS (column_name 'SingerId'))
   SERVER $name OPTIONS (table_name 'Singers');
 EOF
+}
+
+# counters: "STS IAM TOKENS REJECTED" now: the stand-ins' STS and IAM calls,
+# the distinct bearer tokens the proxy has seen since it started, the
+# requests it refused since the last reset_all
+counters() {
+	st '"%d %d %d %d" % (c.get("sts", 0), c.get("iam", 0), len(p["tokens"]), p["rejected"])'
+}
+# delta BEFORE AFTER: AFTER - BEFORE, field by field
+delta() {
+	local -a a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$2"
+	echo "$((b[0] - a[0])) $((b[1] - a[1])) $((b[2] - a[2])) $((b[3] - a[3]))"
+}
+# backend ROLE TABLE TAG: one new psql (so one new backend) running
+# SELECT count(*) FROM TABLE, then pg_backend_pid(); output in out/TAG.txt;
+# prints "COUNT PID" (or what went wrong, on one line)
+backend() {
+	psql_as "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
+SELECT count(*) FROM $2;
+SELECT pg_backend_pid();
+EOF
+	tr '\n' ' ' <"$WORK/out/$3.txt" | sed 's/ $//'
+}
+# counts_pids "COUNT PID"...: "COUNT COUNT ... / N distinct backends"
+counts_pids() {
+	local cp counts='' pids=''
+	for cp in "$@"; do
+		counts="$counts${cp%% *} "
+		pids="$pids${cp##* }"$'\n'
+	done
+	echo "${counts}/ $(printf '%s' "$pids" | sort -u | grep -c .) distinct backends"
 }
 
 # ================================================================== setup
@@ -368,7 +408,7 @@ echo "# PostgreSQL on $PGSOCK port $PGPORT_ (log $WORK/pg/server.log)"
 sql "$WORK/out/ext.txt" <<<"CREATE EXTENSION spanner_fdw; SET TimeZone = 'UTC';" ||
 	{ diag <"$WORK/out/ext.txt"; bail "CREATE EXTENSION spanner_fdw failed"; }
 
-eval "$(setup_values)" && [ -n "${S1:-}" ] || bail "reading $CONF failed"
+eval "$(setup_values)" && [ -n "${S1:-}" ] && [ -n "${S2:-}" ] || bail "reading $CONF failed"
 WRONG_SECRET='wrong/Secret+9999qqqqqqqqqqqqqqqqqqqqqqqq'
 echo "$WRONG_SECRET" >>"$WORK/secrets"
 CRED_IMP=$(<"$WORK/cred_imp.json")
@@ -591,6 +631,101 @@ t_is "ECS container credentials (SPANNER_FDW_ECS_BASE_URL + allow_custom_urls): 
 t_is "ECS: one authorized container-credentials call; STS verified the task role" \
 	"$(st 'c.get("ecs", 0), c.get("ecs_rejected", 0), l.get("sts_subject")')" \
 	"(1, 0, 'ASIAECS000000001')"
+
+# ---- Environment 5: AWS_REGION only again; the shared token cache
+#      (spanner_fdw in shared_preload_libraries) against per-backend caches
+pg_start AWS_REGION=us-east-2 || bail "PostgreSQL did not restart (AWS_REGION only)"
+reset_all
+make_server sc "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_sc.txt"; bail "creating server sc failed"; }
+sql "$WORK/out/sc_bob.txt" <<EOF || { diag <"$WORK/out/sc_bob.txt"; bail "creating role bob failed"; }
+CREATE ROLE bob LOGIN;
+CREATE USER MAPPING FOR bob SERVER sc OPTIONS ($BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K2', aws_secret_access_key '$S2');
+GRANT USAGE ON FOREIGN SERVER sc TO bob;
+GRANT SELECT ON sc_t TO bob;
+EOF
+make_server scs "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_scs.txt"; bail "creating server scs failed"; }
+
+# ---- 13. without shared_preload_libraries every backend exchanges
+sc13_shm=$(psql_as postgres -c "SELECT current_setting('shared_preload_libraries') = '', count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
+sc13_0=$(counters)
+sc13_a=$(backend postgres sc_t sc13_a)
+sc13_b=$(backend postgres sc_t sc13_b)
+sc13_1=$(counters)
+t_is "no shared_preload_libraries: no shared token cache; two backends each return $NROWS" \
+	"$sc13_shm; $(counts_pids "$sc13_a" "$sc13_b")" "t|0; $NROWS $NROWS / 2 distinct backends"
+t_is "no shared_preload_libraries: each backend exchanges its own token (2 STS, 2 IAM calls, 2 tokens reached Spanner, none refused)" \
+	"$(delta "$sc13_0" "$sc13_1")" "2 2 2 0"
+
+# ---- Environment 5b: the same, spanner_fdw in shared_preload_libraries
+pg_start -o "-c shared_preload_libraries=spanner_fdw" AWS_REGION=us-east-2 ||
+	bail "PostgreSQL did not restart (shared_preload_libraries = 'spanner_fdw')"
+
+# ---- 14. shared_preload_libraries: one exchange for all backends
+sc14_shm=$(psql_as postgres -c "SELECT current_setting('shared_preload_libraries'), count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
+sc14_0=$(counters)
+sc14_a=$(backend postgres sc_t sc14_a)
+sc14_b=$(backend postgres sc_t sc14_b)
+sc14_c=$(backend postgres sc_t sc14_c)
+sc14_1=$(counters)
+t_is "shared_preload_libraries: the shared token cache is allocated; three backends each return $NROWS" \
+	"$sc14_shm; $(counts_pids "$sc14_a" "$sc14_b" "$sc14_c")" \
+	"spanner_fdw|1; $NROWS $NROWS $NROWS / 3 distinct backends"
+t_is "shared_preload_libraries: three backends, one STS and one IAM call, one token reached Spanner, none refused" \
+	"$(delta "$sc14_0" "$sc14_1")" "1 1 1 0"
+
+# ---- 15. another role with other AWS keys does not get the first role's token
+sc15_0=$(counters)
+sc15_a=$(backend bob sc_t sc15_a)
+sc15_1=$(counters)
+t_is "shared cache, role bob with other AWS keys: first query returns $NROWS" "${sc15_a%% *}" "$NROWS"
+[ "${sc15_a%% *}" = "$NROWS" ] || diag <"$WORK/out/sc15_a.txt"
+t_is "shared cache, role bob: postgres's token not reused (1 STS, 1 IAM call, 1 new token at Spanner), STS verified $K2, Spanner saw a token minted for $K2" \
+	"$(delta "$sc15_0" "$sc15_1"); $(st 'l.get("sts_subject"), json.load(urllib.request.urlopen(sys.argv[1] + "/__tokeninfo?token=" + p["tokens"][-1], timeout=10)).get("via")')" \
+	"1 1 1 0; ('$K2', '$K2')"
+sc15_b=$(backend bob sc_t sc15_b)
+sc15_c=$(backend postgres sc_t sc15_c)
+sc15_2=$(counters)
+t_is "shared cache: new backends of bob and of postgres each reuse their own role's shared token (no call, no new token)" \
+	"$(counts_pids "$sc15_b" "$sc15_c"); $(delta "$sc15_1" "$sc15_2")" "$NROWS $NROWS / 2 distinct backends; 0 0 0 0"
+
+# ---- 15b. a shared token revoked behind the FDW's back: the next backend
+#           is refused once and replaces the shared entry, so the one after
+#           it makes no call and is not refused
+reset_all
+sc15r_0=$(counters)
+sc15r_a=$(backend postgres sc_t sc15r_a)
+sc15r_b=$(backend postgres sc_t sc15r_b)
+sc15r_1=$(counters)
+t_is "shared cache, token revoked: the next backend is refused once, refreshes (1 STS, 1 IAM call, 1 new token), the one after reuses the new token" \
+	"$(counts_pids "$sc15r_a" "$sc15r_b"); $(delta "$sc15r_0" "$sc15r_1")" "$NROWS $NROWS / 2 distinct backends; 1 1 1 1"
+
+# ---- 16. short-lived tokens (8 s: reused while younger than 4 s, the
+#          margin being half the lifetime; at least 3 s as time_t has whole
+#          seconds) in the shared cache: a backend after the margin refreshes
+reset_all '{"sts_expires_in": 8}'
+sc16_0=$(counters)
+sc16_a=$(backend postgres scs_t sc16_a)
+sc16_b=$(backend postgres scs_t sc16_b)
+sc16_1=$(counters)
+sleep 4
+sc16_c=$(backend postgres scs_t sc16_c)
+sc16_d=$(backend postgres scs_t sc16_d)
+sc16_2=$(counters)
+t_is "shared cache, 8-second tokens: four backends (4 s pause after the second) each return $NROWS" \
+	"$(counts_pids "$sc16_a" "$sc16_b" "$sc16_c" "$sc16_d")" "$NROWS $NROWS $NROWS $NROWS / 4 distinct backends"
+t_is "shared cache, 8-second tokens: the second backend reuses the first one's token (1 STS call, 1 token)" \
+	"$(delta "$sc16_0" "$sc16_1")" "1 0 1 0"
+t_is "shared cache, 8-second tokens: past the margin the third backend refreshes before expiry (1 STS call, 1 new token, none refused), the fourth reuses it" \
+	"$(delta "$sc16_1" "$sc16_2")" "1 0 1 0"
+
+# ---- 17. the cluster with the shared cache stops cleanly; no backend crashed
+(cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
+sc17_rc=$?
+t_is "shared_preload_libraries: pg_ctl stop -m fast succeeds; the log shows no crashed backend" \
+	"$sc17_rc $(grep -cE 'terminated by signal|PANIC|TRAP:|was terminated by exception|server process .* exited with exit code [^0]' "$WORK/pg/server.log")" "0 0"
+[ "$sc17_rc" = 0 ] || diag <"$WORK/pg/stop.log"
 
 # ---- 10b. after all of the above, the server log holds no secret or token
 pg_stop

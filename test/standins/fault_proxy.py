@@ -14,7 +14,8 @@ emulator cannot show (see shared docs: spanner-rest-api.md sections 0, 2.4, 6):
   the same snapshot: the FDW resumes with the transaction id) and sending only
   the messages after the token.
 * Faults, set with POST /__config (JSON): "cut_after" N messages, then the
-  connection is dropped, for the next "cut_times" streaming requests;
+  connection is dropped (or, with "clean_cut", the body ends properly but
+  without the closing "]"), for the next "cut_times" streaming requests;
   "error_after" N messages then an {"error": ...} element with
   "error_code" (gRPC int) for the next "error_times" requests;
   "session_gone_times": answer the next streaming requests with production's
@@ -46,7 +47,7 @@ GRPC_NAMES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEED
               "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
 
 LOCK = threading.Lock()
-CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0,
+CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
           "session_gone_times": 0}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
@@ -255,6 +256,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if cut and sent >= cut:
                 with LOCK:
                     STATS["cuts"] += 1
+                if cfg["clean_cut"]:
+                    # a proxy that ends the body properly but early: no "]"
+                    chunk(b"")
+                    return
                 self.close_connection = True
                 self.wfile.flush()
                 self.connection.shutdown(2)

@@ -329,6 +329,12 @@ test_truncated(void)
 	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream ending mid-row is an error");
 	json_object_put(rows);
 
+	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"a\",\"type\":{\"code\":\"STRING\"}}]}},\"values\":[\"x\"]}";
+	rows = read_all(text, 0, &err);
+	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL,
+	   "%s", "production stream cut cleanly between messages (no closing ]) is an error");
+	json_object_put(rows);
+
 	text = "[{\"metadata\":{\"rowType\":{\"fields\":[]}}}] garbage";
 	rows = read_all(text, 0, &err);
 	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "garbage between messages is an error");
