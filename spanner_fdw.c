@@ -64,7 +64,9 @@ enum FdwScanPrivateIndex
 	/* GoogleSQL SELECT (String) */
 	FdwScanPrivateSelectSql,
 	/* attnums retrieved, in select-list order (integer List) */
-	FdwScanPrivateRetrievedAttrs
+	FdwScanPrivateRetrievedAttrs,
+	/* (attnum, result column) of the columns compared on Spanner */
+	FdwScanPrivatePushedAttrs
 };
 
 /*
@@ -76,6 +78,7 @@ typedef struct SpannerScanState
 	TupleDesc	tupdesc;
 	char	   *query;			/* GoogleSQL sent */
 	List	   *retrieved_attrs;	/* attnums of the select list */
+	List	   *pushed_attrs;	/* attnums compared on Spanner */
 	int			nretrieved;
 
 	SpannerConnection *conn;
@@ -228,6 +231,7 @@ spannerGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	List	   *local_exprs = NIL;
 	List	   *params_list = NIL;
 	List	   *retrieved_attrs;
+	List	   *pushed_attrs;
 	List	   *fdw_private;
 	StringInfoData sql;
 	ListCell   *lc;
@@ -257,9 +261,9 @@ spannerGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 
 	initStringInfo(&sql);
 	spanner_deparse_select(&sql, root, baserel, remote_conds, fpinfo->attrs_used,
-						   &retrieved_attrs, &params_list);
+						   &retrieved_attrs, &params_list, &pushed_attrs);
 
-	fdw_private = list_make2(makeString(sql.data), retrieved_attrs);
+	fdw_private = list_make3(makeString(sql.data), retrieved_attrs, pushed_attrs);
 
 	return make_foreignscan(tlist,
 							local_exprs,
@@ -306,6 +310,8 @@ spannerBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->query = strVal(list_nth(fsplan->fdw_private, FdwScanPrivateSelectSql));
 	fsstate->retrieved_attrs = (List *) list_nth(fsplan->fdw_private,
 												 FdwScanPrivateRetrievedAttrs);
+	fsstate->pushed_attrs = (List *) list_nth(fsplan->fdw_private,
+											  FdwScanPrivatePushedAttrs);
 	fsstate->nretrieved = list_length(fsstate->retrieved_attrs);
 	fsstate->convs = spanner_make_converters(fsstate->tupdesc, fsstate->retrieved_attrs);
 	fsstate->temp_cxt = AllocSetContextCreate(estate->es_query_cxt,
@@ -370,7 +376,14 @@ start_query(ForeignScanState *node)
 
 	{
 		int			ncols = sp_stream_ncols(fsstate->sref.stream);
-		int			expected = Max(fsstate->nretrieved, 1);
+		int			expected = fsstate->nretrieved;
+		ListCell   *lc;
+
+		/* plus the type probes of compared columns not otherwise fetched */
+		for (lc = list_head(fsstate->pushed_attrs); lc; lc = lnext(fsstate->pushed_attrs, lnext(fsstate->pushed_attrs, lc)))
+			if (lfirst_int(lnext(fsstate->pushed_attrs, lc)) >= expected)
+				expected = lfirst_int(lnext(fsstate->pushed_attrs, lc)) + 1;
+		expected = Max(expected, 1);
 
 		if (ncols != expected)
 		{
@@ -380,6 +393,49 @@ start_query(ForeignScanState *node)
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Spanner returned %d columns where %d were expected", ncols, expected),
 					 errcontext("remote SQL command: %s", fsstate->query)));
+		}
+	}
+
+	/*
+	 * Comparisons were sent to Spanner on the assumption that each compared
+	 * column has the Spanner type matching its declared type (as IMPORT
+	 * FOREIGN SCHEMA declares them).  If not, Spanner may have compared
+	 * differently (FLOAT64 as numeric, TIMESTAMP as text): refuse the result.
+	 */
+	{
+		const SpColumn *cols = sp_stream_columns(fsstate->sref.stream);
+		ListCell   *lc;
+
+		for (lc = list_head(fsstate->pushed_attrs); lc;
+			 lc = lnext(fsstate->pushed_attrs, lnext(fsstate->pushed_attrs, lc)))
+		{
+			int			attnum = lfirst_int(lc);
+			int			idx = lfirst_int(lnext(fsstate->pushed_attrs, lc));
+			Form_pg_attribute att = TupleDescAttr(fsstate->tupdesc, attnum - 1);
+			const char *want = spanner_comparable_spanner_type(att->atttypid);
+			SpTypeCode	got;
+
+			if (want == NULL)
+				continue;
+			got = cols[idx].code;
+			if (got == SP_TYPE_ENUM && strcmp(want, "INT64") == 0)
+				continue;
+			/* INT64 and NUMERIC are both exact: they compare alike */
+			if (got == SP_TYPE_INT64 && strcmp(want, "NUMERIC") == 0)
+				continue;
+			if (strcmp(sp_type_code_name(got), want) != 0)
+			{
+				spanner_close_query(fsstate->conn, fsstate->sref.stream);
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("column \"%s\" of foreign table \"%s\" is %s on Spanner, which does not match its declared type %s",
+								NameStr(att->attname), RelationGetRelationName(fsstate->rel),
+								sp_type_code_name(got), format_type_be(att->atttypid)),
+						 errdetail("A condition on the column was sent to Spanner, where %s values compare differently.",
+								   sp_type_code_name(got)),
+						 errhint("Declare the column with the type IMPORT FOREIGN SCHEMA would choose."),
+						 errcontext("remote SQL command: %s", fsstate->query)));
+			}
 		}
 	}
 }

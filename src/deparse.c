@@ -33,12 +33,15 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
 #include "commands/defrem.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/pg_locale.h"
@@ -68,6 +71,8 @@ static void deparseExpr(Expr *node, deparse_expr_cxt *context);
 static void deparseColumnRef(StringInfo buf, int varno, int varattno,
 							 PlannerInfo *root, bool qualify_col);
 static Oid	column_type(Node *node);
+static Node *strip_relabel(Node *node);
+#define strip_relabel_node(n) strip_relabel(n)
 
 /*
  * Types whose comparisons are sent, and how they are compared.
@@ -144,6 +149,62 @@ numeric_const_ok(Const *c)
 	return intdigits <= 29 && fracdigits <= 9;
 }
 
+/*
+ * Can a non-null constant of this type be sent as a Spanner parameter with
+ * the same meaning?  Spanner dates and timestamps lie in years 1..9999;
+ * infinities and values outside would make Spanner fail where PostgreSQL
+ * returns rows.
+ */
+static bool
+value_ok(Oid type, Datum value)
+{
+	switch (type)
+	{
+		case NUMERICOID:
+			{
+				Const		tmp;
+
+				tmp.constisnull = false;
+				tmp.constvalue = value;
+				return numeric_const_ok(&tmp);
+			}
+		case DATEOID:
+			{
+				DateADT		d = DatumGetDateADT(value);
+
+				return !DATE_NOT_FINITE(d) &&
+					d >= date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE &&
+					d <= date2j(9999, 12, 31) - POSTGRES_EPOCH_JDATE;
+			}
+		case TIMESTAMPTZOID:
+			{
+				TimestampTz t = DatumGetTimestampTz(value);
+
+				return !TIMESTAMP_NOT_FINITE(t) &&
+					t >= (TimestampTz) (date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY &&
+					t < (TimestampTz) (date2j(9999, 12, 31) + 1 - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+			}
+		default:
+			return true;
+	}
+}
+
+/*
+ * Columns whose declared type carries a typmod that rounds values on the
+ * way in (numeric(p,s), timestamptz(p)) would be compared unrounded on
+ * Spanner: keep their comparisons local.
+ */
+static bool
+typmod_ok(Node *col)
+{
+	Var		   *var = (Var *) strip_relabel_node(col);
+
+	if ((var->vartype == NUMERICOID || var->vartype == TIMESTAMPTZOID) &&
+		var->vartypmod >= 0)
+		return false;
+	return true;
+}
+
 static Node *
 strip_relabel(Node *node)
 {
@@ -178,7 +239,7 @@ is_param_value(Node *node, Oid coltype)
 	if (IsA(node, Const))
 	{
 		type = ((Const *) node)->consttype;
-		if (type == NUMERICOID && !numeric_const_ok((Const *) node))
+		if (!((Const *) node)->constisnull && !value_ok(type, ((Const *) node)->constvalue))
 			return false;
 	}
 	else if (IsA(node, Param))
@@ -264,7 +325,7 @@ comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt
 	else
 		return false;
 	coltype = column_type(col);
-	if (!is_comparable_type(coltype) || !is_param_value(val, coltype))
+	if (!is_comparable_type(coltype) || !typmod_ok(col) || !is_param_value(val, coltype))
 		return false;
 	if (is_string_type(coltype) &&
 		!collation_ok(inputcollid, strcmp(name, "=") == 0 || strcmp(name, "<>") == 0))
@@ -314,7 +375,7 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt, bool top_bool)
 				if (!is_own_var(col, cxt))
 					return false;
 				coltype = column_type(col);
-				if (!is_comparable_type(coltype))
+				if (!is_comparable_type(coltype) || !typmod_ok(col))
 					return false;
 				if (is_string_type(coltype) && !collation_ok(saop->inputcollid, true))
 					return false;
@@ -328,26 +389,25 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt, bool top_bool)
 						type_family(elemtype) != type_family(coltype) ||
 						spanner_param_type_json(c->consttype) == NULL)
 						return false;
-					if (elemtype == NUMERICOID)
+					if (elemtype == NUMERICOID || elemtype == DATEOID ||
+						elemtype == TIMESTAMPTZOID)
 					{
-						/* every element must fit Spanner's NUMERIC */
+						/* every element must be representable on Spanner */
 						ArrayType  *a = DatumGetArrayTypeP(c->constvalue);
 						Datum	   *elems;
 						bool	   *nulls;
 						int			n,
 									i;
+						int16		elen;
+						bool		ebyval;
+						char		ealign;
 
-						deconstruct_array(a, NUMERICOID, -1, false, TYPALIGN_INT,
+						get_typlenbyvalalign(elemtype, &elen, &ebyval, &ealign);
+						deconstruct_array(a, elemtype, elen, ebyval, ealign,
 										  &elems, &nulls, &n);
 						for (i = 0; i < n; i++)
-						{
-							Const		tmp;
-
-							tmp.constisnull = nulls[i];
-							tmp.constvalue = elems[i];
-							if (!numeric_const_ok(&tmp))
+							if (!nulls[i] && !value_ok(elemtype, elems[i]))
 								return false;
-						}
 					}
 					return true;
 				}
@@ -666,7 +726,8 @@ deparseExpr(Expr *node, deparse_expr_cxt *context)
 void
 spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 					   List *remote_conds, Bitmapset *attrs_used,
-					   List **retrieved_attrs, List **params_list)
+					   List **retrieved_attrs, List **params_list,
+					   List **pushed_attrs)
 {
 	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
 	Relation	rel = table_open(rte->relid, NoLock);
@@ -675,9 +736,21 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 	bool		first = true;
 	int			i;
 	deparse_expr_cxt context;
+	Bitmapset  *cond_attrs = NULL;
+	ListCell   *lc;
 
 	*retrieved_attrs = NIL;
+	*pushed_attrs = NIL;
 	have_wholerow = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs_used);
+
+	foreach(lc, remote_conds)
+	{
+		Expr	   *expr = (Expr *) lfirst(lc);
+
+		if (IsA(expr, RestrictInfo))
+			expr = ((RestrictInfo *) expr)->clause;
+		pull_varattnos((Node *) expr, baserel->relid, &cond_attrs);
+	}
 
 	appendStringInfoString(buf, "SELECT ");
 	for (i = 1; i <= tupdesc->natts; i++)
@@ -694,6 +767,43 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 			first = false;
 			deparseColumnRef(buf, baserel->relid, i, root, false);
 			*retrieved_attrs = lappend_int(*retrieved_attrs, i);
+		}
+	}
+
+	/*
+	 * The scan checks, from the result's metadata, that each column compared
+	 * on Spanner has the Spanner type the comparison assumes.  A compared
+	 * column that is not fetched anyway is probed as IF(FALSE, col, NULL):
+	 * its type, without its data.  *pushed_attrs gets (attnum, result
+	 * column) pairs.
+	 */
+	{
+		int			ncols = list_length(*retrieved_attrs);
+
+		for (i = 1; i <= tupdesc->natts; i++)
+		{
+			int			pos;
+
+			if (!bms_is_member(i - FirstLowInvalidHeapAttributeNumber, cond_attrs))
+				continue;
+			pos = list_member_int(*retrieved_attrs, i) ? -1 : ncols++;
+			if (pos < 0)
+			{
+				ListCell   *lc2;
+
+				foreach(lc2, *retrieved_attrs)
+					if (lfirst_int(lc2) == i)
+						pos = foreach_current_index(lc2);
+			}
+			else
+			{
+				appendStringInfoString(buf, first ? "IF(FALSE, " : ", IF(FALSE, ");
+				deparseColumnRef(buf, baserel->relid, i, root, false);
+				appendStringInfoString(buf, ", NULL)");
+				first = false;
+			}
+			*pushed_attrs = lappend_int(*pushed_attrs, i);
+			*pushed_attrs = lappend_int(*pushed_attrs, pos);
 		}
 	}
 	if (first)

@@ -122,7 +122,7 @@ extern void spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   RelOptInfo *baserel, List *remote_conds,
 								   Bitmapset *attrs_used, List **retrieved_attrs,
-								   List **params_list);
+								   List **params_list, List **pushed_attrs);
 extern void spanner_quote_identifier(StringInfo buf, const char *ident);
 extern void spanner_deparse_table_name(StringInfo buf, Relation rel);
 extern const char *spanner_param_type_json(Oid pgtype);
@@ -136,6 +136,7 @@ extern Datum spanner_value_to_datum(SpannerColumnConv *convs, int idx,
 									bool *isnull);
 extern void spanner_append_param_value(StringInfo buf, Oid type, Datum value,
 									   bool isnull);
+extern const char *spanner_comparable_spanner_type(Oid pgtype);
 
 /* in auth_glue.c: external_account tokens for a connection */
 typedef struct SpannerAuthState SpannerAuthState;

@@ -677,3 +677,35 @@ spanner_append_param_value(StringInfo buf, Oid type, Datum value, bool isnull)
 	}
 	append_scalar(buf, type, value);
 }
+
+/*
+ * spanner_comparable_spanner_type
+ *		The Spanner type a column of this PostgreSQL type must have for
+ *		pushed-down comparisons to mean what they mean locally, or NULL.
+ */
+const char *
+spanner_comparable_spanner_type(Oid pgtype)
+{
+	switch (pgtype)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return "INT64";
+		case NUMERICOID:
+			return "NUMERIC";
+		case BOOLOID:
+			return "BOOL";
+		case DATEOID:
+			return "DATE";
+		case TIMESTAMPTZOID:
+			return "TIMESTAMP";
+		case BYTEAOID:
+			return "BYTES";
+		case TEXTOID:
+		case VARCHAROID:
+			return "STRING";
+		default:
+			return NULL;
+	}
+}
