@@ -424,9 +424,24 @@ spanner_is_loopback_url(const char *url)
 
 	if (host == NULL)
 		return false;
-	return strcmp(host, "localhost") == 0 ||
-		strncmp(host, "127.", 4) == 0 ||
-		strcmp(host, "[::1]") == 0;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	/* 127.a.b.c, digits and dots only (not "127.example.com") */
+	if (strncmp(host, "127.", 4) == 0)
+	{
+		const char *p;
+		int			dots = 0;
+
+		for (p = host; *p; p++)
+		{
+			if (*p == '.')
+				dots++;
+			else if (!isdigit((unsigned char) *p))
+				return false;
+		}
+		return dots == 3;
+	}
+	return false;
 }
 
 /*

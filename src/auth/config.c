@@ -358,12 +358,18 @@ sp_url_allowed(const char *url, SpUrlKind kind, bool allow_custom)
 					google_host_ok(u.host, "iamcredentials");
 				break;
 			case SP_URL_METADATA:
+
+				/*
+				 * Only AWS's link-local metadata addresses.  Loopback needs
+				 * allow_custom_urls: a credential configuration can come from
+				 * a non-superuser's user mapping, and must not make the
+				 * server probe its own local services.
+				 */
 				ok = strcmp(u.scheme, "http") == 0 &&
 					((!u.ipv6 && (strcmp(u.host, "169.254.169.254") == 0 ||
 								  strcmp(u.host, "169.254.170.2") == 0 ||
 								  strcmp(u.host, "169.254.170.23") == 0)) ||
-					 (u.ipv6 && strcasecmp(u.host, "fd00:ec2::254") == 0) ||
-					 is_loopback(&u));
+					 (u.ipv6 && strcasecmp(u.host, "fd00:ec2::254") == 0));
 				break;
 			case SP_URL_AWS_VERIFY:
 				{
