@@ -21,7 +21,9 @@
 #include "pg_jsonc.h"
 
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
@@ -38,7 +40,8 @@ struct SpannerAuthState
 /*
  * Tokens shared between the backends of a postmaster, when spanner_fdw is in
  * shared_preload_libraries: the first backend pays for the exchange, later
- * ones (a Lambda's next connection) reuse its token.  Keys are the SHA-256
+ * ones (a Lambda's next connection) reuse its token, and backends starting
+ * together wait for the one fetching rather than each sending an exchange.  Keys are the SHA-256
  * cache keys of src/auth, which cover the credential configuration and the
  * identity of the presenting AWS credentials, so a role never gets a token
  * minted for another's credentials.
@@ -51,7 +54,9 @@ typedef struct SharedToken
 	bool		used;
 	unsigned char key[32];
 	int64		obtained;
-	int64		expires;
+	int64		expires;		/* 0 while no token is stored */
+	int			fetcher_pid;	/* a backend fetching this token, or 0 */
+	int64		fetch_started;
 	char		token[SHARED_TOKEN_MAX];
 } SharedToken;
 
@@ -63,85 +68,135 @@ typedef struct SharedTokenCache
 
 static SharedTokenCache *shared_tokens = NULL;
 
-static char *
-shared_get(void *arg, const unsigned char key[32], time_t now,
-		   time_t *obtained, time_t *expires)
+/* How long others wait for a backend that is fetching the same token. */
+#define SHARED_FETCH_WAIT_S 10
+
+static SharedToken *
+shared_find(const unsigned char key[32])
 {
-	char	   *result = NULL;
 	int			i;
 
-	LWLockAcquire(shared_tokens->lock, LW_SHARED);
+	for (i = 0; i < SHARED_TOKENS; i++)
+		if (shared_tokens->entries[i].used &&
+			memcmp(shared_tokens->entries[i].key, key, 32) == 0)
+			return &shared_tokens->entries[i];
+	return NULL;
+}
+
+/* A free slot, or the one whose token expires first. */
+static SharedToken *
+shared_slot(void)
+{
+	SharedToken *slot = NULL;
+	int			i;
+
 	for (i = 0; i < SHARED_TOKENS; i++)
 	{
 		SharedToken *e = &shared_tokens->entries[i];
 
-		if (e->used && memcmp(e->key, key, 32) == 0 && e->expires > now)
+		if (!e->used)
+			return e;
+		if (e->fetcher_pid == 0 && (slot == NULL || e->expires < slot->expires))
+			slot = e;
+	}
+	return slot ? slot : &shared_tokens->entries[0];
+}
+
+/*
+ * Look a token up.  If it is missing and nobody is fetching it, this
+ * backend claims the fetch (the caller fetches and shared_put()s); if
+ * another backend is fetching it, wait for that one (briefly, and not past
+ * a cancel) instead of sending a second exchange: a burst of new
+ * connections costs one exchange.
+ */
+static char *
+shared_get(void *arg, const unsigned char key[32], time_t now,
+		   time_t *obtained, time_t *expires)
+{
+	int			tries;
+
+	for (tries = 0; tries < SHARED_FETCH_WAIT_S * 20; tries++)
+	{
+		SharedToken *e;
+		bool		wait = false;
+
+		now = time(NULL);
+		LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
+		e = shared_find(key);
+		if (e && e->expires > now && e->token[0])
 		{
-			result = strdup(e->token);	/* malloc'd, as the contract says */
+			char	   *result = strdup(e->token);	/* malloc'd: the contract */
+
 			*obtained = (time_t) e->obtained;
 			*expires = (time_t) e->expires;
-			break;
+			LWLockRelease(shared_tokens->lock);
+			return result;
 		}
+		if (e && e->fetcher_pid != 0 && e->fetcher_pid != MyProcPid &&
+			e->fetch_started > (int64) now - SHARED_FETCH_WAIT_S)
+			wait = true;
+		else
+		{
+			/* claim the fetch */
+			if (e == NULL)
+			{
+				e = shared_slot();
+				memset(e, 0, sizeof(*e));
+				e->used = true;
+				memcpy(e->key, key, 32);
+			}
+			e->fetcher_pid = MyProcPid;
+			e->fetch_started = (int64) now;
+		}
+		LWLockRelease(shared_tokens->lock);
+		if (!wait)
+			return NULL;
+		if (QueryCancelPending || ProcDiePending)
+			return NULL;		/* let the caller fetch (and notice the cancel) */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 50L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
 	}
-	LWLockRelease(shared_tokens->lock);
-	return result;
+	return NULL;
 }
 
 static void
 shared_put(void *arg, const unsigned char key[32], const char *token,
 		   time_t obtained, time_t expires)
 {
-	SharedToken *slot = NULL;
-	int			i;
+	SharedToken *slot;
 
-	if (strlen(token) >= SHARED_TOKEN_MAX)
-		return;					/* not sharing is always safe */
 	LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
-	for (i = 0; i < SHARED_TOKENS; i++)
-	{
-		SharedToken *e = &shared_tokens->entries[i];
-
-		if (e->used && memcmp(e->key, key, 32) == 0)
-		{
-			slot = e;
-			break;
-		}
-		if (!e->used && slot == NULL)
-			slot = e;
-	}
+	slot = shared_find(key);
 	if (slot == NULL)
 	{
-		/* full: replace the entry that expires first */
-		slot = &shared_tokens->entries[0];
-		for (i = 1; i < SHARED_TOKENS; i++)
-			if (shared_tokens->entries[i].expires < slot->expires)
-				slot = &shared_tokens->entries[i];
+		slot = shared_slot();
+		memset(slot, 0, sizeof(*slot));
+		slot->used = true;
+		memcpy(slot->key, key, 32);
 	}
 	memset(slot->token, 0, sizeof(slot->token));
-	memcpy(slot->key, key, 32);
-	strlcpy(slot->token, token, sizeof(slot->token));
-	slot->obtained = (int64) obtained;
-	slot->expires = (int64) expires;
-	slot->used = true;
+	slot->fetcher_pid = 0;
+	if (strlen(token) < SHARED_TOKEN_MAX)	/* else: not shared, never truncated */
+	{
+		strlcpy(slot->token, token, sizeof(slot->token));
+		slot->obtained = (int64) obtained;
+		slot->expires = (int64) expires;
+	}
+	else
+		slot->used = false;
 	LWLockRelease(shared_tokens->lock);
 }
 
 static void
 shared_drop(void *arg, const unsigned char key[32])
 {
-	int			i;
+	SharedToken *e;
 
 	LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
-	for (i = 0; i < SHARED_TOKENS; i++)
-	{
-		SharedToken *e = &shared_tokens->entries[i];
-
-		if (e->used && memcmp(e->key, key, 32) == 0)
-		{
-			memset(e, 0, sizeof(*e));
-			break;
-		}
-	}
+	e = shared_find(key);
+	if (e)
+		memset(e, 0, sizeof(*e));
 	LWLockRelease(shared_tokens->lock);
 }
 
@@ -282,7 +337,11 @@ spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force)
 		sp_auth_invalidate(&st->cfg);
 	memset(&err, 0, sizeof(err));
 	if (sp_auth_get_token(&st->cfg, &token, &expires_at, &err) != 0)
+	{
+		/* release a claimed shared fetch, so others need not wait for it */
+		sp_auth_invalidate(&st->cfg);
 		report_auth_error(&err, st->servername);
+	}
 	ok = sp_conn_set_token(rest, token);
 	sp_auth_free_token(token);
 	if (!ok)
