@@ -69,7 +69,7 @@ typedef struct SharedTokenCache
 static SharedTokenCache *shared_tokens = NULL;
 
 /* How long others wait for a backend that is fetching the same token. */
-#define SHARED_FETCH_WAIT_S 10
+#define SHARED_FETCH_WAIT_S 30
 
 static SharedToken *
 shared_find(const unsigned char key[32])
@@ -83,7 +83,7 @@ shared_find(const unsigned char key[32])
 	return NULL;
 }
 
-/* A free slot, or the one whose token expires first. */
+/* A free slot, or the unclaimed one whose token expires first; NULL if all are claimed. */
 static SharedToken *
 shared_slot(void)
 {
@@ -99,7 +99,21 @@ shared_slot(void)
 		if (e->fetcher_pid == 0 && (slot == NULL || e->expires < slot->expires))
 			slot = e;
 	}
-	return slot ? slot : &shared_tokens->entries[0];
+	return slot;
+}
+
+/* The key this backend has claimed a fetch for, if any. */
+static bool claimed = false;
+static unsigned char claimed_key[32];
+
+/* Same rule as src/auth: reuse until min(225 s, half the lifetime) before expiry. */
+static bool
+shared_usable(SharedToken *e, time_t now)
+{
+	int64		lifetime = e->expires - e->obtained;
+	int64		margin = Min((int64) 225, lifetime / 2);
+
+	return e->token[0] && (int64) now < e->expires - margin;
 }
 
 /*
@@ -123,7 +137,7 @@ shared_get(void *arg, const unsigned char key[32], time_t now,
 		now = time(NULL);
 		LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
 		e = shared_find(key);
-		if (e && e->expires > now && e->token[0])
+		if (e && shared_usable(e, now))
 		{
 			char	   *result = strdup(e->token);	/* malloc'd: the contract */
 
@@ -137,16 +151,27 @@ shared_get(void *arg, const unsigned char key[32], time_t now,
 			wait = true;
 		else
 		{
-			/* claim the fetch */
+			/*
+			 * Missing, or due for refresh: claim the fetch (the old token, if
+			 * any, stays for others until the new one is stored).
+			 */
 			if (e == NULL)
 			{
 				e = shared_slot();
-				memset(e, 0, sizeof(*e));
-				e->used = true;
-				memcpy(e->key, key, 32);
+				if (e)
+				{
+					memset(e, 0, sizeof(*e));
+					e->used = true;
+					memcpy(e->key, key, 32);
+				}
 			}
-			e->fetcher_pid = MyProcPid;
-			e->fetch_started = (int64) now;
+			if (e)
+			{
+				e->fetcher_pid = MyProcPid;
+				e->fetch_started = (int64) now;
+				claimed = true;
+				memcpy(claimed_key, key, 32);
+			}
 		}
 		LWLockRelease(shared_tokens->lock);
 		if (!wait)
@@ -166,11 +191,18 @@ shared_put(void *arg, const unsigned char key[32], const char *token,
 {
 	SharedToken *slot;
 
+	if (claimed && memcmp(claimed_key, key, 32) == 0)
+		claimed = false;
 	LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
 	slot = shared_find(key);
 	if (slot == NULL)
 	{
 		slot = shared_slot();
+		if (slot == NULL)
+		{
+			LWLockRelease(shared_tokens->lock);
+			return;				/* every slot is being fetched: do not share */
+		}
 		memset(slot, 0, sizeof(*slot));
 		slot->used = true;
 		memcpy(slot->key, key, 32);
@@ -185,6 +217,29 @@ shared_put(void *arg, const unsigned char key[32], const char *token,
 	}
 	else
 		slot->used = false;
+	LWLockRelease(shared_tokens->lock);
+}
+
+/*
+ * After a failed fetch: give up this backend's claim (only its own), so
+ * that waiting backends fetch for themselves now instead of timing out.
+ */
+static void
+shared_release_claim(void)
+{
+	SharedToken *e;
+
+	if (!claimed || shared_tokens == NULL)
+		return;
+	claimed = false;
+	LWLockAcquire(shared_tokens->lock, LW_EXCLUSIVE);
+	e = shared_find(claimed_key);
+	if (e && e->fetcher_pid == MyProcPid)
+	{
+		e->fetcher_pid = 0;
+		if (!e->token[0])
+			memset(e, 0, sizeof(*e));
+	}
 	LWLockRelease(shared_tokens->lock);
 }
 
@@ -339,7 +394,7 @@ spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force)
 	if (sp_auth_get_token(&st->cfg, &token, &expires_at, &err) != 0)
 	{
 		/* release a claimed shared fetch, so others need not wait for it */
-		sp_auth_invalidate(&st->cfg);
+		shared_release_claim();
 		report_auth_error(&err, st->servername);
 	}
 	ok = sp_conn_set_token(rest, token);

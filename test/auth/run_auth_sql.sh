@@ -299,6 +299,49 @@ SELECT pg_backend_pid();
 EOF
 	tr '\n' ' ' <"$WORK/out/$3.txt" | sed 's/ $//'
 }
+# burst_backend ROLE TABLE TAG AT: like backend, but the new backend first
+# sleeps until the Unix time AT (a barrier, so that backends started
+# together run their query at the same moment); out/TAG.txt then holds the
+# count (or the error), "sqlstate=S" and "SECONDS|PID", SECONDS being how
+# long the query took
+burst_backend() {
+	psql_as "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
+DO \$\$BEGIN PERFORM pg_sleep_until(to_timestamp($4)); END\$\$;
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset
+SELECT count(*) FROM $2;
+\\echo sqlstate=:LAST_ERROR_SQLSTATE
+SELECT round(extract(epoch FROM clock_timestamp()) - :t0, 2), pg_backend_pid();
+EOF
+}
+# burst N ROLE TABLE TAG: N new backends (out/TAG_1.txt ... TAG_N.txt),
+# started together, meet at a barrier 3 s later and each run
+# SELECT count(*) FROM TABLE; sets BURST_WALL to the seconds from the
+# barrier until the last one finished
+burst() {
+	local n=$1 i at bpids=()
+	at=$(python3 -c 'import time; print("%.3f" % (time.time() + 3))')
+	for i in $(seq 1 "$n"); do
+		burst_backend "$2" "$3" "$4_$i" "$at" &
+		bpids+=($!)
+	done
+	wait "${bpids[@]}"
+	BURST_WALL=$(python3 -c "import time; print('%.1f' % (time.time() - $at))")
+}
+# burst_field TAG N FIELD: of out/TAG_1.txt ... TAG_N.txt, FIELD (count:
+# the first line; sqlstate; secs; pid) of each, space-separated
+burst_field() {
+	local i f out=''
+	for i in $(seq 1 "$2"); do
+		f=$WORK/out/$1_$i.txt
+		case $3 in
+		count) out="$out$(head -n1 "$f") " ;;
+		sqlstate) out="$out$(sed -n 's/^sqlstate=//p' "$f") " ;;
+		secs) out="$out$(tail -n1 "$f" | cut -d'|' -f1) " ;;
+		pid) out="$out$(tail -n1 "$f" | cut -d'|' -f2) " ;;
+		esac
+	done
+	echo "${out% }"
+}
 # counts_pids "COUNT PID"...: "COUNT COUNT ... / N distinct backends"
 counts_pids() {
 	local cp counts='' pids=''
@@ -719,6 +762,56 @@ t_is "shared cache, 8-second tokens: the second backend reuses the first one's t
 	"$(delta "$sc16_0" "$sc16_1")" "1 0 1 0"
 t_is "shared cache, 8-second tokens: past the margin the third backend refreshes before expiry (1 STS call, 1 new token, none refused), the fourth reuses it" \
 	"$(delta "$sc16_1" "$sc16_2")" "1 0 1 0"
+
+# ---- 18. a burst of new backends with the same credentials and no cached
+#          token: one of them exchanges (STS answers after 1 s), the others
+#          wait for its shared token instead of each exchanging.  A session
+#          token of its own makes the identity fresh (a new cache key)
+reset_all '{"sts_delay": 1}'
+SC18_TOKEN='burst-session-token/AQoDYXdzEPT+0018=='
+echo "$SC18_TOKEN" >>"$WORK/secrets"
+make_server sb "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1', aws_session_token '$SC18_TOKEN'" ||
+	{ diag <"$WORK/out/setup_sb.txt"; bail "creating server sb failed"; }
+sc18_0=$(counters)
+burst 6 postgres sb_t sc18
+sc18_1=$(counters)
+sc18_counts=$(burst_field sc18 6 count)
+sc18_secs=$(burst_field sc18 6 secs)
+echo "# burst of 6 backends (STS delay 1 s): queries took $sc18_secs s; all done ${BURST_WALL} s after the barrier"
+t_is "shared cache, burst of 6 new backends at the same moment: each returns $NROWS, 6 distinct backends" \
+	"$sc18_counts / $(burst_field sc18 6 pid | tr ' ' '\n' | sort -u | grep -c .) distinct backends" \
+	"$NROWS $NROWS $NROWS $NROWS $NROWS $NROWS / 6 distinct backends"
+[ "$sc18_counts" = "$NROWS $NROWS $NROWS $NROWS $NROWS $NROWS" ] || cat "$WORK"/out/sc18_*.txt | diag
+t_is "shared cache, burst of 6: one exchange for all (1 STS, 1 IAM call, 1 token reached Spanner, none refused)" \
+	"$(delta "$sc18_0" "$sc18_1")" "1 1 1 0"
+# each query lasted at least half the STS delay: all six were in flight
+# while the one exchange was, so five of them waited for it
+sc18_slow=$(for x in $sc18_secs; do echo "$x"; done | awk '$1 >= 0.5' | grep -c .)
+t_is "shared cache, burst of 6: all six queries overlapped the exchange (each took >= 0.5 s of the 1 s STS delay)" \
+	"$sc18_slow" 6
+
+# ---- 19. a failed fetch releases its claim: two new backends at the same
+#          moment with a wrong AWS secret (STS answers, refusing, after
+#          1 s) both fail promptly; the second does not sit out the 10 s
+#          wait for the first one's claim
+reset_all '{"sts_delay": 1}'
+make_server sf "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$WRONG_SECRET'" ||
+	{ diag <"$WORK/out/setup_sf.txt"; bail "creating server sf failed"; }
+burst 2 postgres sf_t sc19
+sc19_secs=$(burst_field sc19 2 secs)
+echo "# failed fetch, 2 backends (STS delay 1 s): queries took $sc19_secs s; both done ${BURST_WALL} s after the barrier"
+t_is "shared cache, wrong AWS secret, 2 backends at the same moment: both fail with SQLSTATE 28000" \
+	"$(burst_field sc19 2 sqlstate)" "28000 28000"
+for i in 1 2; do
+	t_file_has "shared cache, wrong AWS secret, backend $i: the error names Google STS and the signature" \
+		"$WORK/out/sc19_$i.txt" "ERROR:  28000: could not obtain a Google access token for server \"sf\"" \
+		"SignatureDoesNotMatch"
+done
+sc19_prompt=$(awk -v w="$BURST_WALL" 'BEGIN { print (w < 8) ? "yes" : "no" }')
+t_is "shared cache, wrong AWS secret: both failed within 8 s (the claim was released, nobody waited 10 s for it)" \
+	"$sc19_prompt" yes
+t_is "shared cache, wrong AWS secret: 2 STS calls, both refused; no IAM call, nothing reached Spanner" \
+	"$(st 'c.get("sts", 0), c.get("sts_rejected", 0), c.get("iam", 0), p["requests"]')" "(2, 2, 0, 0)"
 
 # ---- 17. the cluster with the shared cache stops cleanly; no backend crashed
 (cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
