@@ -186,6 +186,15 @@ if sys.argv[3]:
     post(sys.argv[1] + "/__config", sys.argv[3].encode())
 PY
 }
+# knobs KNOBS-JSON: set the stand-ins' knobs, keeping counters and tokens
+knobs() {
+	python3 - "$STANDINS" "$1" <<'PY'
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(
+    sys.argv[1] + "/__config", data=sys.argv[2].encode(),
+    headers={"Content-Type": "application/json"}), timeout=10).read()
+PY
+}
 
 # setup_values: shell assignments for the keys of the stand-in config, and
 # the credential configurations (as gcloud writes them, every URL pointing
@@ -299,27 +308,28 @@ SELECT pg_backend_pid();
 EOF
 	tr '\n' ' ' <"$WORK/out/$3.txt" | sed 's/ $//'
 }
-# burst_backend ROLE TABLE TAG AT: like backend, but the new backend first
-# sleeps until the Unix time AT (a barrier, so that backends started
-# together run their query at the same moment); out/TAG.txt then holds the
-# count (or the error), "sqlstate=S" and "SECONDS|PID", SECONDS being how
-# long the query took
+# burst_backend ROLE TABLE TAG AT [SQL]: like backend, but the new backend
+# first sleeps until the Unix time AT (a barrier, so that backends started
+# together run their query at the same moment), then runs SQL (if given,
+# e.g. a SET); out/TAG.txt then holds the count (or the error),
+# "sqlstate=S" and "SECONDS|PID", SECONDS being how long the query took
 burst_backend() {
 	psql_as "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
 DO \$\$BEGIN PERFORM pg_sleep_until(to_timestamp($4)); END\$\$;
+${5:-}
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset
 SELECT count(*) FROM $2;
 \\echo sqlstate=:LAST_ERROR_SQLSTATE
 SELECT round(extract(epoch FROM clock_timestamp()) - :t0, 2), pg_backend_pid();
 EOF
 }
-# burst N ROLE TABLE TAG: N new backends (out/TAG_1.txt ... TAG_N.txt),
-# started together, meet at a barrier 3 s later and each run
-# SELECT count(*) FROM TABLE; sets BURST_WALL to the seconds from the
-# barrier until the last one finished
+# burst N ROLE TABLE TAG [AT]: N new backends (out/TAG_1.txt ...
+# TAG_N.txt), started together, meet at a barrier 3 s later (or at the Unix
+# time AT) and each run SELECT count(*) FROM TABLE; sets BURST_WALL to the
+# seconds from the barrier until the last one finished
 burst() {
-	local n=$1 i at bpids=()
-	at=$(python3 -c 'import time; print("%.3f" % (time.time() + 3))')
+	local n=$1 i at=${5:-} bpids=()
+	[ -n "$at" ] || at=$(python3 -c 'import time; print("%.3f" % (time.time() + 3))')
 	for i in $(seq 1 "$n"); do
 		burst_backend "$2" "$3" "$4_$i" "$at" &
 		bpids+=($!)
@@ -812,6 +822,87 @@ t_is "shared cache, wrong AWS secret: both failed within 8 s (the claim was rele
 	"$sc19_prompt" yes
 t_is "shared cache, wrong AWS secret: 2 STS calls, both refused; no IAM call, nothing reached Spanner" \
 	"$(st 'c.get("sts", 0), c.get("sts_rejected", 0), c.get("iam", 0), p["requests"]')" "(2, 2, 0, 0)"
+
+# ---- 20. a burst of new backends at refresh time: with 8-second tokens
+#          (margin 4 s) one backend gets a token; about 4.5 s later, past
+#          its refresh point but before it expires, 6 new backends meet
+#          (STS now answering after 1 s): the first claims the refresh, the
+#          others wait for it instead of each exchanging.  No impersonation
+#          (the STS token is the Spanner token: no IAM call); a session
+#          token of its own makes the identity fresh
+reset_all '{"sts_expires_in": 8}'
+SC20_TOKEN='refresh-session-token/AQoDYXdzEPT+0020=='
+echo "$SC20_TOKEN" >>"$WORK/secrets"
+make_server sr "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1', aws_session_token '$SC20_TOKEN'" ||
+	{ diag <"$WORK/out/setup_sr.txt"; bail "creating server sr failed"; }
+sc20_0=$(counters)
+sc20_t0=$(date +%s.%N)
+sc20_a=$(backend postgres sr_t sc20_a)
+sc20_t1=$(date +%s.%N)
+sc20_1=$(counters)
+knobs '{"sts_delay": 1}'
+# The token was obtained at a whole second R, floor(t0) <= R <= floor(t1):
+# its refresh point R + 4 is at most floor(t1) + 4, its expiry R + 8 at
+# least floor(t0) + 8.  The barrier: floor(t1) + 4.5 (2.5 s from now at
+# the least, time enough for six connections)
+sc20_at=$(awk -v t1="$sc20_t1" 'BEGIN { printf "%.3f", int(t1) + 4.5 }')
+burst 6 postgres sr_t sc20 "$sc20_at"
+sc20_2=$(counters)
+sc20_secs=$(burst_field sc20 6 secs)
+# "OK SINCE-REFRESH BEFORE-EXPIRY" (seconds, at the least)
+read -r sc20_ok sc20_after sc20_before < <(awk -v t0="$sc20_t0" -v t1="$sc20_t1" -v at="$sc20_at" 'BEGIN {
+	r = int(t1) + 4; x = int(t0) + 8
+	printf "%s %.1f %.1f\n", (at >= r && at + 0.5 < x) ? "yes" : "no", at - r, x - at }')
+echo "# refresh-time burst of 6 backends (8-second tokens, STS delay 1 s): the first backend took $(awk -v a="$sc20_t0" -v b="$sc20_t1" 'BEGIN { printf "%.2f", b - a }') s; the barrier was >= $sc20_after s past the refresh point, >= $sc20_before s before expiry; queries took $sc20_secs s; all done ${BURST_WALL} s after the barrier"
+t_is "shared cache, 8-second tokens: the first backend returns $NROWS with one exchange (1 STS, no IAM call, 1 token, none refused)" \
+	"${sc20_a%% *}; $(delta "$sc20_0" "$sc20_1")" "$NROWS; 1 0 1 0"
+t_is "shared cache, refresh-time burst: the 6 backends met past the shared token's refresh point and at least 0.5 s before its expiry" \
+	"$sc20_ok" yes
+t_is "shared cache, refresh-time burst of 6 new backends: each returns $NROWS, 6 distinct backends" \
+	"$(burst_field sc20 6 count) / $(burst_field sc20 6 pid | tr ' ' '\n' | sort -u | grep -c .) distinct backends" \
+	"$NROWS $NROWS $NROWS $NROWS $NROWS $NROWS / 6 distinct backends"
+[ "$(burst_field sc20 6 count)" = "$NROWS $NROWS $NROWS $NROWS $NROWS $NROWS" ] || cat "$WORK"/out/sc20_*.txt | diag
+t_is "shared cache, refresh-time burst of 6: one refresh for all (1 STS, no IAM call, 1 new token reached Spanner, none refused)" \
+	"$(delta "$sc20_1" "$sc20_2")" "1 0 1 0"
+sc20_slow=$(for x in $sc20_secs; do echo "$x"; done | awk '$1 >= 0.5' | grep -c .)
+t_is "shared cache, refresh-time burst of 6: all six queries overlapped the refresh (each took >= 0.5 s of the 1 s STS delay)" \
+	"$sc20_slow" 6
+
+# ---- 21. a cancelled waiter leaves the fetching backend's claim alone:
+#          backend A starts fetching a fresh identity's token (STS answers
+#          after 2 s); B starts 0.3 s later with statement_timeout 400ms,
+#          waits for A and is cancelled while waiting; C starts 0.9 s after
+#          A (after B's cancel) and still finds A's claim, so waits for it:
+#          one exchange for A and C
+reset_all '{"sts_delay": 2}'
+SC21_TOKEN='waiter-session-token/AQoDYXdzEPT+0021=='
+echo "$SC21_TOKEN" >>"$WORK/secrets"
+make_server sw "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1', aws_session_token '$SC21_TOKEN'" ||
+	{ diag <"$WORK/out/setup_sw.txt"; bail "creating server sw failed"; }
+sc21_0=$(counters)
+sc21_at=$(python3 -c 'import time; print("%.3f" % (time.time() + 3))')
+burst_backend postgres sw_t sc21_1 "$sc21_at" &
+sc21_pa=$!
+burst_backend postgres sw_t sc21_2 "$(awk -v a="$sc21_at" 'BEGIN { printf "%.3f", a + 0.3 }')" \
+	"SET statement_timeout = '400ms';" &
+sc21_pb=$!
+burst_backend postgres sw_t sc21_3 "$(awk -v a="$sc21_at" 'BEGIN { printf "%.3f", a + 0.9 }')" &
+sc21_pc=$!
+wait "$sc21_pa" "$sc21_pb" "$sc21_pc"
+sc21_wall=$(python3 -c "import time; print('%.1f' % (time.time() - $sc21_at))")
+sc21_1=$(counters)
+read -r sc21_sa sc21_sb sc21_sc <<<"$(burst_field sc21 3 secs)"
+echo "# cancelled waiter (STS delay 2 s): A took ${sc21_sa:-?} s, B (from 0.3 s, timeout 400ms) ${sc21_sb:-?} s, C (from 0.9 s) ${sc21_sc:-?} s; all done $sc21_wall s after A started"
+t_is "shared cache, cancelled waiter: A and C return $NROWS, B fails with SQLSTATE 57014" \
+	"$(head -n1 "$WORK/out/sc21_1.txt") $(head -n1 "$WORK/out/sc21_3.txt"); $(burst_field sc21 3 sqlstate)" \
+	"$NROWS $NROWS; 00000 57014 00000"
+[ "$(burst_field sc21 3 sqlstate)" = "00000 57014 00000" ] || cat "$WORK"/out/sc21_*.txt | diag
+t_file_has "shared cache, cancelled waiter: B's error is the statement timeout" \
+	"$WORK/out/sc21_2.txt" "ERROR:  57014: canceling statement due to statement timeout"
+t_is "shared cache, cancelled waiter: B was cancelled while waiting (took < 1.5 s), C waited for A's exchange (took >= 0.3 s)" \
+	"$(awk -v b="${sc21_sb:-99}" -v c="${sc21_sc:-0}" 'BEGIN { print (b < 1.5) ? "yes" : "no", (c >= 0.3) ? "yes" : "no" }')" "yes yes"
+t_is "shared cache, cancelled waiter: one exchange for A and C (1 STS, 1 IAM call, 1 token reached Spanner, none refused)" \
+	"$(delta "$sc21_0" "$sc21_1")" "1 1 1 0"
 
 # ---- 17. the cluster with the shared cache stops cleanly; no backend crashed
 (cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
