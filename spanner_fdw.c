@@ -387,7 +387,7 @@ start_query(ForeignScanState *node)
 
 		if (ncols != expected)
 		{
-			spanner_close_query(fsstate->conn, fsstate->sref.stream);
+			spanner_close_query(fsstate->conn, &fsstate->sref);
 			fsstate->sref.stream = NULL;
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
@@ -425,7 +425,7 @@ start_query(ForeignScanState *node)
 				continue;
 			if (strcmp(sp_type_code_name(got), want) != 0)
 			{
-				spanner_close_query(fsstate->conn, fsstate->sref.stream);
+				spanner_close_query(fsstate->conn, &fsstate->sref);
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 						 errmsg("column \"%s\" of foreign table \"%s\" is %s on Spanner, which does not match its declared type %s",
@@ -459,6 +459,7 @@ spannerIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (fsstate->eof)
 		return slot;
+	(void) spanner_ref_stream(fsstate->conn, &fsstate->sref);
 	if (fsstate->sref.lost)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -470,10 +471,10 @@ spannerIterateForeignScan(ForeignScanState *node)
 		start_query(node);
 
 	MemoryContextReset(fsstate->temp_cxt);
-	if (spanner_fetch_row(fsstate->conn, fsstate->sref.stream, &values, fsstate->query) == 0)
+	if (spanner_fetch_row(fsstate->conn, &fsstate->sref, &values, fsstate->query) == 0)
 	{
 		/* end of result: release the transfer now */
-		spanner_close_query(fsstate->conn, fsstate->sref.stream);
+		spanner_close_query(fsstate->conn, &fsstate->sref);
 		fsstate->sref.stream = NULL;
 		fsstate->eof = true;
 		return slot;
@@ -518,9 +519,7 @@ spannerReScanForeignScan(ForeignScanState *node)
 {
 	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
 
-	if (fsstate->sref.stream)
-		spanner_close_query(fsstate->conn, fsstate->sref.stream);
-	fsstate->sref.stream = NULL;
+	spanner_close_query(fsstate->conn, &fsstate->sref);
 	fsstate->sref.lost = false;
 	fsstate->eof = false;
 }
@@ -536,9 +535,7 @@ spannerEndForeignScan(ForeignScanState *node)
 
 	if (fsstate == NULL)
 		return;
-	if (fsstate->sref.stream)
-		spanner_close_query(fsstate->conn, fsstate->sref.stream);
-	fsstate->sref.stream = NULL;
+	spanner_close_query(fsstate->conn, &fsstate->sref);
 }
 
 /*

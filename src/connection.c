@@ -51,8 +51,10 @@ typedef struct OpenStream
 {
 	SpStream   *st;
 	int			nest_level;		/* (sub)transaction level that owns it */
-	SpannerStreamRef *ref;		/* the scan's handle, cleared when closed here */
+	uint64		id;				/* what the scan's SpannerStreamRef holds */
 } OpenStream;
+
+static uint64 next_stream_id = 1;
 
 #define MAX_OPEN_STREAMS 64
 
@@ -379,6 +381,8 @@ spanner_database_path(SpannerConnection *conn)
 static void
 remember_stream(SpannerConnection *entry, SpStream *st, SpannerStreamRef *ref)
 {
+	uint64		id = next_stream_id++;
+
 	if (entry->nstreams >= MAX_OPEN_STREAMS)
 	{
 		sp_stream_close(st);
@@ -389,8 +393,12 @@ remember_stream(SpannerConnection *entry, SpStream *st, SpannerStreamRef *ref)
 	}
 	entry->streams[entry->nstreams].st = st;
 	entry->streams[entry->nstreams].nest_level = GetCurrentTransactionNestLevel();
-	entry->streams[entry->nstreams].ref = ref;
+	entry->streams[entry->nstreams].id = id;
 	entry->nstreams++;
+	/* the scan learns the id now; we never write into its memory later */
+	ref->stream = st;
+	ref->id = id;
+	ref->lost = false;
 }
 
 static void
@@ -418,18 +426,12 @@ close_streams(SpannerConnection *entry, int min_level)
 	{
 		if (entry->streams[i].nest_level >= min_level)
 		{
-			SpannerStreamRef *ref = entry->streams[i].ref;
-
 			/*
 			 * The scan may outlive this (a cursor declared before a rolled
-			 * back savepoint): tell it its stream is gone rather than let it
-			 * use freed memory or silently restart.
+			 * back savepoint); it finds its id gone (spanner_ref_stream) and
+			 * reports the loss.  Its memory may already be freed (portals of
+			 * the aborted (sub)transaction), so it is not touched here.
 			 */
-			if (ref && ref->stream == entry->streams[i].st)
-			{
-				ref->stream = NULL;
-				ref->lost = true;
-			}
 			sp_stream_close(entry->streams[i].st);
 			entry->streams[i] = entry->streams[entry->nstreams - 1];
 			entry->nstreams--;
@@ -523,11 +525,6 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 		if (st == NULL)
 			spanner_report_error(ERROR, &err, sql);
 		remember_stream(conn, st, ref);
-		if (ref)
-		{
-			ref->stream = st;
-			ref->lost = false;
-		}
 
 		if (sp_stream_wait_metadata(st, &err))
 		{
@@ -537,7 +534,7 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 
 				if (id == NULL)
 				{
-					spanner_close_query(conn, st);
+					spanner_close_query(conn, ref);
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_ERROR),
 							 errmsg("Spanner did not return a transaction id for an inline begin"),
@@ -548,7 +545,7 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 			return st;
 		}
 
-		spanner_close_query(conn, st);
+		spanner_close_query(conn, ref);
 		if (!session_retried && err.kind == SP_ERR_REMOTE && err.session_gone && begin)
 		{
 			elog(DEBUG1, "spanner_fdw: session %s is gone; creating a new one", conn->session);
@@ -580,19 +577,58 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 	}
 }
 
-void
-spanner_close_query(SpannerConnection *conn, SpStream *st)
+/* Index of a registered stream id, or -1. */
+static int
+find_stream(SpannerConnection *conn, uint64 id)
 {
 	int			i;
 
-	if (st == NULL)
-		return;
+	if (id == 0)
+		return -1;
 	for (i = 0; i < conn->nstreams; i++)
-		if (conn->streams[i].st == st && conn->streams[i].ref &&
-			conn->streams[i].ref->stream == st)
-			conn->streams[i].ref->stream = NULL;
-	forget_stream(conn, st);
-	sp_stream_close(st);
+		if (conn->streams[i].id == id)
+			return i;
+	return -1;
+}
+
+/*
+ * spanner_ref_stream
+ *		The scan's open stream, or NULL.  If the connection closed it behind
+ *		the scan's back (a rolled back subtransaction), ref->lost is set.
+ */
+SpStream *
+spanner_ref_stream(SpannerConnection *conn, SpannerStreamRef *ref)
+{
+	if (ref->id == 0)
+		return NULL;
+	if (find_stream(conn, ref->id) < 0)
+	{
+		ref->stream = NULL;
+		ref->id = 0;
+		ref->lost = true;
+		return NULL;
+	}
+	return ref->stream;
+}
+
+/*
+ * spanner_close_query
+ *		Close the scan's stream if it is still open; safe to repeat.
+ */
+void
+spanner_close_query(SpannerConnection *conn, SpannerStreamRef *ref)
+{
+	int			i = find_stream(conn, ref->id);
+
+	if (i >= 0)
+	{
+		SpStream   *st = conn->streams[i].st;
+
+		forget_stream(conn, st);
+		sp_stream_close(st);
+	}
+	ref->stream = NULL;
+	ref->id = 0;
 }
 
 /*
@@ -601,15 +637,15 @@ spanner_close_query(SpannerConnection *conn, SpStream *st)
  *		raised (the stream is closed first).
  */
 int
-spanner_fetch_row(SpannerConnection *conn, SpStream *st, json_object ***values,
-				  const char *sql)
+spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
+				  json_object ***values, const char *sql)
 {
 	SpError		err;
-	int			r = sp_stream_next(st, values, &err);
+	int			r = sp_stream_next(ref->stream, values, &err);
 
 	if (r >= 0)
 		return r;
-	spanner_close_query(conn, st);
+	spanner_close_query(conn, ref);
 	if (err.kind == SP_ERR_REMOTE && err.session_gone)
 	{
 		forget_session(conn);

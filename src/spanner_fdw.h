@@ -80,12 +80,14 @@ typedef struct SpannerOptions
 typedef struct SpannerConnection SpannerConnection;
 
 /*
- * A scan's handle on its stream.  The connection clears it (and sets lost)
- * if it closes the stream itself, e.g. at ROLLBACK TO SAVEPOINT.
+ * A scan's handle on its stream.  The connection may close the stream itself
+ * (e.g. at ROLLBACK TO SAVEPOINT); spanner_ref_stream() then returns NULL and
+ * sets lost.  The connection never writes into the scan's memory.
  */
 typedef struct SpannerStreamRef
 {
-	SpStream   *stream;
+	SpStream   *stream;			/* valid only while id is registered */
+	uint64		id;				/* 0: none */
 	bool		lost;
 } SpannerStreamRef;
 
@@ -103,8 +105,9 @@ extern SpStream *spanner_open_query(SpannerConnection *conn, const char *sql,
 									const char *params_json,
 									const char *param_types_json,
 									SpannerStreamRef *ref);
-extern void spanner_close_query(SpannerConnection *conn, SpStream *st);
-extern int	spanner_fetch_row(SpannerConnection *conn, SpStream *st,
+extern SpStream *spanner_ref_stream(SpannerConnection *conn, SpannerStreamRef *ref);
+extern void spanner_close_query(SpannerConnection *conn, SpannerStreamRef *ref);
+extern int	spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 							  json_object ***values, const char *sql);
 extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *sql,
 										  const char *params_json,
