@@ -504,6 +504,15 @@ drive(SpConn *conn, SpXfer *x, drive_cond cond, void *arg, SpError *err)
 						timeout = 10;
 				}
 			}
+			else if (running > 0 && timeout > 10)
+			{
+				/*
+				 * A transfer with no socket to show: name resolution, or a
+				 * descriptor above FD_SETSIZE that curl_multi_fdset cannot
+				 * report.  Poll briefly rather than sleep blind.
+				 */
+				timeout = 10;
+			}
 			if (timeout == 0)
 			{
 				if (conn->interrupted && conn->interrupted(conn->wait_arg))
