@@ -101,6 +101,7 @@ static void spanner_exit_callback(int code, Datum arg);
 static void close_streams(SpannerConnection *entry, int min_level);
 static void refresh_token(SpannerConnection *entry, bool force);
 static char *to_utf8(char *s);
+static void report_snapshot_lost(const char *sql) pg_attribute_noreturn();
 
 PG_FUNCTION_INFO_V1(spanner_fdw_get_connections);
 PG_FUNCTION_INFO_V1(spanner_fdw_disconnect);
@@ -359,24 +360,8 @@ ensure_session(SpannerConnection *entry)
 	pfree(body.data);
 }
 
-const char *
-spanner_session_name(SpannerConnection *conn)
-{
-	ensure_session(conn);
-	return conn->session;
-}
 
-SpConn *
-spanner_rest(SpannerConnection *conn)
-{
-	return conn->rest;
-}
 
-char *
-spanner_database_path(SpannerConnection *conn)
-{
-	return conn->dbpath;
-}
 
 static void
 remember_stream(SpannerConnection *entry, SpStream *st, SpannerStreamRef *ref)
@@ -470,7 +455,7 @@ build_query_body(SpannerConnection *entry, const char *sql, const char *params_j
 	if (single_use)
 		appendStringInfoString(&buf, ",\"transaction\":{\"singleUse\":{\"readOnly\":{\"strong\":true}}}");
 	else if (begin)
-		appendStringInfoString(&buf, ",\"transaction\":{\"begin\":{\"readOnly\":{\"strong\":true,\"returnReadTimestamp\":true}}}");
+		appendStringInfoString(&buf, ",\"transaction\":{\"begin\":{\"readOnly\":{\"strong\":true}}}");
 	else
 	{
 		appendStringInfoString(&buf, ",\"transaction\":{\"id\":");
@@ -504,11 +489,7 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("the Spanner connection of this transaction was closed")));
 	if (conn->snapshot_lost)
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("the Spanner session of this transaction expired"),
-				 errdetail("The transaction's read snapshot was lost with the session."),
-				 errhint("Retry the transaction.")));
+		report_snapshot_lost(sql);
 
 	for (;;)
 	{
@@ -565,13 +546,7 @@ spanner_open_query(SpannerConnection *conn, const char *sql,
 		{
 			forget_session(conn);
 			conn->snapshot_lost = true;
-			CHECK_FOR_INTERRUPTS();
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("the Spanner session of this transaction expired"),
-					 errdetail("The transaction's read snapshot was lost with the session."),
-					 errhint("Retry the transaction."),
-					 errcontext("remote SQL command: %s", sql)));
+			report_snapshot_lost(sql);
 		}
 		spanner_report_error(ERROR, &err, sql);
 	}
@@ -655,13 +630,7 @@ spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 			conn->txn_id = NULL;
 		}
 		conn->snapshot_lost = true;
-		CHECK_FOR_INTERRUPTS();
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("the Spanner session of this transaction expired"),
-				 errdetail("The transaction's read snapshot was lost with the session."),
-				 errhint("Retry the transaction."),
-				 errcontext("remote SQL command: %s", sql)));
+		report_snapshot_lost(sql);
 	}
 	spanner_report_error(ERROR, &err, sql);
 	return -1;					/* keep compiler quiet */
@@ -724,6 +693,7 @@ void
 spanner_report_error(int elevel, SpError *err, const char *sql)
 {
 	int			sqlstate = ERRCODE_FDW_ERROR;
+	const char *primary = NULL;
 	const char *hint = NULL;
 	const char *msg = err->message;
 
@@ -732,47 +702,32 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 	switch (err->kind)
 	{
 		case SP_OK:
+		case SP_ERR_USAGE:
 			sqlstate = ERRCODE_INTERNAL_ERROR;
+			primary = "Spanner client error";
 			break;
 		case SP_ERR_CANCELLED:
-			ereport(elevel,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("canceling Spanner request due to user request")));
+			sqlstate = ERRCODE_QUERY_CANCELED;
+			primary = "canceling Spanner request due to user request";
 			break;
 		case SP_ERR_TRANSPORT:
 			sqlstate = err->after_data ? ERRCODE_CONNECTION_FAILURE
 				: ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			ereport(elevel,
-					(errcode(sqlstate),
-					 err->after_data
-					 ? errmsg("connection to Spanner lost while reading a result")
-					 : errmsg("could not reach Spanner"),
-					 errdetail_internal("%s", msg),
-					 errhint("Check the server's \"endpoint\" option and the network."),
-					 sql ? errcontext("remote SQL command: %s", sql) : 0));
+			primary = err->after_data ? "connection to Spanner lost while reading a result"
+				: "could not reach Spanner";
+			hint = "Check the server's \"endpoint\" option and the network.";
 			break;
 		case SP_ERR_PROTOCOL:
-			ereport(elevel,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("invalid response from Spanner"),
-					 errdetail_internal("%s", msg),
-					 sql ? errcontext("remote SQL command: %s", sql) : 0));
+			sqlstate = ERRCODE_PROTOCOL_VIOLATION;
+			primary = "invalid response from Spanner";
 			break;
 		case SP_ERR_TOO_LARGE:
-			ereport(elevel,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("response from Spanner is too large"),
-					 errdetail_internal("%s", msg),
-					 sql ? errcontext("remote SQL command: %s", sql) : 0));
+			sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			primary = "response from Spanner is too large";
 			break;
 		case SP_ERR_NOMEM:
-			ereport(elevel,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory in the Spanner client"),
-					 errdetail_internal("%s", msg)));
-			break;
-		case SP_ERR_USAGE:
-			sqlstate = ERRCODE_INTERNAL_ERROR;
+			sqlstate = ERRCODE_OUT_OF_MEMORY;
+			primary = "out of memory in the Spanner client";
 			break;
 		case SP_ERR_REMOTE:
 			switch (err->grpc_code)
@@ -836,19 +791,40 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 					sqlstate = ERRCODE_FDW_ERROR;
 					break;
 			}
-			ereport(elevel,
-					(errcode(sqlstate),
-					 errmsg("Spanner request failed: %s", err->status),
-					 errdetail_internal("%s", msg),
-					 hint ? errhint("%s", hint) : 0,
-					 sql ? errcontext("remote SQL command: %s", sql) : 0));
 			break;
 	}
-	ereport(elevel,
-			(errcode(sqlstate),
-			 errmsg("Spanner client error"),
-			 errdetail_internal("%s", msg)));
+
+	if (err->kind == SP_ERR_REMOTE)
+		ereport(elevel,
+				(errcode(sqlstate),
+				 errmsg("Spanner request failed: %s", err->status),
+				 errdetail_internal("%s", msg),
+				 hint ? errhint("%s", hint) : 0,
+				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+	else
+		ereport(elevel,
+				(errcode(sqlstate),
+				 errmsg_internal("%s", primary),
+				 err->kind != SP_ERR_CANCELLED ? errdetail_internal("%s", msg) : 0,
+				 hint ? errhint("%s", hint) : 0,
+				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 	pg_unreachable();
+}
+
+/*
+ * The transaction's read-only snapshot went with its session: the
+ * transaction cannot go on reading one consistent state.
+ */
+static void
+report_snapshot_lost(const char *sql)
+{
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("the Spanner session of this transaction expired"),
+			 errdetail("The transaction's read snapshot was lost with the session."),
+			 errhint("Retry the transaction."),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
 
 /*

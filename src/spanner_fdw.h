@@ -98,9 +98,6 @@ extern int	spanner_resume_buffer_kb;
 
 /* in connection.c */
 extern SpannerConnection *spanner_get_connection(UserMapping *user);
-extern const char *spanner_session_name(SpannerConnection *conn);
-extern SpConn *spanner_rest(SpannerConnection *conn);
-extern char *spanner_database_path(SpannerConnection *conn);
 extern SpStream *spanner_open_query(SpannerConnection *conn, const char *sql,
 									const char *params_json,
 									const char *param_types_json,
@@ -114,7 +111,6 @@ extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *s
 										  const char *param_types_json);
 extern void spanner_report_error(int elevel, SpError *err, const char *sql)
 			pg_attribute_noreturn();
-extern void spanner_check_error(SpError *err, const char *sql);
 
 /* in deparse.c */
 extern bool spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel,

@@ -40,6 +40,8 @@
 #define MAX_AUTH_TOKEN_FILE 16384
 
 static int	get_imds_token(SpAwsFetch *f, SpAuthError *err);
+static bool metadata_refused(SpAwsFetch *f, SpHttpResponse *resp, const char *what,
+							 SpAuthError *err);
 static int	metadata_get(SpAwsFetch *f, const char *url, const char *what,
 						 SpHttpResponse *resp, SpAuthError *err);
 static char *trimmed_copy(const char *s, size_t len);
@@ -155,6 +157,26 @@ get_imds_token(SpAwsFetch *f, SpAuthError *err)
 	return 0;
 }
 
+/*
+ * A non-200 metadata answer: set the error (with the IMDSv2 hint when the
+ * instance asked for a session token), free the response, return true.
+ */
+static bool
+metadata_refused(SpAwsFetch *f, SpHttpResponse *resp, const char *what,
+				 SpAuthError *err)
+{
+	if (resp->status == 200)
+		return false;
+	sp_err_set(err, SP_AUTH_ERR_METADATA, "%s", what);
+	err->http_status = resp->status;
+	sp_err_detail_http(err, "The metadata service", resp->status,
+					   resp->body, resp->len);
+	if (resp->status == 401 && f->ac->imdsv2_session_token_url == NULL)
+		sp_err_hint(err, "The instance requires IMDSv2: add imdsv2_session_token_url to credential_source (gcloud --enable-imdsv2).");
+	sp_http_response_free(resp);
+	return true;
+}
+
 /* GET a metadata URL with the IMDSv2 token, if there is one */
 static int
 metadata_get(SpAwsFetch *f, const char *url, const char *what,
@@ -231,17 +253,8 @@ sp_aws_get_region(SpAwsFetch *f, char **region, SpAuthError *err)
 	if (metadata_get(f, f->ac->region_url, "the AWS region metadata endpoint",
 					 &resp, err) != 0)
 		return -1;
-	if (resp.status != 200)
-	{
-		sp_err_set(err, SP_AUTH_ERR_METADATA, "Unable to retrieve AWS region");
-		err->http_status = resp.status;
-		sp_err_detail_http(err, "The metadata service", resp.status,
-						   resp.body, resp.len);
-		if (resp.status == 401 && f->ac->imdsv2_session_token_url == NULL)
-			sp_err_hint(err, "The instance requires IMDSv2: add imdsv2_session_token_url to credential_source (gcloud --enable-imdsv2).");
-		sp_http_response_free(&resp);
+	if (metadata_refused(f, &resp, "Unable to retrieve AWS region", err))
 		return -1;
-	}
 	zone = trimmed_copy(resp.body, resp.len);
 	sp_http_response_free(&resp);
 	if (zone == NULL)
@@ -489,17 +502,8 @@ imds_credentials(SpAwsFetch *f, SpAwsCredentials *out, SpAuthError *err)
 	if (metadata_get(f, f->ac->url, "the AWS instance metadata service",
 					 &resp, err) != 0)
 		return -1;
-	if (resp.status != 200)
-	{
-		sp_err_set(err, SP_AUTH_ERR_METADATA, "Unable to retrieve AWS role name");
-		err->http_status = resp.status;
-		sp_err_detail_http(err, "The metadata service", resp.status,
-						   resp.body, resp.len);
-		if (resp.status == 401 && f->ac->imdsv2_session_token_url == NULL)
-			sp_err_hint(err, "The instance requires IMDSv2: add imdsv2_session_token_url to credential_source (gcloud --enable-imdsv2).");
-		sp_http_response_free(&resp);
+	if (metadata_refused(f, &resp, "Unable to retrieve AWS role name", err))
 		return -1;
-	}
 	role = trimmed_copy(resp.body, strcspn(resp.body, "\n"));
 	sp_http_response_free(&resp);
 	if (role == NULL)

@@ -127,8 +127,6 @@ extern bool sp_conn_set_token(SpConn *conn, const char *token);
 /* Overall time limit of later unary calls (0: none). */
 extern void sp_conn_set_request_timeout(SpConn *conn, long ms);
 
-/* Count of HTTP requests sent since the connection was made. */
-extern long sp_conn_request_count(SpConn *conn);
 
 /*
  * Unary request: method "GET"/"POST"/"DELETE", path below the endpoint
@@ -211,9 +209,6 @@ extern int	sp_stream_ncols(SpStream *st);
 extern const SpColumn *sp_stream_columns(SpStream *st);
 /* metadata.transaction.id, or NULL */
 extern const char *sp_stream_transaction_id(SpStream *st);
-extern const char *sp_stream_read_timestamp(SpStream *st);
-/* rows returned so far */
-extern long sp_stream_rows(SpStream *st);
 
 /*
  * Abandon or finish the stream.  An unfinished transfer is aborted and its
@@ -248,7 +243,6 @@ extern bool sp_reader_finished(SpRowReader *rd);
 extern int	sp_reader_ncols(SpRowReader *rd);
 extern const SpColumn *sp_reader_columns(SpRowReader *rd);
 extern const char *sp_reader_transaction_id(SpRowReader *rd);
-extern const char *sp_reader_read_timestamp(SpRowReader *rd);
 extern const char *sp_reader_resume_token(SpRowReader *rd);
 
 extern bool sp_reader_prepare_resume(SpRowReader *rd, const char **token);

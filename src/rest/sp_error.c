@@ -194,10 +194,8 @@ sp_error_from_json(SpError *err, long http_status, json_object *obj)
 
 	if (have_status)
 		err->grpc_code = sp_grpc_code_from_name(err->status);
-	else if (code >= 0 && code <= 16 && e == NULL)
-		err->grpc_code = code;	/* emulator unary: gRPC code */
 	else if (code >= 0 && code <= 16)
-		err->grpc_code = code;	/* emulator streaming: gRPC in wrapper */
+		err->grpc_code = code;	/* emulator: a gRPC code, wrapped or not */
 	else if (code >= 100)
 		err->grpc_code = sp_grpc_code_from_http(code);
 	else

@@ -71,7 +71,6 @@ struct SpConn
 	struct SpUnary *unary;		/* the unary call in progress, if any */
 	CURL	   *idle[SP_POOL_MAX];	/* idle easy handles */
 	int			nidle;
-	long		nrequests;
 };
 
 /* Growable byte buffer for unary responses and error bodies. */
@@ -258,11 +257,6 @@ sp_conn_set_request_timeout(SpConn *conn, long ms)
 	conn->request_timeout_ms = ms;
 }
 
-long
-sp_conn_request_count(SpConn *conn)
-{
-	return conn->nrequests;
-}
 
 static CURL *
 get_handle(SpConn *conn)
@@ -633,7 +627,6 @@ sp_conn_call(SpConn *conn, const char *method, const char *path,
 		goto done;
 	}
 	u->x.in_multi = true;
-	conn->nrequests++;
 	if (!drive(conn, &u->x, NULL, NULL, err))
 		goto done;
 
@@ -772,7 +765,6 @@ stream_start(SpStream *st, SpError *err)
 	}
 	st->xfer.in_multi = true;
 	st->started = true;
-	conn->nrequests++;
 	return true;
 }
 
@@ -989,17 +981,7 @@ sp_stream_transaction_id(SpStream *st)
 	return sp_reader_transaction_id(st->rd);
 }
 
-const char *
-sp_stream_read_timestamp(SpStream *st)
-{
-	return sp_reader_read_timestamp(st->rd);
-}
 
-long
-sp_stream_rows(SpStream *st)
-{
-	return st->rows;
-}
 
 void
 sp_stream_close(SpStream *st)

@@ -84,7 +84,6 @@ struct SpRowReader
 	int			ncols;
 	SpColumn   *cols;
 	char	   *txn_id;
-	char	   *read_ts;
 	char	   *resume_token;
 
 	/* assembly */
@@ -230,7 +229,6 @@ sp_reader_free(SpRowReader *rd)
 		free(rd->cols);
 	}
 	free(rd->txn_id);
-	free(rd->read_ts);
 	free(rd->resume_token);
 	free(rd->fbuf);
 	json_tokener_free(rd->tok);
@@ -703,13 +701,9 @@ take_metadata(SpRowReader *rd, json_object *md, SpError *err)
 		sp_parse_type(type, &rd->cols[i]);
 	}
 	if (json_object_object_get_ex(md, "transaction", &tx) &&
-		json_object_is_type(tx, json_type_object))
-	{
-		if (json_object_object_get_ex(tx, "id", &v))
-			rd->txn_id = dup_string(v);
-		if (json_object_object_get_ex(tx, "readTimestamp", &v))
-			rd->read_ts = dup_string(v);
-	}
+		json_object_is_type(tx, json_type_object) &&
+		json_object_object_get_ex(tx, "id", &v))
+		rd->txn_id = dup_string(v);
 	rd->have_metadata = true;
 	return true;
 }
@@ -1052,11 +1046,6 @@ sp_reader_transaction_id(SpRowReader *rd)
 	return rd->txn_id;
 }
 
-const char *
-sp_reader_read_timestamp(SpRowReader *rd)
-{
-	return rd->read_ts;
-}
 
 const char *
 sp_reader_resume_token(SpRowReader *rd)
