@@ -127,6 +127,8 @@ sf_install_deps() {
 	command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 	command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 	command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+	# the auth end-to-end test makes a throw-away TLS certificate
+	command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 	if [ "${VALGRIND:-0}" = 1 ]; then
 		command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 	fi
