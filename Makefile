@@ -9,11 +9,24 @@ OBJS = \
 	$(WIN32RES) \
 	spanner_fdw.o \
 	src/option.o \
-	src/connection.o \
+	src/planner.o \
+	src/remote_types.o \
+	src/shippable.o \
 	src/deparse.o \
-	src/types.o \
+	src/dialect_googlesql.o \
+	src/typemap.o \
+	src/convert.o \
+	src/scan.o \
 	src/import.o \
-	src/auth_glue.o \
+	src/connection.o \
+	src/session.o \
+	src/stream.o \
+	src/xact.o \
+	src/retry.o \
+	src/query.o \
+	src/errors.o \
+	src/auth_token.o \
+	src/token_cache.o \
 	src/rest/sp_http.o \
 	src/rest/sp_stream.o \
 	src/rest/sp_error.o \
@@ -23,7 +36,7 @@ EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan import errors stream snapshot cancel
+REGRESS = options types scan timestamps import errors stream snapshot recovery cancel
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)
@@ -32,8 +45,6 @@ OBJS += $(AUTH_SRCS:.c=.o)
 PG_CPPFLAGS += -Isrc $(shell pkg-config --cflags json-c 2>/dev/null) $(shell curl-config --cflags 2>/dev/null)
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter
 SHLIB_LINK += $(shell curl-config --libs 2>/dev/null || echo -lcurl) -ljson-c -lcrypto
-
-EXTRA_CLEAN = test/unit/test_stream test/unit/test_types
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -108,7 +108,8 @@ SELECT count(*) FROM viapx."Singers";
 -- ===================================================================
 -- production error bodies and a session that disappeared
 -- ===================================================================
-CREATE FOREIGN TABLE viapx.nosuch (x bigint) SERVER px OPTIONS (table_name 'NoSuch');
+-- (the column's Spanner type is given, so the query itself meets the error)
+CREATE FOREIGN TABLE viapx.nosuch (x bigint OPTIONS (spanner_type 'INT64')) SERVER px OPTIONS (table_name 'NoSuch');
 SELECT * FROM viapx.nosuch;
 \echo :LAST_ERROR_SQLSTATE
 SELECT px_config('{"session_gone_times": 1}');

@@ -2,12 +2,13 @@
  *
  * import.c
  *		  IMPORT FOREIGN SCHEMA for spanner_fdw, from Spanner's
- *		  INFORMATION_SCHEMA (GoogleSQL dialect).
+ *		  INFORMATION_SCHEMA (the query is the dialect's).
  *
  * "public" means Spanner's default (unnamed) schema; any other name is a
  * Spanner named schema.  Tables and views are imported; columns of a type
- * with no PostgreSQL counterpart are skipped with a NOTICE.  Primary-key
- * columns get the column option key 'true' for the write path.
+ * with no PostgreSQL counterpart are skipped with a NOTICE.  Every column
+ * records its Spanner name (column_name) and type (spanner_type, so that
+ * planning needs no lookup); primary-key columns get key 'true'.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -29,78 +30,6 @@
 #include "utils/json.h"
 
 #include "spanner_fdw.h"
-
-static const char *IMPORT_SQL =
-"SELECT t.TABLE_NAME, t.TABLE_TYPE, c.COLUMN_NAME, c.SPANNER_TYPE, c.IS_NULLABLE, "
-"(SELECT ic.ORDINAL_POSITION FROM INFORMATION_SCHEMA.INDEX_COLUMNS ic "
-"WHERE ic.TABLE_CATALOG = c.TABLE_CATALOG AND ic.TABLE_SCHEMA = c.TABLE_SCHEMA "
-"AND ic.TABLE_NAME = c.TABLE_NAME AND ic.COLUMN_NAME = c.COLUMN_NAME "
-"AND ic.INDEX_NAME = 'PRIMARY_KEY' AND ic.INDEX_TYPE = 'PRIMARY_KEY') AS PK_POS "
-"FROM INFORMATION_SCHEMA.COLUMNS c JOIN INFORMATION_SCHEMA.TABLES t "
-"ON t.TABLE_CATALOG = c.TABLE_CATALOG AND t.TABLE_SCHEMA = c.TABLE_SCHEMA "
-"AND t.TABLE_NAME = c.TABLE_NAME "
-"WHERE c.TABLE_SCHEMA = @schema AND t.TABLE_TYPE IN ('BASE TABLE', @views) "
-"ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
-
-/*
- * Map a Spanner type (INFORMATION_SCHEMA.COLUMNS.SPANNER_TYPE) to a
- * PostgreSQL type name, or NULL if there is none.
- */
-static char *
-map_spanner_type(const char *sptype)
-{
-	if (strncmp(sptype, "ARRAY<", 6) == 0)
-	{
-		size_t		len = strlen(sptype);
-		char	   *inner;
-		char	   *elem;
-
-		if (len < 8 || sptype[len - 1] != '>')
-			return NULL;
-		inner = pnstrdup(sptype + 6, len - 7);
-		if (strncmp(inner, "ARRAY<", 6) == 0 || strncmp(inner, "STRUCT<", 7) == 0)
-			return NULL;
-		elem = map_spanner_type(inner);
-		if (elem == NULL)
-			return NULL;
-		return psprintf("%s[]", elem);
-	}
-	if (strcmp(sptype, "BOOL") == 0)
-		return "boolean";
-	if (strcmp(sptype, "INT64") == 0)
-		return "bigint";
-	if (strcmp(sptype, "FLOAT64") == 0)
-		return "double precision";
-	if (strcmp(sptype, "FLOAT32") == 0)
-		return "real";
-	if (strcmp(sptype, "NUMERIC") == 0)
-		return "numeric";
-	if (strcmp(sptype, "DATE") == 0)
-		return "date";
-	if (strcmp(sptype, "TIMESTAMP") == 0)
-		return "timestamp with time zone";
-	if (strcmp(sptype, "JSON") == 0)
-		return "jsonb";
-	if (strcmp(sptype, "INTERVAL") == 0)
-		return "interval";
-	if (strcmp(sptype, "UUID") == 0)
-		return "uuid";
-	if (strncmp(sptype, "BYTES", 5) == 0)
-		return "bytea";
-	if (strcmp(sptype, "STRING(MAX)") == 0 || strcmp(sptype, "STRING(0)") == 0 ||
-		strcmp(sptype, "STRING") == 0)
-		return "text";
-	if (strncmp(sptype, "STRING(", 7) == 0)
-	{
-		char	   *end;
-		long		n = strtol(sptype + 7, &end, 10);
-
-		if (strcmp(end, ")") == 0 && n > 0 && n <= 10485760)
-			return psprintf("character varying(%ld)", n);
-		return "text";
-	}
-	return NULL;
-}
 
 static const char *
 json_str(json_object *row, int i)
@@ -163,6 +92,7 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	ForeignServer *server = GetForeignServer(serverOid);
 	UserMapping *user = GetUserMapping(GetUserId(), serverOid);
 	SpannerConnection *conn;
+	const SpannerDialect *dialect;
 	bool		import_not_null = true;
 	bool		import_views = true;
 	const char *schema;
@@ -187,7 +117,9 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 					 errhint("Valid options for IMPORT FOREIGN SCHEMA are: import_not_null, import_views")));
 	}
 
-	schema = (strcmp(stmt->remote_schema, "public") == 0) ? "" : stmt->remote_schema;
+	dialect = spanner_server_dialect(serverOid);
+	schema = (strcmp(stmt->remote_schema, "public") == 0) ? dialect->default_schema
+		: stmt->remote_schema;
 	conn = spanner_get_connection(user);
 
 	initStringInfo(&params);
@@ -205,7 +137,7 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		int			ncols = 0;
 		bool		found_any = false;
 
-		resp = spanner_execute_unary(conn, IMPORT_SQL, params.data,
+		resp = spanner_execute_unary(conn, dialect->import_query, spanner_to_utf8(params.data),
 									 "{\"schema\":{\"code\":\"STRING\"},\"views\":{\"code\":\"STRING\"}}");
 		n = 0;
 		rows = NULL;
@@ -217,6 +149,7 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		{
 			json_object *row = json_object_array_get_idx(rows, i);
 			const char *tname = json_str(row, 0);
+			const char *ttype = json_str(row, 1);
 			const char *colname = json_str(row, 2);
 			const char *sptype = json_str(row, 3);
 			const char *nullable = json_str(row, 4);
@@ -238,7 +171,7 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 				appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (", quote_identifier(tname));
 			}
 
-			pgtype = map_spanner_type(sptype);
+			pgtype = spanner_import_type(sptype);
 			if (pgtype == NULL)
 			{
 				ereport(NOTICE,
@@ -250,9 +183,13 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			 * Always name the Spanner column: PostgreSQL truncates names
 			 * longer than NAMEDATALEN - 1 bytes.
 			 */
-			appendStringInfo(&buf, "%s\n  %s %s OPTIONS (column_name %s%s)",
+			appendStringInfo(&buf, "%s\n  %s %s OPTIONS (column_name %s",
 							 ncols > 0 ? "," : "", quote_identifier(colname), pgtype,
-							 quote_literal_cstr(colname), pkpos ? ", key 'true'" : "");
+							 quote_literal_cstr(colname));
+			/* views report STRING(0) for columns of any type: not recorded */
+			if (!(ttype && strcmp(ttype, "VIEW") == 0 && strcmp(sptype, "STRING(0)") == 0))
+				appendStringInfo(&buf, ", spanner_type %s", quote_literal_cstr(sptype));
+			appendStringInfo(&buf, "%s)", pkpos ? ", key 'true'" : "");
 			if (import_not_null && nullable && strcmp(nullable, "NO") == 0)
 				appendStringInfoString(&buf, " NOT NULL");
 			ncols++;

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * option.c
- *		  FDW option handling for spanner_fdw: the validator, option
- *		  resolution into SpannerOptions, and module initialisation.
+ *		  FDW option handling for spanner_fdw: the validator, and option
+ *		  lookup (SpannerOptions for a server and user mapping, single table
+ *		  and column options, the server's SQL dialect).
  *
  * Options that decide where a credential or token is sent (a non-Google
  * endpoint, ca_file, credentials_file) and the switches that widen what a
@@ -22,8 +23,6 @@
 
 #include "pg_jsonc.h"
 
-#include <curl/curl.h>
-
 #include "access/reloptions.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
@@ -32,14 +31,13 @@
 #include "commands/defrem.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/varlena.h"
 
 #include "spanner_fdw.h"
-
-PG_MODULE_MAGIC;
+#include "auth/sp_auth.h"
 
 /*
  * Describes the valid options for objects that use this wrapper.
@@ -84,79 +82,16 @@ static const SpannerFdwOption valid_options[] = {
 	/* column */
 	{"column_name", AttributeRelationId, false},
 	{"key", AttributeRelationId, false},
+	{"spanner_type", AttributeRelationId, false},
 
 	{NULL, InvalidOid, false}
 };
-
-int			spanner_resume_buffer_kb = 1024;
-
-void		_PG_init(void);
-
-#if PG_VERSION_NUM >= 150000
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-#if PG_VERSION_NUM >= 150000
-static void
-spanner_shmem_request(void)
-{
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	spanner_auth_shmem_request();
-}
-#endif
-
-static void
-spanner_shmem_startup(void)
-{
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	spanner_auth_shmem_startup();
-}
 
 PG_FUNCTION_INFO_V1(spanner_fdw_validator);
 
 static bool is_valid_option(const char *keyword, Oid context);
 static void report_invalid_option(const char *keyword, Oid context);
 static void check_resource_id(DefElem *def, int minlen, int maxlen, const char *what);
-static char *url_host(const char *url, bool *https);
-
-void
-_PG_init(void)
-{
-	DefineCustomIntVariable("spanner_fdw.resume_buffer_kb",
-							"Messages received after the last resume token are held up to this size, so that a broken stream can be resumed.",
-							"Beyond it a broken stream can no longer be resumed.",
-							&spanner_resume_buffer_kb,
-							1024, 0, 1024 * 1024,
-							PGC_USERSET, GUC_UNIT_KB,
-							NULL, NULL, NULL);
-	MarkGUCPrefixReserved("spanner_fdw");
-
-	/*
-	 * Loaded by shared_preload_libraries: keep tokens in shared memory, so
-	 * that a new connection reuses the token an earlier one obtained.
-	 * Otherwise each backend caches its own.
-	 */
-	if (process_shared_preload_libraries_in_progress)
-	{
-#if PG_VERSION_NUM >= 150000
-		prev_shmem_request_hook = shmem_request_hook;
-		shmem_request_hook = spanner_shmem_request;
-#else
-		spanner_auth_shmem_request();
-#endif
-		prev_shmem_startup_hook = shmem_startup_hook;
-		shmem_startup_hook = spanner_shmem_startup;
-	}
-
-	/* libcurl's global state; once per process, before any handle */
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not initialize libcurl")));
-}
 
 /*
  * spanner_fdw_validator
@@ -200,27 +135,34 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(def->defname, "endpoint") == 0)
 		{
 			char	   *url = defGetString(def);
-			bool		https = false;
-			char	   *host = url_host(url, &https);
+			SpUrlInfo	info;
 
-			if (host == NULL)
+			if (!sp_url_info(url, &info))
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"endpoint\": \"%s\"", url),
 						 errhint("Use a URL such as \"https://spanner.googleapis.com\".")));
-			if (!https && !spanner_is_loopback_url(url))
+			if (!info.https && !info.loopback)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("endpoint \"%s\" must use https", url),
 						 errdetail("Plain http is accepted only for loopback hosts, such as the Spanner emulator.")));
-			if (!superuser() &&
-				!(https && (strcmp(host, "googleapis.com") == 0 ||
-							(strlen(host) > 15 &&
-							 strcmp(host + strlen(host) - 15, ".googleapis.com") == 0))))
+			if (!superuser() && !(info.https && info.googleapis))
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("permission denied to set option \"endpoint\" to \"%s\"", url),
 						 errdetail("Only superusers may point a server at an endpoint outside googleapis.com, because access tokens are sent to it.")));
+		}
+		else if (strcmp(def->defname, "spanner_type") == 0)
+		{
+			char	   *value = defGetString(def);
+			SpTypeCode	elem;
+
+			if (spanner_type_from_name(value, &elem) == SP_TYPE_UNSPECIFIED)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"spanner_type\": \"%s\"", value),
+						 errhint("Use the column's type as Spanner names it, such as INT64, STRING(MAX), TIMESTAMP or ARRAY<INT64>.")));
 		}
 		else if (strcmp(def->defname, "connect_timeout") == 0 ||
 				 strcmp(def->defname, "read_timeout") == 0)
@@ -358,90 +300,15 @@ check_resource_id(DefElem *def, int minlen, int maxlen, const char *what)
 }
 
 /*
- * Host part of an http(s) URL, palloc'd and lower-cased, or NULL if the URL
- * is not an absolute http or https URL.
- */
-static char *
-url_host(const char *url, bool *https)
-{
-	const char *p,
-			   *end;
-	char	   *host;
-	int			i;
-
-	if (pg_strncasecmp(url, "https://", 8) == 0)
-	{
-		*https = true;
-		p = url + 8;
-	}
-	else if (pg_strncasecmp(url, "http://", 7) == 0)
-	{
-		*https = false;
-		p = url + 7;
-	}
-	else
-		return NULL;
-
-	if (strpbrk(url, "?#@ \t\r\n") != NULL)
-		return NULL;
-	if (*p == '[')
-	{
-		end = strchr(p, ']');
-		if (end == NULL)
-			return NULL;
-		end++;
-	}
-	else
-		end = p + strcspn(p, ":/");
-	if (end == p)
-		return NULL;
-	host = pnstrdup(p, end - p);
-	for (i = 0; host[i]; i++)
-		host[i] = pg_tolower((unsigned char) host[i]);
-	/* anything after the host must be a port and/or a path */
-	if (*end == ':')
-	{
-		end++;
-		if (!isdigit((unsigned char) *end))
-			return NULL;
-		while (isdigit((unsigned char) *end))
-			end++;
-	}
-	if (*end != '\0' && *end != '/')
-		return NULL;
-	return host;
-}
-
-/*
  * spanner_is_loopback_url
  *		True if the URL's host is a loopback name or address.
  */
 bool
 spanner_is_loopback_url(const char *url)
 {
-	bool		https;
-	char	   *host = url_host(url, &https);
+	SpUrlInfo	info;
 
-	if (host == NULL)
-		return false;
-	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
-		return true;
-	/* 127.a.b.c, digits and dots only (not "127.example.com") */
-	if (strncmp(host, "127.", 4) == 0)
-	{
-		const char *p;
-		int			dots = 0;
-
-		for (p = host; *p; p++)
-		{
-			if (*p == '.')
-				dots++;
-			else if (!isdigit((unsigned char) *p))
-				return false;
-		}
-		return dots == 3;
-	}
-	return false;
+	return sp_url_info(url, &info) && info.loopback;
 }
 
 /*
@@ -461,7 +328,6 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 	opts->connect_timeout = 10;
 	opts->read_timeout = 600;
 	opts->keep_connections = true;
-	opts->updatable = true;
 
 	foreach(lc, options)
 	{
@@ -483,8 +349,6 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 			(void) parse_int(defGetString(def), &opts->read_timeout, 0, NULL);
 		else if (strcmp(def->defname, "keep_connections") == 0)
 			opts->keep_connections = defGetBoolean(def);
-		else if (strcmp(def->defname, "updatable") == 0)
-			opts->updatable = defGetBoolean(def);
 		else if (strcmp(def->defname, "credentials_file") == 0)
 			opts->server_credentials_file = defGetString(def);
 	}
@@ -547,4 +411,67 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 				 errdetail("The options \"project\", \"instance\" and \"database\" are required."),
 				 errhint("Use ALTER SERVER %s OPTIONS (ADD ...) to set them.",
 						 quote_identifier(server->servername))));
+}
+
+/*
+ * spanner_table_option
+ *		The value of a foreign table option, or NULL.
+ */
+char *
+spanner_table_option(Oid relid, const char *name)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/*
+ * spanner_column_option
+ *		The value of a column option of a foreign table, or NULL.
+ */
+char *
+spanner_column_option(Oid relid, AttrNumber attnum, const char *name)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/*
+ * spanner_column_name
+ *		The Spanner name of a column: its column_name option or its name.
+ */
+char *
+spanner_column_name(Oid relid, AttrNumber attnum)
+{
+	char	   *name = spanner_column_option(relid, attnum, "column_name");
+
+	return name ? name : get_attname(relid, attnum, false);
+}
+
+/*
+ * spanner_server_dialect
+ *		The SQL dialect of the server's database.  GoogleSQL is the only
+ *		one so far; the PostgreSQL dialect plugs in here.
+ */
+const SpannerDialect *
+spanner_server_dialect(Oid serverid)
+{
+	return &spanner_googlesql_dialect;
 }

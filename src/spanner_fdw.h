@@ -2,7 +2,8 @@
  *
  * spanner_fdw.h
  *		  Foreign-data wrapper for Google Cloud Spanner: declarations shared
- *		  by the PostgreSQL-facing files.
+ *		  by the PostgreSQL-facing files, grouped by the file that defines
+ *		  them.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -14,6 +15,7 @@
 #ifndef SPANNER_FDW_H
 #define SPANNER_FDW_H
 
+#include "commands/explain.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
@@ -21,15 +23,6 @@
 #include "utils/relcache.h"
 
 #include "rest/sp_client.h"
-
-/*
- * PostgreSQL-version-specific API, kept behind small macros.
- */
-#if PG_VERSION_NUM >= 160000
-#define SPANNER_CHECK_AS_USER(fsplan, rte) ((fsplan)->checkAsUser)
-#else
-#define SPANNER_CHECK_AS_USER(fsplan, rte) ((rte)->checkAsUser)
-#endif
 
 #define SPANNER_DEFAULT_ENDPOINT "https://spanner.googleapis.com"
 
@@ -57,7 +50,6 @@ typedef struct SpannerOptions
 	int			connect_timeout;	/* seconds */
 	int			read_timeout;	/* seconds without data; 0: none */
 	bool		keep_connections;
-	bool		updatable;
 	char	   *server_credentials_file;
 
 	/* user mapping */
@@ -74,8 +66,50 @@ typedef struct SpannerOptions
 } SpannerOptions;
 
 /*
+ * The SQL dialect of a Spanner database: every spelling that differs
+ * between dialects goes through these operations (dialect_googlesql.c).
+ */
+typedef struct SpannerDialect
+{
+	const char *name;
+	void		(*quote_identifier) (StringInfo buf, const char *ident);
+	void		(*param_ref) (StringInfo buf, int n);	/* n-th parameter */
+	char	   *(*type_json) (SpTypeCode code, SpTypeCode elem);	/* paramTypes */
+	const char *ne_operator;	/* PostgreSQL's <> */
+	const char *in_array_open;	/* col = ANY(param): col<open>param<close> */
+	const char *in_array_close;
+	const char *trunc_micros_open;	/* a timestamp cut to microseconds */
+	const char *trunc_micros_close;
+	const char *no_columns;		/* select list when no column is needed */
+	const char *default_schema; /* name of the default schema */
+	const char *import_query;	/* IMPORT: @schema, @views */
+	const char *columns_query;	/* one table's column types: @schema, @table */
+} SpannerDialect;
+
+extern const SpannerDialect spanner_googlesql_dialect;
+
+/*
+ * Planner information about a foreign relation, kept in
+ * RelOptInfo->fdw_private (planner.c); deparse.c and shippable.c read it.
+ * Made for base relations today; join and upper relations get one too.
+ */
+typedef struct SpannerRelInfo
+{
+	const SpannerDialect *dialect;	/* of the relation's server */
+	Oid			serverid;
+	Oid			relid;			/* foreign table, for a base relation */
+	List	   *remote_conds;	/* RestrictInfos Spanner evaluates */
+	List	   *local_conds;	/* RestrictInfos evaluated locally */
+	Bitmapset  *attrs_used;		/* columns needed by the query */
+	Selectivity local_selectivity;
+	SpTypeCode *remote_types;	/* Spanner type of each attnum (1-based
+								 * index), SP_TYPE_UNSPECIFIED if unknown */
+	int			natts;
+} SpannerRelInfo;
+
+/*
  * One cached connection: a REST connection, its Spanner session and the
- * state of the current PostgreSQL transaction on it.
+ * state of the current PostgreSQL transaction on it (connection.h).
  */
 typedef struct SpannerConnection SpannerConnection;
 
@@ -91,62 +125,119 @@ typedef struct SpannerStreamRef
 	bool		lost;
 } SpannerStreamRef;
 
-/* in option.c */
+/* option.c */
 extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
 extern bool spanner_is_loopback_url(const char *url);
-extern int	spanner_resume_buffer_kb;
+extern char *spanner_column_option(Oid relid, AttrNumber attnum, const char *name);
+extern char *spanner_table_option(Oid relid, const char *name);
+extern char *spanner_column_name(Oid relid, AttrNumber attnum);
+extern const SpannerDialect *spanner_server_dialect(Oid serverid);
 
-/* in connection.c */
+/* connection.c */
 extern SpannerConnection *spanner_get_connection(UserMapping *user);
+
+/* query.c */
+extern int	spanner_resume_buffer_kb;
 extern SpStream *spanner_open_query(SpannerConnection *conn, const char *sql,
 									const char *params_json,
 									const char *param_types_json,
 									SpannerStreamRef *ref);
-extern SpStream *spanner_ref_stream(SpannerConnection *conn, SpannerStreamRef *ref);
-extern void spanner_close_query(SpannerConnection *conn, SpannerStreamRef *ref);
 extern int	spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 							  json_object ***values, const char *sql);
 extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *sql,
 										  const char *params_json,
 										  const char *param_types_json);
-extern void spanner_report_error(int elevel, SpError *err, const char *sql)
-			pg_attribute_noreturn();
+extern char *spanner_to_utf8(char *s);
 
-/* in deparse.c */
+/* stream.c */
+extern SpStream *spanner_ref_stream(SpannerConnection *conn, SpannerStreamRef *ref);
+extern void spanner_close_query(SpannerConnection *conn, SpannerStreamRef *ref);
+
+/* xact.c */
+extern void spanner_xact_register_callbacks(void);
+extern void spanner_xact_check_usable(SpannerConnection *conn, const char *sql);
+
+/* errors.c */
+extern void spanner_report_error(int elevel, SpError *err, const char *sql);
+extern void spanner_report_snapshot_lost(const char *sql) pg_attribute_noreturn();
+
+/* planner.c */
+extern void spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel,
+								 Oid foreigntableid);
+extern void spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel,
+							  Oid foreigntableid);
+extern ForeignScan *spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel,
+									 Oid foreigntableid, ForeignPath *best_path,
+									 List *tlist, List *scan_clauses,
+									 Plan *outer_plan);
+
+/* scan.c */
+extern void spanner_begin_scan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *spanner_iterate_scan(ForeignScanState *node);
+extern void spanner_rescan(ForeignScanState *node);
+extern void spanner_end_scan(ForeignScanState *node);
+extern void spanner_explain_scan(ForeignScanState *node, ExplainState *es);
+
+/* remote_types.c */
+extern void spanner_remote_types(SpannerRelInfo *fpinfo, Bitmapset *needed,
+								 Oid userid);
+
+/* typemap.c */
+extern SpTypeCode spanner_type_from_name(const char *name, SpTypeCode *elem);
+extern char *spanner_import_type(const char *name);
+extern bool spanner_type_holds(Oid pgtype, SpTypeCode code, SpTypeCode elem);
+extern bool spanner_type_comparable(Oid pgtype, SpTypeCode code);
+extern const char *spanner_type_name(SpTypeCode code, SpTypeCode elem);
+extern const char *spanner_type_declaration(SpTypeCode code, SpTypeCode elem);
+extern SpTypeCode spanner_param_type(Oid pgtype, SpTypeCode *elem);
+extern bool spanner_date_in_range(int32 date);
+extern bool spanner_timestamp_in_range(int64 ts);
+
+/* shippable.c */
+extern bool spanner_value_sendable(Oid type, Datum value);
+extern const char *spanner_comparison_name(Oid opno);
+extern bool spanner_params_may_be_out_of_range(List *params_list);
 extern bool spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel,
 									Expr *expr);
 extern void spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 										List *input_conds, List **remote_conds,
 										List **local_conds);
+
+/* deparse.c */
 extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   RelOptInfo *baserel, List *remote_conds,
 								   Bitmapset *attrs_used, List **retrieved_attrs,
-								   List **params_list, List **pushed_attrs);
-extern void spanner_quote_identifier(StringInfo buf, const char *ident);
-extern void spanner_deparse_table_name(StringInfo buf, Relation rel);
-extern const char *spanner_param_type_json(Oid pgtype);
+								   List **params_list);
+extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
+									   Oid relid);
+extern char *spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype);
 
-/* in types.c */
+/* convert.c */
 typedef struct SpannerColumnConv SpannerColumnConv;
 extern SpannerColumnConv *spanner_make_converters(TupleDesc tupdesc,
 												  List *retrieved_attrs);
 extern Datum spanner_value_to_datum(SpannerColumnConv *convs, int idx,
 									json_object *value, SpColumn *spcol,
 									bool *isnull);
-extern void spanner_append_param_value(StringInfo buf, Oid type, Datum value,
+extern bool spanner_append_param_value(StringInfo buf, Oid type, Datum value,
 									   bool isnull);
-extern const char *spanner_comparable_spanner_type(Oid pgtype);
 
-/* in auth_glue.c: external_account tokens for a connection */
+/* auth_token.c: external_account tokens for a connection */
 typedef struct SpannerAuthState SpannerAuthState;
 extern SpannerAuthState *spanner_auth_state_new(SpannerOptions *opts,
-												const char *servername);
+												const char *servername,
+												MemoryContext cxt);
 extern void spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force);
 extern void spanner_auth_state_free(SpannerAuthState *st);
-extern void spanner_auth_shmem_request(void);
-extern void spanner_auth_shmem_startup(void);
 
-/* in import.c */
+/* token_cache.c */
+struct SpAuthSharedCache;
+extern const struct SpAuthSharedCache *spanner_token_cache_hooks(void);
+extern void spanner_token_cache_release_claim(void);
+extern void spanner_token_cache_shmem_request(void);
+extern void spanner_token_cache_shmem_startup(void);
+
+/* import.c */
 extern List *spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 										   Oid serverOid);
 

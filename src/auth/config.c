@@ -301,6 +301,34 @@ is_loopback(const SpUrl *u)
 }
 
 /*
+ * sp_url_info: see sp_auth.h.
+ */
+bool
+sp_url_info(const char *url, SpUrlInfo *info)
+{
+	SpUrl		u;
+	size_t		n;
+	bool		ok;
+
+	memset(info, 0, sizeof(*info));
+	if (url == NULL || strchr(url, '#') != NULL || !sp_url_parse(url, &u))
+		return false;
+	ok = (strcmp(u.scheme, "https") == 0 || strcmp(u.scheme, "http") == 0) &&
+		u.query == NULL;
+	if (ok)
+	{
+		info->https = strcmp(u.scheme, "https") == 0;
+		info->loopback = is_loopback(&u);
+		n = strlen(u.host);
+		info->googleapis = !u.ipv6 &&
+			(strcasecmp(u.host, "googleapis.com") == 0 ||
+			 (n > 15 && strcasecmp(u.host + n - 15, ".googleapis.com") == 0));
+	}
+	sp_url_free(&u);
+	return ok;
+}
+
+/*
  * Is this URL acceptable for the given use?  (For SP_URL_AWS_VERIFY, pass
  * the template: it must hold "{region}".)
  */

@@ -205,4 +205,18 @@ extern void sp_auth_cache_cleanup(void);
 /* "config", "aws_credentials", ..., for logs and tests */
 extern const char *sp_auth_error_kind_name(SpAuthErrorKind kind);
 
+/*
+ * What a URL's host is, for the policy on where tokens may be sent.  False
+ * if url is not an absolute http(s) URL without userinfo, query or
+ * fragment.
+ */
+typedef struct SpUrlInfo
+{
+	bool		https;
+	bool		loopback;		/* localhost, 127.x.y.z or [::1] */
+	bool		googleapis;		/* googleapis.com or a subdomain */
+} SpUrlInfo;
+
+extern bool sp_url_info(const char *url, SpUrlInfo *info);
+
 #endif							/* SP_AUTH_H */

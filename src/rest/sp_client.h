@@ -90,6 +90,8 @@ extern void sp_error_from_body(SpError *err, long http_status,
 							   const char *body, size_t len);
 extern void sp_error_from_json(SpError *err, long http_status,
 							   json_object *obj);
+/* After decoding the error of a request addressed to a session. */
+extern void sp_error_on_session(SpError *err, size_t body_len);
 
 /*
  * Wait callback: block until the socket fd is ready as asked, or timeout_ms

@@ -261,3 +261,16 @@ sp_error_from_body(SpError *err, long http_status, const char *body, size_t len)
 	}
 	json_object_put(obj);
 }
+
+/*
+ * sp_error_on_session: a request addressed to a session (a query, a
+ * commit, a session GET) was answered NOT_FOUND with an empty body.  The
+ * emulator's streaming gateway answers so for a session that is gone;
+ * nothing else on a session path is "not found" without a message.
+ */
+void
+sp_error_on_session(SpError *err, size_t body_len)
+{
+	if (err->kind == SP_ERR_REMOTE && err->http_status == 404 && body_len == 0)
+		err->session_gone = true;
+}

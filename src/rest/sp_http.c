@@ -645,6 +645,8 @@ sp_conn_call(SpConn *conn, const char *method, const char *path,
 	if (status != 200)
 	{
 		sp_error_from_body(err, status, u->b.data, u->b.len);
+		if (strstr(path, "/sessions/") != NULL)
+			sp_error_on_session(err, u->b.len);
 		goto done;
 	}
 	if (u->b.len > 0)
@@ -901,6 +903,7 @@ stream_pump(SpStream *st, SpError *err)
 		if (st->http_status != 200)
 		{
 			sp_error_from_body(err, st->http_status, st->errbody.data, st->errbody.len);
+			sp_error_on_session(err, st->errbody.len);
 			goto fail;
 		}
 		if (!sp_reader_finish(st->rd, err))

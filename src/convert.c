@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * types.c
- *		  Type handling for Cloud Spanner: JSON-encoded Spanner values to
- *		  PostgreSQL Datums (results) and Datums to JSON (query parameters).
+ * convert.c
+ *		  Value conversion: JSON-encoded Spanner values to PostgreSQL
+ *		  Datums (results), and Datums to JSON (query parameters).
  *
  * Each retrieved column gets a converter chosen once per scan from its
  * declared PostgreSQL type.  The common pairs have fast paths (INT64 ->
@@ -11,14 +11,13 @@
  * type's input function, so every compatible declared type works.
  *
  * Spanner TIMESTAMPs carry nanoseconds; PostgreSQL keeps microseconds.
- * Extra digits are truncated (toward the earlier instant), which is also
- * what TIMESTAMP_TRUNC(ts, MICROSECOND) does, so pushed-down comparisons
- * agree with local ones.
+ * Extra digits are truncated (toward the earlier instant); deparse.c sends
+ * timestamp comparisons so that they agree with this.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
- *		  src/types.c
+ *		  src/convert.c
  *
  *-------------------------------------------------------------------------
  */
@@ -483,77 +482,23 @@ spanner_value_to_datum(SpannerColumnConv *convs, int idx, json_object *value,
  * ---------------------------------------------------------------------
  */
 
-/*
- * spanner_param_type_json
- *		The Spanner Type (as JSON text) of a parameter of PostgreSQL type
- *		pgtype, or NULL if that type is not sent as a parameter.
- */
-const char *
-spanner_param_type_json(Oid pgtype)
-{
-	switch (pgtype)
-	{
-		case BOOLOID:
-			return "{\"code\":\"BOOL\"}";
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-			return "{\"code\":\"INT64\"}";
-		case FLOAT4OID:
-		case FLOAT8OID:
-			return "{\"code\":\"FLOAT64\"}";
-		case NUMERICOID:
-			return "{\"code\":\"NUMERIC\"}";
-		case TEXTOID:
-		case VARCHAROID:
-			return "{\"code\":\"STRING\"}";
-		case BYTEAOID:
-			return "{\"code\":\"BYTES\"}";
-		case DATEOID:
-			return "{\"code\":\"DATE\"}";
-		case TIMESTAMPTZOID:
-			return "{\"code\":\"TIMESTAMP\"}";
-		case INT2ARRAYOID:
-		case INT4ARRAYOID:
-		case INT8ARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"INT64\"}}";
-		case BOOLARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"BOOL\"}}";
-		case NUMERICARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"NUMERIC\"}}";
-		case TEXTARRAYOID:
-		case VARCHARARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"STRING\"}}";
-		case BYTEAARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"BYTES\"}}";
-		case DATEARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"DATE\"}}";
-		case TIMESTAMPTZARRAYOID:
-			return "{\"code\":\"ARRAY\",\"arrayElementType\":{\"code\":\"TIMESTAMP\"}}";
-		default:
-			return NULL;
-	}
-}
-
-static void
+static bool
 append_timestamp(StringInfo buf, TimestampTz ts)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
 
-	if (TIMESTAMP_NOT_FINITE(ts) ||
-		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0 ||
-		tm.tm_year < 1 || tm.tm_year > 9999)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range for Spanner"),
-				 errdetail("Spanner timestamps lie between years 1 and 9999.")));
+	if (!spanner_timestamp_in_range(ts) ||
+		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return false;
 	appendStringInfo(buf, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"",
 					 tm.tm_year, tm.tm_mon, tm.tm_mday,
 					 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+	return true;
 }
 
-static void
+/* Append a value; false if Spanner cannot represent it. */
+static bool
 append_scalar(StringInfo buf, Oid type, Datum value)
 {
 	switch (type)
@@ -613,40 +558,36 @@ append_scalar(StringInfo buf, Oid type, Datum value)
 							m,
 							dd;
 
-				if (DATE_NOT_FINITE(d))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("date out of range for Spanner")));
+				if (!spanner_date_in_range(d))
+					return false;
 				j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
-				if (y < 1 || y > 9999)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("date out of range for Spanner"),
-							 errdetail("Spanner dates lie between years 1 and 9999.")));
 				appendStringInfo(buf, "\"%04d-%02d-%02d\"", y, m, dd);
 			}
 			break;
 		case TIMESTAMPTZOID:
-			append_timestamp(buf, DatumGetTimestampTz(value));
-			break;
+			return append_timestamp(buf, DatumGetTimestampTz(value));
 		default:
 			elog(ERROR, "type %u cannot be sent to Spanner as a parameter", type);
 	}
+	return true;
 }
 
 /*
  * spanner_append_param_value
  *		Append the JSON encoding Spanner expects for a parameter value.
+ *		Returns false (having appended something) if Spanner cannot
+ *		represent the value: a date or timestamp outside years 1..9999.
  */
-void
+bool
 spanner_append_param_value(StringInfo buf, Oid type, Datum value, bool isnull)
 {
 	Oid			elemtype;
+	bool		ok = true;
 
 	if (isnull)
 	{
 		appendStringInfoString(buf, "null");
-		return;
+		return true;
 	}
 	elemtype = get_element_type(type);
 	if (OidIsValid(elemtype))
@@ -669,43 +610,11 @@ spanner_append_param_value(StringInfo buf, Oid type, Datum value, bool isnull)
 				appendStringInfoChar(buf, ',');
 			if (nulls[i])
 				appendStringInfoString(buf, "null");
-			else
-				append_scalar(buf, elemtype, elems[i]);
+			else if (!append_scalar(buf, elemtype, elems[i]))
+				ok = false;
 		}
 		appendStringInfoChar(buf, ']');
-		return;
+		return ok;
 	}
-	append_scalar(buf, type, value);
-}
-
-/*
- * spanner_comparable_spanner_type
- *		The Spanner type a column of this PostgreSQL type must have for
- *		pushed-down comparisons to mean what they mean locally, or NULL.
- */
-const char *
-spanner_comparable_spanner_type(Oid pgtype)
-{
-	switch (pgtype)
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-			return "INT64";
-		case NUMERICOID:
-			return "NUMERIC";
-		case BOOLOID:
-			return "BOOL";
-		case DATEOID:
-			return "DATE";
-		case TIMESTAMPTZOID:
-			return "TIMESTAMP";
-		case BYTEAOID:
-			return "BYTES";
-		case TEXTOID:
-		case VARCHAROID:
-			return "STRING";
-		default:
-			return NULL;
-	}
+	return append_scalar(buf, type, value);
 }

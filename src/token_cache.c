@@ -1,18 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * auth_glue.c
- *		  Bearer tokens for user mappings with auth 'external_account'.
+ * token_cache.c
+ *		  Access tokens shared between the backends of a postmaster, in
+ *		  shared memory, when spanner_fdw is in shared_preload_libraries.
  *
- * Bridges the plain-C federation client in src/auth (AWS credentials ->
- * SigV4-signed GetCallerIdentity -> Google STS -> optional service-account
- * impersonation) to a connection.  Tokens are cached by src/auth per
- * backend, keyed by everything that determines them, and refreshed ahead of
- * expiry; this file turns its errors into ereports, never showing a secret.
+ * The federation client in src/auth keeps a per-backend cache and asks
+ * this one (through SpAuthSharedCache hooks) before it exchanges
+ * credentials.  Without shared_preload_libraries there is no shared cache
+ * and each backend caches its own tokens.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
- *		  src/auth_glue.c
+ *		  src/token_cache.c
  *
  *-------------------------------------------------------------------------
  */
@@ -30,12 +30,6 @@
 
 #include "spanner_fdw.h"
 #include "auth/sp_auth.h"
-
-struct SpannerAuthState
-{
-	SpAuthConfig cfg;			/* strings in TopMemoryContext */
-	char	   *servername;
-};
 
 /*
  * Tokens shared between the backends of a postmaster, when spanner_fdw is in
@@ -224,8 +218,8 @@ shared_put(void *arg, const unsigned char key[32], const char *token,
  * After a failed fetch: give up this backend's claim (only its own), so
  * that waiting backends fetch for themselves now instead of timing out.
  */
-static void
-shared_release_claim(void)
+void
+spanner_token_cache_release_claim(void)
 {
 	SharedToken *e;
 
@@ -259,9 +253,19 @@ static const SpAuthSharedCache shared_cache_hooks = {
 	shared_get, shared_put, shared_drop, NULL
 };
 
+/*
+ * spanner_token_cache_hooks
+ *		The shared cache's hooks for src/auth, or NULL if there is none.
+ */
+const SpAuthSharedCache *
+spanner_token_cache_hooks(void)
+{
+	return shared_tokens ? &shared_cache_hooks : NULL;
+}
+
 /* shmem_request_hook: reserve the shared token cache */
 void
-spanner_auth_shmem_request(void)
+spanner_token_cache_shmem_request(void)
 {
 	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedTokenCache)));
 	RequestNamedLWLockTranche("spanner_fdw", 1);
@@ -269,7 +273,7 @@ spanner_auth_shmem_request(void)
 
 /* shmem_startup_hook: attach to (or create) the shared token cache */
 void
-spanner_auth_shmem_startup(void)
+spanner_token_cache_shmem_startup(void)
 {
 	bool		found;
 
@@ -281,151 +285,4 @@ spanner_auth_shmem_startup(void)
 		shared_tokens->lock = &(GetNamedLWLockTranche("spanner_fdw"))->lock;
 	}
 	LWLockRelease(AddinShmemInitLock);
-}
-
-static int
-auth_interrupted(void *arg)
-{
-	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
-}
-
-static char *
-dup_top(const char *s)
-{
-	return s ? MemoryContextStrdup(TopMemoryContext, s) : NULL;
-}
-
-static void
-report_auth_error(SpAuthError *err, const char *servername)
-{
-	int			sqlstate;
-
-	CHECK_FOR_INTERRUPTS();
-	switch (err->kind)
-	{
-		case SP_AUTH_ERR_CONFIG:
-			sqlstate = ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE;
-			break;
-		case SP_AUTH_ERR_AWS_CREDENTIALS:
-		case SP_AUTH_ERR_STS:
-		case SP_AUTH_ERR_IAM:
-			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-			break;
-		case SP_AUTH_ERR_CANCELLED:
-			sqlstate = ERRCODE_QUERY_CANCELED;
-			break;
-		default:
-			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			break;
-	}
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg("could not obtain a Google access token for server \"%s\": %s",
-					servername, err->message),
-			 err->detail[0] ? errdetail_internal("%s", err->detail) : 0,
-			 err->hint[0] ? errhint("%s", err->hint) : 0));
-}
-
-/*
- * spanner_auth_state_new
- *		Copy the external_account settings of a user mapping and validate
- *		them (no network).  Errors are raised.
- */
-SpannerAuthState *
-spanner_auth_state_new(SpannerOptions *opts, const char *servername)
-{
-	SpannerAuthState *st = MemoryContextAllocZero(TopMemoryContext, sizeof(SpannerAuthState));
-	SpAuthError err;
-
-	sp_auth_config_init(&st->cfg);
-	st->servername = dup_top(servername);
-	if (opts->credentials_json)
-		st->cfg.credentials_json = dup_top(opts->credentials_json);
-	else
-		st->cfg.credentials_file = dup_top(opts->credentials_file);
-	st->cfg.aws_access_key_id = dup_top(opts->aws_access_key_id);
-	st->cfg.aws_secret_access_key = dup_top(opts->aws_secret_access_key);
-	st->cfg.aws_session_token = dup_top(opts->aws_session_token);
-	st->cfg.allow_ambient = opts->allow_ambient_credentials;
-	st->cfg.allow_custom_urls = opts->allow_custom_urls;
-	st->cfg.ca_file = dup_top(opts->ca_file);
-	st->cfg.connect_timeout_ms = (long) opts->connect_timeout * 1000L;
-	st->cfg.interrupt_fn = auth_interrupted;
-	st->cfg.interrupt_arg = NULL;
-	st->cfg.shared = shared_tokens ? &shared_cache_hooks : NULL;
-	if (opts->allow_custom_urls)
-		st->cfg.ecs_base_url = dup_top(getenv("SPANNER_FDW_ECS_BASE_URL"));
-
-	if (st->cfg.credentials_json == NULL && st->cfg.credentials_file == NULL)
-	{
-		spanner_auth_state_free(st);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("auth 'external_account' needs a credential configuration"),
-				 errhint("Set \"credentials_file\" (server or user mapping) or \"credentials_json\" (user mapping) to the file that \"gcloud iam workload-identity-pools create-cred-config --aws\" writes.")));
-	}
-	memset(&err, 0, sizeof(err));
-	if (sp_auth_validate_config(&st->cfg, &err) != 0)
-	{
-		char	   *sname = pstrdup(servername);
-
-		spanner_auth_state_free(st);
-		report_auth_error(&err, sname);
-	}
-	return st;
-}
-
-/*
- * spanner_auth_apply
- *		Put a valid token on the connection (from the cache unless it is
- *		about to expire).  force: the last one was refused, get a new one.
- */
-void
-spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force)
-{
-	char	   *token = NULL;
-	time_t		expires_at = 0;
-	SpAuthError err;
-	bool		ok;
-
-	if (force)
-		sp_auth_invalidate(&st->cfg);
-	memset(&err, 0, sizeof(err));
-	if (sp_auth_get_token(&st->cfg, &token, &expires_at, &err) != 0)
-	{
-		/* release a claimed shared fetch, so others need not wait for it */
-		shared_release_claim();
-		report_auth_error(&err, st->servername);
-	}
-	ok = sp_conn_set_token(rest, token);
-	sp_auth_free_token(token);
-	if (!ok)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-}
-
-static void
-free_secret(const char *s)
-{
-	if (s)
-	{
-		memset((char *) s, 0, strlen(s));
-		pfree((char *) s);
-	}
-}
-
-void
-spanner_auth_state_free(SpannerAuthState *st)
-{
-	if (st == NULL)
-		return;
-	free_secret(st->cfg.credentials_json);
-	free_secret(st->cfg.credentials_file);
-	free_secret(st->cfg.aws_access_key_id);
-	free_secret(st->cfg.aws_secret_access_key);
-	free_secret(st->cfg.aws_session_token);
-	free_secret(st->cfg.ca_file);
-	free_secret(st->cfg.ecs_base_url);
-	if (st->servername)
-		pfree(st->servername);
-	pfree(st);
 }

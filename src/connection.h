@@ -1,0 +1,103 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.h
+ *		  The state a cached connection carries, shared by the files of the
+ *		  connection stack: connection.c (the cache and the REST handle),
+ *		  session.c (the Spanner session), xact.c (the Spanner transaction
+ *		  of the current PostgreSQL transaction), stream.c (open queries),
+ *		  retry.c (one retry policy) and query.c (running a query).
+ *
+ * Call order, with no file calling back up the list:
+ *		query.c -> retry.c -> xact.c -> connection.c -> session.c, stream.c
+ * Everything else uses the functions declared in spanner_fdw.h.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/connection.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SPANNER_CONNECTION_H
+#define SPANNER_CONNECTION_H
+
+#include "spanner_fdw.h"
+
+/* An open stream, remembered so that an aborted transaction can close it. */
+typedef struct SpannerOpenStream
+{
+	SpStream   *st;
+	int			nest_level;		/* (sub)transaction level that owns it */
+	uint64		id;				/* what the scan's SpannerStreamRef holds */
+} SpannerOpenStream;
+
+#define SPANNER_MAX_OPEN_STREAMS 64
+
+/* The kind of Spanner transaction the current PostgreSQL transaction has. */
+typedef enum SpannerXactKind
+{
+	SPANNER_XACT_NONE = 0,		/* none begun yet */
+	SPANNER_XACT_READ_ONLY		/* a strong read-only snapshot */
+} SpannerXactKind;
+
+typedef struct SpannerXactState
+{
+	bool		in_use;			/* used in the current PostgreSQL transaction */
+	SpannerXactKind kind;
+	char	   *id;				/* Spanner transaction id, in the entry's cxt */
+	int64		seqno;			/* DML sequence number of the next statement */
+	bool		snapshot_lost;	/* the snapshot went with its session: later
+								 * reads must not start another */
+} SpannerXactState;
+
+struct SpannerConnection
+{
+	Oid			key;			/* hash key: user mapping OID; must be first */
+	Oid			serverid;
+	Oid			userid;
+	MemoryContext cxt;			/* everything below lives here */
+	SpConn	   *rest;			/* NULL if not connected */
+	char	   *dbpath;			/* projects/P/instances/I/databases/D */
+	char	   *session;		/* session resource name, or NULL */
+	char	   *database_role;	/* creator role for sessions, or NULL */
+	bool		keep_connections;
+	bool		invalidated;	/* options changed: reconnect when idle */
+	uint32		server_hashvalue;
+	uint32		mapping_hashvalue;
+	SpannerAuthState *auth;		/* external_account tokens, or NULL */
+
+	SpannerXactState xact;
+
+	SpannerOpenStream streams[SPANNER_MAX_OPEN_STREAMS];
+	int			nstreams;
+};
+
+/* connection.c */
+typedef void (*SpannerConnectionFn) (SpannerConnection *conn, void *arg);
+extern void spanner_connection_foreach(SpannerConnectionFn fn, void *arg);
+extern void spanner_disconnect(SpannerConnection *conn);
+
+/* session.c */
+extern bool spanner_session_ensure(SpannerConnection *conn, SpError *err);
+extern void spanner_session_forget(SpannerConnection *conn);
+extern void spanner_session_delete(SpannerConnection *conn);
+
+/* stream.c */
+extern void spanner_stream_register(SpannerConnection *conn, SpStream *st,
+									SpannerStreamRef *ref);
+extern void spanner_streams_close(SpannerConnection *conn, int min_level);
+extern void spanner_streams_reparent(SpannerConnection *conn, int level);
+
+/* xact.c */
+extern const char *spanner_xact_selector(SpannerConnection *conn, bool *begins);
+extern void spanner_xact_begun(SpannerConnection *conn, const char *id);
+extern bool spanner_xact_session_replaceable(SpannerConnection *conn);
+extern void spanner_xact_lost(SpannerConnection *conn);
+
+/* retry.c */
+typedef bool (*SpannerAttemptFn) (SpannerConnection *conn, void *arg,
+								  SpError *err);
+extern void spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt,
+						void *arg, const char *sql);
+
+#endif							/* SPANNER_CONNECTION_H */

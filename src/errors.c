@@ -1,0 +1,150 @@
+/*-------------------------------------------------------------------------
+ *
+ * errors.c
+ *		  The one funnel that turns a Spanner client error into a
+ *		  PostgreSQL error report.
+ *
+ * The SQLSTATE comes from the kind of failure and, for errors Spanner
+ * returned, from its canonical status code and error details - never from
+ * the wording of its message, which is not an interface.  Spanner's message
+ * goes in the DETAIL, the remote SQL in the CONTEXT.  A pending cancel wins
+ * over the error it caused.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/errors.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include "miscadmin.h"
+
+#include "spanner_fdw.h"
+
+/* SQLSTATE and hint for a status Spanner returned */
+static int
+remote_sqlstate(const SpError *err, const char **hint)
+{
+	switch (err->grpc_code)
+	{
+		case SP_GRPC_INVALID_ARGUMENT:
+			return ERRCODE_FDW_ERROR;
+		case SP_GRPC_NOT_FOUND:
+			if (err->session_gone)
+				*hint = "The Spanner session, database or instance does not exist.";
+			return ERRCODE_FDW_TABLE_NOT_FOUND;
+		case SP_GRPC_ALREADY_EXISTS:
+			return ERRCODE_UNIQUE_VIOLATION;
+		case SP_GRPC_PERMISSION_DENIED:
+			*hint = "Check the IAM roles of the service account, and the user mapping's \"database_role\".";
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case SP_GRPC_UNAUTHENTICATED:
+			*hint = "Check the credentials in the user mapping.";
+			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		case SP_GRPC_RESOURCE_EXHAUSTED:
+			return ERRCODE_INSUFFICIENT_RESOURCES;
+		case SP_GRPC_FAILED_PRECONDITION:
+			return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+		case SP_GRPC_ABORTED:
+			*hint = "Retry the transaction.";
+			return ERRCODE_T_R_SERIALIZATION_FAILURE;
+		case SP_GRPC_OUT_OF_RANGE:
+			return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+		case SP_GRPC_UNIMPLEMENTED:
+			return ERRCODE_FEATURE_NOT_SUPPORTED;
+		case SP_GRPC_UNAVAILABLE:
+			*hint = "Spanner is unavailable; retry later.";
+			return ERRCODE_CONNECTION_FAILURE;
+		case SP_GRPC_DEADLINE_EXCEEDED:
+		case SP_GRPC_CANCELLED:
+			return ERRCODE_QUERY_CANCELED;
+		default:
+			return ERRCODE_FDW_ERROR;
+	}
+}
+
+/*
+ * spanner_report_error
+ *		Report err at elevel (returns only if elevel is below ERROR).
+ */
+void
+spanner_report_error(int elevel, SpError *err, const char *sql)
+{
+	int			sqlstate = ERRCODE_FDW_ERROR;
+	const char *primary = NULL;
+	const char *hint = NULL;
+
+	if (elevel >= ERROR)
+		CHECK_FOR_INTERRUPTS();
+
+	switch (err->kind)
+	{
+		case SP_OK:
+		case SP_ERR_USAGE:
+			sqlstate = ERRCODE_INTERNAL_ERROR;
+			primary = "Spanner client error";
+			break;
+		case SP_ERR_CANCELLED:
+			sqlstate = ERRCODE_QUERY_CANCELED;
+			primary = "canceling Spanner request due to user request";
+			break;
+		case SP_ERR_TRANSPORT:
+			sqlstate = err->after_data ? ERRCODE_CONNECTION_FAILURE
+				: ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+			primary = err->after_data ? "connection to Spanner lost while reading a result"
+				: "could not reach Spanner";
+			hint = "Check the server's \"endpoint\" option and the network.";
+			break;
+		case SP_ERR_PROTOCOL:
+			sqlstate = ERRCODE_PROTOCOL_VIOLATION;
+			primary = "invalid response from Spanner";
+			break;
+		case SP_ERR_TOO_LARGE:
+			sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			primary = "response from Spanner is too large";
+			break;
+		case SP_ERR_NOMEM:
+			sqlstate = ERRCODE_OUT_OF_MEMORY;
+			primary = "out of memory in the Spanner client";
+			break;
+		case SP_ERR_REMOTE:
+			sqlstate = remote_sqlstate(err, &hint);
+			break;
+	}
+
+	if (err->kind == SP_ERR_REMOTE)
+		ereport(elevel,
+				(errcode(sqlstate),
+				 errmsg("Spanner request failed: %s", err->status),
+				 errdetail_internal("%s", err->message),
+				 hint ? errhint("%s", hint) : 0,
+				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+	else
+		ereport(elevel,
+				(errcode(sqlstate),
+				 errmsg_internal("%s", primary),
+				 err->kind != SP_ERR_CANCELLED ? errdetail_internal("%s", err->message) : 0,
+				 hint ? errhint("%s", hint) : 0,
+				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}
+
+/*
+ * spanner_report_snapshot_lost
+ *		The transaction's snapshot went with its session: the transaction
+ *		cannot go on reading one consistent state.
+ */
+void
+spanner_report_snapshot_lost(const char *sql)
+{
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("the Spanner session of this transaction expired"),
+			 errdetail("The transaction's read snapshot was lost with the session."),
+			 errhint("Retry the transaction."),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}

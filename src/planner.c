@@ -1,0 +1,213 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner.c
+ *		  Planning foreign scans: relation size, paths, costs and the
+ *		  ForeignScan plan node with its remote query.
+ *
+ * The planner's per-relation state (SpannerRelInfo, in spanner_fdw.h) is
+ * made here and read by shippable.c and deparse.c.  The Spanner type of
+ * every column the query uses is known before anything is decided
+ * (remote_types.c), so shippability never rests on the declared type alone.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/planner.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include "access/sysattr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+
+#include "spanner_fdw.h"
+#include "scan_private.h"
+
+/* Default CPU cost to start up a foreign query (one round trip). */
+#define DEFAULT_FDW_STARTUP_COST	100.0
+/* Default CPU cost to process 1 row (above and beyond cpu_tuple_cost). */
+#define DEFAULT_FDW_TUPLE_COST		0.01
+/* Rows assumed for a table never analyzed */
+#define DEFAULT_FDW_ROWS			1000.0
+
+/* The user whose mapping a scan of this relation uses. */
+static Oid
+scan_userid(PlannerInfo *root, RelOptInfo *baserel)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+}
+
+/*
+ * spanner_get_rel_size
+ *		Learn the Spanner types of the columns used, classify the
+ *		restriction clauses and estimate the relation's size.
+ */
+void
+spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	SpannerRelInfo *fpinfo = palloc0(sizeof(SpannerRelInfo));
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	Bitmapset  *needed = NULL;
+	ListCell   *lc;
+	Selectivity remote_sel;
+	double		tuples;
+
+	baserel->fdw_private = fpinfo;
+	fpinfo->relid = foreigntableid;
+	fpinfo->serverid = table->serverid;
+	fpinfo->dialect = spanner_server_dialect(table->serverid);
+
+	/* every column the query touches: output and conditions */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &needed);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &needed);
+	spanner_remote_types(fpinfo, needed, scan_userid(root, baserel));
+
+	spanner_classify_conditions(root, baserel, baserel->baserestrictinfo,
+								&fpinfo->remote_conds, &fpinfo->local_conds);
+
+	/* columns fetched: the target list and the locally checked conditions */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
+				   &fpinfo->attrs_used);
+	foreach(lc, fpinfo->local_conds)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		pull_varattnos((Node *) rinfo->clause, baserel->relid, &fpinfo->attrs_used);
+	}
+
+	fpinfo->local_selectivity = clauselist_selectivity(root, fpinfo->local_conds,
+													   baserel->relid, JOIN_INNER, NULL);
+	remote_sel = clauselist_selectivity(root, fpinfo->remote_conds,
+										baserel->relid, JOIN_INNER, NULL);
+
+	tuples = (baserel->tuples >= 0 && baserel->pages > 0) ? baserel->tuples
+		: DEFAULT_FDW_ROWS;
+	baserel->tuples = tuples;
+	baserel->rows = clamp_row_est(tuples * remote_sel * fpinfo->local_selectivity);
+}
+
+/*
+ * spanner_get_paths
+ *		One path: scan the table with the remote conditions applied.
+ */
+void
+spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	double		remote_rows;
+	Cost		startup_cost;
+	Cost		total_cost;
+	ForeignPath *path;
+
+	remote_rows = clamp_row_est(baserel->rows / Max(fpinfo->local_selectivity, 1e-10));
+	startup_cost = DEFAULT_FDW_STARTUP_COST;
+	total_cost = startup_cost + remote_rows * (cpu_tuple_cost + DEFAULT_FDW_TUPLE_COST);
+	total_cost += baserel->rows * cpu_operator_cost * list_length(fpinfo->local_conds);
+
+	path = create_foreignscan_path(root, baserel,
+								   NULL,	/* default pathtarget */
+								   baserel->rows,
+								   startup_cost,
+								   total_cost,
+								   NIL, /* no pathkeys */
+								   baserel->lateral_relids,
+								   NULL,	/* no extra plan */
+								   NIL);	/* no fdw_private */
+	add_path(baserel, (Path *) path);
+}
+
+/*
+ * spanner_get_plan
+ *		Build the remote query and the ForeignScan node.
+ *
+ * When a condition compares a date or timestamp column with a value known
+ * only at run time, a second query without any condition is planned too:
+ * a run-time value outside Spanner's range (infinity, BC, past 9999) cannot
+ * be sent, and the scan then fetches with it and checks every condition
+ * locally, giving PostgreSQL's answer.
+ */
+ForeignScan *
+spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				 ForeignPath *best_path, List *tlist, List *scan_clauses,
+				 Plan *outer_plan)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	List	   *remote_conds = NIL;
+	List	   *remote_exprs = NIL;
+	List	   *local_exprs = NIL;
+	List	   *params_list = NIL;
+	List	   *retrieved_attrs;
+	List	   *fdw_private;
+	StringInfoData sql;
+	ListCell   *lc;
+	char	   *fallback_sql = NULL;
+	List	   *fallback_attrs = NIL;
+
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		/* Ignore pseudoconstants; they are dealt with elsewhere */
+		if (rinfo->pseudoconstant)
+			continue;
+		if (list_member_ptr(fpinfo->remote_conds, rinfo))
+		{
+			remote_conds = lappend(remote_conds, rinfo);
+			remote_exprs = lappend(remote_exprs, rinfo->clause);
+		}
+		else if (list_member_ptr(fpinfo->local_conds, rinfo))
+			local_exprs = lappend(local_exprs, rinfo->clause);
+		else if (spanner_is_foreign_expr(root, baserel, rinfo->clause))
+		{
+			remote_conds = lappend(remote_conds, rinfo);
+			remote_exprs = lappend(remote_exprs, rinfo->clause);
+		}
+		else
+			local_exprs = lappend(local_exprs, rinfo->clause);
+	}
+
+	initStringInfo(&sql);
+	spanner_deparse_select(&sql, root, baserel, remote_conds, fpinfo->attrs_used,
+						   &retrieved_attrs, &params_list);
+
+	if (spanner_params_may_be_out_of_range(params_list))
+	{
+		StringInfoData fb;
+		Bitmapset  *attrs = bms_copy(fpinfo->attrs_used);
+		List	   *no_params = NIL;
+
+		foreach(lc, remote_exprs)
+			pull_varattnos((Node *) lfirst(lc), baserel->relid, &attrs);
+		initStringInfo(&fb);
+		spanner_deparse_select(&fb, root, baserel, NIL, attrs,
+							   &fallback_attrs, &no_params);
+		fallback_sql = fb.data;
+	}
+
+	fdw_private = list_make4(makeString(sql.data), retrieved_attrs,
+							 fallback_sql ? makeString(fallback_sql) : NULL,
+							 fallback_attrs);
+
+	return make_foreignscan(tlist,
+							local_exprs,
+							baserel->relid,
+							params_list,
+							fdw_private,
+							NIL,	/* no custom tlist */
+							remote_exprs,
+							outer_plan);
+}

@@ -1,0 +1,97 @@
+/*-------------------------------------------------------------------------
+ *
+ * retry.c
+ *		  The one retry policy for calls that need the connection's session.
+ *
+ * An attempt is made on the connection's session (created first if
+ * needed).  When it fails:
+ *	- UNAUTHENTICATED with a federated token: the token is fetched anew
+ *	  and the attempt repeated, once;
+ *	- the session is gone (deleted, expired, or the server restarted): if
+ *	  nothing of the current transaction lived on it, a new session is made
+ *	  and the attempt repeated, once; otherwise the transaction's snapshot
+ *	  is lost and the error is 40001;
+ *	- anything else goes to the error funnel.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/retry.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include "miscadmin.h"
+
+#include "connection.h"
+
+/*
+ * spanner_run
+ *		Run attempt(conn, arg, &err) under the policy above; returns when an
+ *		attempt succeeded, raises the error otherwise.  sql names the remote
+ *		command in error messages (may be NULL).
+ */
+void
+spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
+			const char *sql)
+{
+	bool		auth_retried = false;
+	bool		session_retried = false;
+
+	spanner_xact_check_usable(conn, sql);
+	for (;;)
+	{
+		SpError		err;
+		bool		creating = (conn->session == NULL);
+
+		sp_error_clear(&err);
+		if (spanner_session_ensure(conn, &err))
+		{
+			creating = false;
+			if (attempt(conn, arg, &err))
+				return;
+		}
+
+		if (!auth_retried && conn->auth != NULL &&
+			err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_UNAUTHENTICATED)
+		{
+			elog(DEBUG1, "spanner_fdw: the access token was refused; fetching a new one");
+			auth_retried = true;
+			spanner_auth_apply(conn->auth, conn->rest, true);
+			continue;
+		}
+		if (err.kind == SP_ERR_REMOTE && err.session_gone)
+		{
+			if (creating)
+			{
+				/* the database is not there (the emulator says so this way) */
+				CHECK_FOR_INTERRUPTS();
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+						 errmsg("could not create a Spanner session for database \"%s\"",
+								conn->dbpath),
+						 errdetail_internal("%s", err.message),
+						 errhint("Check that the project, instance and database exist.")));
+			}
+			if (!spanner_xact_session_replaceable(conn))
+			{
+				spanner_session_forget(conn);
+				spanner_xact_lost(conn);
+				spanner_report_snapshot_lost(sql);
+			}
+			if (!session_retried)
+			{
+				elog(DEBUG1, "spanner_fdw: session %s is gone; creating a new one",
+					 conn->session);
+				session_retried = true;
+				spanner_session_forget(conn);
+				continue;
+			}
+			spanner_session_forget(conn);
+		}
+		spanner_report_error(ERROR, &err, sql);
+	}
+}

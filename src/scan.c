@@ -1,0 +1,378 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		  Executing foreign scans: send the planned query with its typed
+ *		  parameters, turn each streamed row into a tuple, restart, end, and
+ *		  show the remote query in EXPLAIN.
+ *
+ * The query is sent at the first row fetch, with the values of its
+ * parameters at that moment (a rescan sends it again).  A parameter value
+ * Spanner cannot represent (a date or timestamp outside years 1..9999,
+ * e.g. 'infinity') switches the scan to its fallback query, which has no
+ * condition: the conditions are then checked here, so the answer is still
+ * PostgreSQL's.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "spanner_fdw.h"
+#include "scan_private.h"
+
+#if PG_VERSION_NUM >= 160000
+#define SPANNER_CHECK_AS_USER(fsplan, rte) ((fsplan)->checkAsUser)
+#else
+#define SPANNER_CHECK_AS_USER(fsplan, rte) ((rte)->checkAsUser)
+#endif
+
+/*
+ * Execution state of a foreign scan.
+ */
+typedef struct SpannerScanState
+{
+	Relation	rel;			/* the foreign table */
+	TupleDesc	tupdesc;
+	const SpannerDialect *dialect;
+
+	char	   *query;			/* SQL sent */
+	List	   *retrieved_attrs;	/* attnums of its select list */
+	SpannerColumnConv *convs;
+
+	char	   *fallback_query; /* without conditions, or NULL */
+	List	   *fallback_attrs;
+	SpannerColumnConv *fallback_convs;
+
+	bool		use_fallback;	/* this run uses the fallback */
+	ExprState  *recheck;		/* the conditions, checked locally then */
+
+	SpannerConnection *conn;
+	SpannerStreamRef sref;		/* open query (sref.stream), or none */
+	bool		eof;
+
+	List	   *param_exprs;	/* ExprStates of the parameters */
+	List	   *param_types;	/* their type OIDs */
+
+	MemoryContext temp_cxt;		/* reset per row */
+
+	int			cur_col;		/* column being converted, for errors */
+	json_object *cur_value;
+} SpannerScanState;
+
+static void conversion_error_callback(void *arg);
+
+/*
+ * spanner_begin_scan
+ *		Set up the scan; the query is sent at the first row fetch.
+ */
+void
+spanner_begin_scan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	SpannerScanState *fsstate;
+	RangeTblEntry *rte;
+	Oid			userid;
+	ForeignTable *table;
+	UserMapping *user;
+	Node	   *fallback;
+	ListCell   *lc;
+
+	/* Do nothing in EXPLAIN (no ANALYZE) case */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	fsstate = palloc0(sizeof(SpannerScanState));
+	node->fdw_state = fsstate;
+
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(SPANNER_CHECK_AS_USER(fsplan, rte)) ?
+		SPANNER_CHECK_AS_USER(fsplan, rte) : GetUserId();
+	table = GetForeignTable(rte->relid);
+	user = GetUserMapping(userid, table->serverid);
+	fsstate->conn = spanner_get_connection(user);
+	fsstate->dialect = spanner_server_dialect(table->serverid);
+
+	fsstate->rel = node->ss.ss_currentRelation;
+	fsstate->tupdesc = RelationGetDescr(fsstate->rel);
+	fsstate->query = strVal(list_nth(fsplan->fdw_private, FdwScanPrivateSelectSql));
+	fsstate->retrieved_attrs = (List *) list_nth(fsplan->fdw_private,
+												 FdwScanPrivateRetrievedAttrs);
+	fsstate->convs = spanner_make_converters(fsstate->tupdesc, fsstate->retrieved_attrs);
+	fallback = (Node *) list_nth(fsplan->fdw_private, FdwScanPrivateFallbackSql);
+	if (fallback != NULL)
+	{
+		fsstate->fallback_query = strVal(fallback);
+		fsstate->fallback_attrs = (List *) list_nth(fsplan->fdw_private,
+													FdwScanPrivateFallbackAttrs);
+		fsstate->fallback_convs = spanner_make_converters(fsstate->tupdesc,
+														  fsstate->fallback_attrs);
+		fsstate->recheck = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
+	}
+	fsstate->temp_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											  "spanner_fdw temporary data",
+											  ALLOCSET_SMALL_SIZES);
+
+	fsstate->param_exprs = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	foreach(lc, fsplan->fdw_exprs)
+		fsstate->param_types = lappend_oid(fsstate->param_types,
+										   exprType((Node *) lfirst(lc)));
+}
+
+/*
+ * Evaluate the parameters into params/types (JSON objects).  Returns false
+ * if a value cannot be represented on Spanner.
+ */
+static bool
+build_params(ForeignScanState *node, StringInfo params, StringInfo types)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	ListCell   *lc1,
+			   *lc2;
+	int			i = 0;
+	bool		ok = true;
+	MemoryContext oldcxt;
+
+	if (fsstate->param_exprs == NIL)
+		return true;
+	oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	appendStringInfoChar(params, '{');
+	appendStringInfoChar(types, '{');
+	forboth(lc1, fsstate->param_exprs, lc2, fsstate->param_types)
+	{
+		ExprState  *expr = (ExprState *) lfirst(lc1);
+		Oid			type = lfirst_oid(lc2);
+		bool		isnull;
+		Datum		value = ExecEvalExpr(expr, econtext, &isnull);
+
+		i++;
+		if (i > 1)
+		{
+			appendStringInfoChar(params, ',');
+			appendStringInfoChar(types, ',');
+		}
+		appendStringInfo(params, "\"p%d\":", i);
+		if (!spanner_append_param_value(params, type, value, isnull))
+			ok = false;
+		appendStringInfo(types, "\"p%d\":%s", i,
+						 spanner_param_type_json(fsstate->dialect, type));
+	}
+	appendStringInfoChar(params, '}');
+	appendStringInfoChar(types, '}');
+	MemoryContextSwitchTo(oldcxt);
+	return ok;
+}
+
+/* Evaluate the parameters and send the query (or the fallback). */
+static void
+start_query(ForeignScanState *node)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+	StringInfoData params;
+	StringInfoData types;
+	const char *sql = fsstate->query;
+	int			ncols;
+	int			expected;
+
+	initStringInfo(&params);
+	initStringInfo(&types);
+	fsstate->use_fallback = false;
+	if (!build_params(node, &params, &types))
+	{
+		if (fsstate->fallback_query == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("a parameter of the Spanner query is outside the range Spanner can represent"),
+					 errcontext("remote SQL command: %s", sql)));
+		fsstate->use_fallback = true;
+		sql = fsstate->fallback_query;
+		resetStringInfo(&params);
+		resetStringInfo(&types);
+	}
+
+	(void) spanner_open_query(fsstate->conn, sql, params.data, types.data, &fsstate->sref);
+	fsstate->eof = false;
+	pfree(params.data);
+	pfree(types.data);
+
+	ncols = sp_stream_ncols(fsstate->sref.stream);
+	expected = Max(list_length(fsstate->use_fallback ? fsstate->fallback_attrs
+							   : fsstate->retrieved_attrs), 1);
+	if (ncols != expected)
+	{
+		spanner_close_query(fsstate->conn, &fsstate->sref);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Spanner returned %d columns where %d were expected", ncols, expected),
+				 errcontext("remote SQL command: %s", sql)));
+	}
+}
+
+/* Convert the row's values into the slot. */
+static void
+store_row(SpannerScanState *fsstate, TupleTableSlot *slot, json_object **values)
+{
+	const SpColumn *cols = sp_stream_columns(fsstate->sref.stream);
+	List	   *attrs = fsstate->use_fallback ? fsstate->fallback_attrs
+		: fsstate->retrieved_attrs;
+	SpannerColumnConv *convs = fsstate->use_fallback ? fsstate->fallback_convs
+		: fsstate->convs;
+	ErrorContextCallback errcallback;
+	MemoryContext oldcxt;
+	ListCell   *lc;
+	int			i = 0;
+
+	memset(slot->tts_isnull, true, sizeof(bool) * fsstate->tupdesc->natts);
+
+	errcallback.callback = conversion_error_callback;
+	errcallback.arg = (void *) fsstate;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	oldcxt = MemoryContextSwitchTo(fsstate->temp_cxt);
+	foreach(lc, attrs)
+	{
+		int			attnum = lfirst_int(lc);
+
+		fsstate->cur_col = attnum;
+		fsstate->cur_value = values[i];
+		slot->tts_values[attnum - 1] =
+			spanner_value_to_datum(convs, i, values[i], (SpColumn *) &cols[i],
+								   &slot->tts_isnull[attnum - 1]);
+		i++;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	fsstate->cur_col = 0;
+	error_context_stack = errcallback.previous;
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * spanner_iterate_scan
+ *		Fetch one row from Spanner and convert it into the slot.
+ */
+TupleTableSlot *
+spanner_iterate_scan(ForeignScanState *node)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	for (;;)
+	{
+		json_object **values;
+
+		ExecClearTuple(slot);
+		if (fsstate->eof)
+			return slot;
+		(void) spanner_ref_stream(fsstate->conn, &fsstate->sref);
+		if (fsstate->sref.lost)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the Spanner query of this scan was abandoned by a rolled back subtransaction"),
+					 errdetail("Rows already returned cannot be continued without restarting the query."),
+					 errhint("Close and reopen the cursor."),
+					 errcontext("remote SQL command: %s", fsstate->query)));
+		if (fsstate->sref.stream == NULL)
+			start_query(node);
+
+		MemoryContextReset(fsstate->temp_cxt);
+		if (spanner_fetch_row(fsstate->conn, &fsstate->sref, &values,
+							  fsstate->use_fallback ? fsstate->fallback_query
+							  : fsstate->query) == 0)
+		{
+			/* end of result: release the transfer now */
+			spanner_close_query(fsstate->conn, &fsstate->sref);
+			fsstate->eof = true;
+			return slot;
+		}
+		store_row(fsstate, slot, values);
+		if (!fsstate->use_fallback)
+			return slot;
+
+		/* fallback: the conditions Spanner did not check */
+		econtext->ecxt_scantuple = slot;
+		ResetExprContext(econtext);
+		if (ExecQual(fsstate->recheck, econtext))
+			return slot;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * spanner_rescan
+ *		Restart the scan: the query is sent again (with the current
+ *		parameter values) at the next fetch.
+ */
+void
+spanner_rescan(ForeignScanState *node)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+
+	spanner_close_query(fsstate->conn, &fsstate->sref);
+	fsstate->sref.lost = false;
+	fsstate->eof = false;
+}
+
+/*
+ * spanner_end_scan
+ *		Finish the scan; the connection stays cached.
+ */
+void
+spanner_end_scan(ForeignScanState *node)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+
+	if (fsstate == NULL)
+		return;
+	spanner_close_query(fsstate->conn, &fsstate->sref);
+}
+
+/*
+ * spanner_explain_scan
+ *		Show the SQL sent to Spanner.
+ */
+void
+spanner_explain_scan(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	List	   *fdw_private = plan->fdw_private;
+
+	if (es->verbose)
+		ExplainPropertyText("Remote SQL",
+							strVal(list_nth(fdw_private, FdwScanPrivateSelectSql)),
+							es);
+}
+
+/*
+ * Name the column, the foreign table and the value in conversion errors.
+ */
+static void
+conversion_error_callback(void *arg)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) arg;
+
+	if (fsstate->cur_col > 0)
+	{
+		Form_pg_attribute attr = TupleDescAttr(fsstate->tupdesc, fsstate->cur_col - 1);
+		const char *v = fsstate->cur_value ? json_object_get_string(fsstate->cur_value) : "null";
+
+		errcontext("column \"%s\" of foreign table \"%s\", Spanner value: %.100s%s",
+				   NameStr(attr->attname), RelationGetRelationName(fsstate->rel),
+				   v, strlen(v) > 100 ? "..." : "");
+	}
+}

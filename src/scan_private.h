@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan_private.h
+ *		  What planner.c hands to scan.c through ForeignScan->fdw_private.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/scan_private.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SPANNER_SCAN_PRIVATE_H
+#define SPANNER_SCAN_PRIVATE_H
+
+/*
+ * Indexes of the items in ForeignScan->fdw_private:
+ *		sql = strVal(list_nth(fdw_private, FdwScanPrivateSelectSql));
+ */
+enum FdwScanPrivateIndex
+{
+	/* the SELECT sent to Spanner (String) */
+	FdwScanPrivateSelectSql,
+	/* attnums retrieved, in select-list order (integer List) */
+	FdwScanPrivateRetrievedAttrs,
+	/*
+	 * the same SELECT without conditions (String), or NULL: used when a
+	 * run-time parameter cannot be sent; every condition is then checked
+	 * locally (fdw_recheck_quals)
+	 */
+	FdwScanPrivateFallbackSql,
+	/* attnums the fallback retrieves (integer List) */
+	FdwScanPrivateFallbackAttrs
+};
+
+#endif							/* SPANNER_SCAN_PRIVATE_H */

@@ -1,0 +1,108 @@
+/*-------------------------------------------------------------------------
+ *
+ * session.c
+ *		  The Spanner session a connection owns: created on first use,
+ *		  reused for the life of the connection, forgotten when Spanner says
+ *		  it is gone (retry.c then decides whether a new one may take its
+ *		  place), and deleted when the connection closes.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/session.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include "utils/json.h"
+#include "utils/memutils.h"
+
+#include "connection.h"
+
+/* How long a session DELETE may take: it also runs at commit and exit. */
+#define SESSION_DELETE_TIMEOUT_MS 5000L
+
+/*
+ * spanner_session_ensure
+ *		Create the connection's session if it has none.  Returns false with
+ *		err set if Spanner refused; the caller decides what that means.
+ */
+bool
+spanner_session_ensure(SpannerConnection *conn, SpError *err)
+{
+	StringInfoData body;
+	char	   *path;
+	json_object *resp = NULL;
+	json_object *name;
+	bool		ok;
+
+	if (conn->session)
+		return true;
+
+	initStringInfo(&body);
+	if (conn->database_role)
+	{
+		appendStringInfoString(&body, "{\"session\":{\"creatorRole\":");
+		escape_json(&body, conn->database_role);
+		appendStringInfoString(&body, "}}");
+	}
+	else
+		appendStringInfoString(&body, "{}");
+	path = psprintf("/v1/%s/sessions", conn->dbpath);
+
+	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(body.data), &resp, err);
+	pfree(path);
+	pfree(body.data);
+	if (!ok)
+		return false;
+
+	if (resp == NULL || !json_object_object_get_ex(resp, "name", &name) ||
+		!json_object_is_type(name, json_type_string))
+	{
+		json_object_put(resp);
+		sp_error_set(err, SP_ERR_PROTOCOL,
+					 "the response to a session creation has no session name");
+		return false;
+	}
+	conn->session = MemoryContextStrdup(conn->cxt, json_object_get_string(name));
+	json_object_put(resp);
+	return true;
+}
+
+/*
+ * spanner_session_forget
+ *		Drop the session name (Spanner no longer has it).
+ */
+void
+spanner_session_forget(SpannerConnection *conn)
+{
+	if (conn->session)
+		pfree(conn->session);
+	conn->session = NULL;
+}
+
+/*
+ * spanner_session_delete
+ *		Best-effort, time-bounded DELETE of the session, then forget it.  The
+ *		session holds no read-write transaction (reads only).
+ */
+void
+spanner_session_delete(SpannerConnection *conn)
+{
+	if (conn->rest && conn->session)
+	{
+		json_object *resp = NULL;
+		SpError		err;
+		char	   *path = psprintf("/v1/%s", conn->session);
+
+		sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
+		(void) sp_conn_call(conn->rest, "DELETE", path, NULL, &resp, &err);
+		sp_conn_set_request_timeout(conn->rest, 0);
+		json_object_put(resp);
+		pfree(path);
+	}
+	spanner_session_forget(conn);
+}

@@ -1,0 +1,440 @@
+/*-------------------------------------------------------------------------
+ *
+ * shippable.c
+ *		  The one place that decides which conditions Spanner may evaluate:
+ *		  only those it computes exactly as PostgreSQL would, for every
+ *		  input, NULLs included.
+ *
+ * Hence: comparisons of a column with a constant or parameter, where the
+ * column's Spanner type (known at plan time, remote_types.c) is the one
+ * whose comparisons agree with the declared type's (typemap.c); ordering
+ * comparisons of strings only under the "C" collation (Spanner compares
+ * strings by code point); no float comparisons (Spanner's NaN is unequal to
+ * itself and sorts lowest, PostgreSQL's equals itself and sorts highest);
+ * no columns whose typmod rounds values on the way in; no constants Spanner
+ * cannot represent (infinite or out-of-range dates, numerics beyond
+ * NUMERIC(38,9)).  IN lists, IS [NOT] NULL, AND/OR/NOT of the above, and
+ * boolean columns.
+ *
+ * Copyright (c) 2026 spanner_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/shippable.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jsonc.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/pg_locale.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "spanner_fdw.h"
+
+typedef struct foreign_glob_cxt
+{
+	PlannerInfo *root;
+	RelOptInfo *foreignrel;
+	SpannerRelInfo *fpinfo;
+} foreign_glob_cxt;
+
+static bool foreign_expr_walker(Node *node, foreign_glob_cxt *cxt);
+
+/* The type category for cross-type comparisons (int vs int8 etc.) */
+static char
+type_family(Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return 'i';
+		case NUMERICOID:
+			return 'n';
+		case TEXTOID:
+		case VARCHAROID:
+			return 's';
+		default:
+			return (char) (type & 0x7f);	/* unique per remaining type */
+	}
+}
+
+/*
+ * A numeric value can be sent only if Spanner's NUMERIC holds it exactly:
+ * not NaN/Infinity, at most 29 integer and 9 fraction digits.
+ */
+static bool
+numeric_value_ok(Datum value)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, value));
+	char	   *dot;
+	int			intdigits,
+				fracdigits;
+
+	if (strcmp(s, "NaN") == 0 || strstr(s, "Infinity") != NULL)
+		return false;
+	if (*s == '-')
+		s++;
+	dot = strchr(s, '.');
+	intdigits = dot ? (int) (dot - s) : (int) strlen(s);
+	fracdigits = dot ? (int) strlen(dot + 1) : 0;
+	return intdigits <= 29 && fracdigits <= 9;
+}
+
+/*
+ * spanner_value_sendable
+ *		Can a non-null value of this type be sent as a Spanner parameter
+ *		with the same meaning?
+ */
+bool
+spanner_value_sendable(Oid type, Datum value)
+{
+	switch (type)
+	{
+		case NUMERICOID:
+			return numeric_value_ok(value);
+		case DATEOID:
+			return spanner_date_in_range(DatumGetDateADT(value));
+		case TIMESTAMPTZOID:
+			/* also one microsecond later: comparisons may need it */
+			return spanner_timestamp_in_range(DatumGetTimestampTz(value)) &&
+				spanner_timestamp_in_range(DatumGetTimestampTz(value) + 1);
+		default:
+			return true;
+	}
+}
+
+static Node *
+strip_relabel(Node *node)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node;
+}
+
+/* Is node a plain column of the foreign relation? */
+static Var *
+own_var(Node *node, foreign_glob_cxt *cxt)
+{
+	Var		   *var;
+
+	node = strip_relabel(node);
+	if (node == NULL || !IsA(node, Var))
+		return NULL;
+	var = (Var *) node;
+	if (bms_is_member(var->varno, cxt->foreignrel->relids) &&
+		var->varlevelsup == 0 && var->varattno > 0 &&
+		var->varattno <= cxt->fpinfo->natts)
+		return var;
+	return NULL;
+}
+
+/*
+ * Is this column compared on Spanner as PostgreSQL compares it?  Its
+ * Spanner type must match its declared type, and no typmod may round its
+ * values locally (numeric(p,s), timestamptz(p)).
+ */
+static bool
+column_comparable(Var *var, foreign_glob_cxt *cxt)
+{
+	if ((var->vartype == NUMERICOID || var->vartype == TIMESTAMPTZOID) &&
+		var->vartypmod >= 0)
+		return false;
+	return spanner_type_comparable(var->vartype,
+								   cxt->fpinfo->remote_types[var->varattno]);
+}
+
+/* Is node a constant or parameter that can be sent as a typed parameter? */
+static bool
+is_param_value(Node *node, Oid coltype)
+{
+	Oid			type;
+	SpTypeCode	elem;
+
+	node = strip_relabel(node);
+	if (node == NULL)
+		return false;
+	if (IsA(node, Const))
+	{
+		Const	   *c = (Const *) node;
+
+		type = c->consttype;
+		if (!c->constisnull && !spanner_value_sendable(type, c->constvalue))
+			return false;
+	}
+	else if (IsA(node, Param))
+	{
+		Param	   *p = (Param *) node;
+
+		if (p->paramkind != PARAM_EXTERN && p->paramkind != PARAM_EXEC)
+			return false;
+		type = p->paramtype;
+		/* run-time numerics may not fit NUMERIC(38,9) */
+		if (type == NUMERICOID)
+			return false;
+	}
+	else
+		return false;
+	return type_family(type) == type_family(coltype) &&
+		spanner_param_type(type, &elem) != SP_TYPE_UNSPECIFIED;
+}
+
+/*
+ * spanner_comparison_name
+ *		Name of a built-in comparison operator ("=", "<>", "<", ...), or
+ *		NULL if opno is not one.
+ */
+const char *
+spanner_comparison_name(Oid opno)
+{
+	HeapTuple	tuple;
+	Form_pg_operator form;
+	static char name[NAMEDATALEN];
+
+	if (opno >= FirstGenbkiObjectId)
+		return NULL;
+	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	form = (Form_pg_operator) GETSTRUCT(tuple);
+	strlcpy(name, NameStr(form->oprname), sizeof(name));
+	ReleaseSysCache(tuple);
+	if (strcmp(name, "=") == 0 || strcmp(name, "<>") == 0 ||
+		strcmp(name, "<") == 0 || strcmp(name, "<=") == 0 ||
+		strcmp(name, ">") == 0 || strcmp(name, ">=") == 0)
+		return name;
+	return NULL;
+}
+
+/* May a comparison of strings under this collation be sent? */
+static bool
+collation_ok(Oid collid, bool equality)
+{
+	if (!OidIsValid(collid))
+		return true;
+	if (equality)
+		return get_collation_isdeterministic(collid);
+	return lc_collate_is_c(collid);
+}
+
+static bool
+is_string_type(Oid type)
+{
+	return type == TEXTOID || type == VARCHAROID;
+}
+
+/* Is the comparison "a op b" (in either order) shippable? */
+static bool
+comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt)
+{
+	const char *name = spanner_comparison_name(opno);
+	Var		   *col;
+	Node	   *val;
+
+	if (name == NULL)
+		return false;
+	if ((col = own_var(a, cxt)) != NULL)
+		val = b;
+	else if ((col = own_var(b, cxt)) != NULL)
+		val = a;
+	else
+		return false;
+	if (!column_comparable(col, cxt) || !is_param_value(val, col->vartype))
+		return false;
+	if (is_string_type(col->vartype) &&
+		!collation_ok(inputcollid, strcmp(name, "=") == 0 || strcmp(name, "<>") == 0))
+		return false;
+	return true;
+}
+
+/* col = ANY(array) / col <> ALL(array) */
+static bool
+array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt)
+{
+	const char *name = spanner_comparison_name(saop->opno);
+	Var		   *col = own_var(linitial(saop->args), cxt);
+	Node	   *arr = strip_relabel(lsecond(saop->args));
+	SpTypeCode	elem;
+
+	if (name == NULL ||
+		!((saop->useOr && strcmp(name, "=") == 0) ||
+		  (!saop->useOr && strcmp(name, "<>") == 0)))
+		return false;
+	if (col == NULL || !column_comparable(col, cxt))
+		return false;
+	if (is_string_type(col->vartype) && !collation_ok(saop->inputcollid, true))
+		return false;
+	if (IsA(arr, Const))
+	{
+		Const	   *c = (Const *) arr;
+		Oid			elemtype = get_element_type(c->consttype);
+
+		/* a NULL array differs: IN UNNEST(NULL) is false, not NULL */
+		if (c->constisnull || !OidIsValid(elemtype) ||
+			type_family(elemtype) != type_family(col->vartype) ||
+			spanner_param_type(c->consttype, &elem) == SP_TYPE_UNSPECIFIED)
+			return false;
+		if (elemtype == NUMERICOID || elemtype == DATEOID ||
+			elemtype == TIMESTAMPTZOID)
+		{
+			/* every element must be representable on Spanner */
+			ArrayType  *a = DatumGetArrayTypeP(c->constvalue);
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n,
+						i;
+			int16		elen;
+			bool		ebyval;
+			char		ealign;
+
+			get_typlenbyvalalign(elemtype, &elen, &ebyval, &ealign);
+			deconstruct_array(a, elemtype, elen, ebyval, ealign,
+							  &elems, &nulls, &n);
+			for (i = 0; i < n; i++)
+				if (!nulls[i] && !spanner_value_sendable(elemtype, elems[i]))
+					return false;
+		}
+		return true;
+	}
+	if (IsA(arr, ArrayExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((ArrayExpr *) arr)->elements)
+			if (!is_param_value(lfirst(lc), col->vartype))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * foreign_expr_walker
+ *		Can the boolean expression be evaluated on Spanner?
+ */
+static bool
+foreign_expr_walker(Node *node, foreign_glob_cxt *cxt)
+{
+	if (node == NULL)
+		return false;
+
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			{
+				/* a boolean column used as a condition */
+				Var		   *var = own_var(node, cxt);
+
+				return var != NULL && var->vartype == BOOLOID &&
+					column_comparable(var, cxt);
+			}
+		case T_RelabelType:
+			return foreign_expr_walker((Node *) ((RelabelType *) node)->arg, cxt);
+		case T_OpExpr:
+			{
+				OpExpr	   *op = (OpExpr *) node;
+
+				if (list_length(op->args) != 2)
+					return false;
+				return comparison_ok(op->opno, op->inputcollid,
+									 linitial(op->args), lsecond(op->args), cxt);
+			}
+		case T_ScalarArrayOpExpr:
+			return array_comparison_ok((ScalarArrayOpExpr *) node, cxt);
+		case T_BoolExpr:
+			{
+				BoolExpr   *b = (BoolExpr *) node;
+				ListCell   *lc;
+
+				foreach(lc, b->args)
+					if (!foreign_expr_walker(lfirst(lc), cxt))
+						return false;
+				return true;
+			}
+		case T_NullTest:
+			{
+				NullTest   *nt = (NullTest *) node;
+
+				/* NULL is NULL whatever the types */
+				return !nt->argisrow && own_var((Node *) nt->arg, cxt) != NULL;
+			}
+		default:
+			return false;
+	}
+}
+
+/*
+ * spanner_is_foreign_expr
+ *		Returns true if the condition is safe to evaluate on Spanner.
+ */
+bool
+spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel, Expr *expr)
+{
+	foreign_glob_cxt cxt;
+
+	cxt.root = root;
+	cxt.foreignrel = baserel;
+	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	if (contain_mutable_functions((Node *) expr))
+		return false;
+	return foreign_expr_walker((Node *) expr, &cxt);
+}
+
+/*
+ * spanner_classify_conditions
+ *		Split restriction clauses into those Spanner can evaluate and the
+ *		rest.
+ */
+void
+spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
+							List *input_conds, List **remote_conds,
+							List **local_conds)
+{
+	ListCell   *lc;
+
+	*remote_conds = NIL;
+	*local_conds = NIL;
+	foreach(lc, input_conds)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+
+		if (spanner_is_foreign_expr(root, baserel, ri->clause))
+			*remote_conds = lappend(*remote_conds, ri);
+		else
+			*local_conds = lappend(*local_conds, ri);
+	}
+}
+
+/*
+ * spanner_params_may_be_out_of_range
+ *		Is any of these query parameters a date or timestamp known only at
+ *		run time, which might then lie outside Spanner's range?
+ */
+bool
+spanner_params_may_be_out_of_range(List *params_list)
+{
+	ListCell   *lc;
+
+	foreach(lc, params_list)
+	{
+		Node	   *n = (Node *) lfirst(lc);
+		Oid			type = exprType(n);
+
+		if (!IsA(n, Const) && (type == DATEOID || type == TIMESTAMPTZOID))
+			return true;
+	}
+	return false;
+}
