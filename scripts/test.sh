@@ -5,7 +5,6 @@
 #   (b) pg_regress                    the REGRESS list of the Makefile, in a
 #                                     temporary PostgreSQL 15 instance
 #   (c) test/*/run_*.sh (not unit/)   other TAP runners (e.g. test/auth/)
-#   (d) t/*.pl                        under prove, if t/ exists
 # Then stop everything it started and print, as the very last line,
 #   N passed, N failed
 # Exit status: non-zero if anything failed or no test ran.
@@ -319,12 +318,5 @@ for f in test/*/run_*.sh; do
 	case $f in test/unit/*) continue ;; esac
 	run_tap "$f" bash "$f"
 done
-
-# ---------------------------------------------------------------- (d) prove
-if ls t/*.pl >/dev/null 2>&1; then
-	perl5=$(dirname "$("$SF_PG_CONFIG" --pgxs)")/../../src/test/perl
-	run_tap "prove t/" env PERL5LIB="$perl5${PERL5LIB:+:$PERL5LIB}" \
-		PATH="$SF_PG_BINDIR:$PATH" PG_REGRESS="$(dirname "$perl5")/regress/pg_regress" prove -v t/
-fi
 
 finish
