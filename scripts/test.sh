@@ -1,14 +1,30 @@
 #!/bin/bash
 # Build spanner_fdw, start a fresh Cloud Spanner emulator with the sample
-# database "test", and run every test suite:
+# database "test", and run the test suites:
 #   (a) test/unit/run_*.sh            unit-test programs printing TAP
 #   (b) pg_regress                    the REGRESS list of the Makefile, in a
 #                                     temporary PostgreSQL 15 instance
 #   (c) test/*/run_*.sh (not unit/)   other TAP runners (e.g. test/auth/)
-#   (d) t/*.pl                        under prove, if t/ exists
 # Then stop everything it started and print, as the very last line,
 #   N passed, N failed
 # Exit status: non-zero if anything failed or no test ran.
+#
+# Usage:
+#   scripts/test.sh                every suite
+#   scripts/test.sh SUITE...       only these suites, with the same set-up and
+#                                  the same last line
+#   scripts/test.sh --list         print the suite names (no set-up)
+# Suite names:
+#   regress         every pg_regress test of the REGRESS list
+#   NAME            one pg_regress test of the REGRESS list (options, scan,
+#                   ...); the pg_regress tests named run in one pg_regress
+#                   invocation, in REGRESS order ("regress/NAME" also works)
+#   unit            every test/unit/run_*.sh
+#   X               the runner test/DIR/run_X.sh; also run_X, DIR/X,
+#                   DIR/run_X, and X with "-" for "_" (auth-e2e)
+#   auth            test/auth/run_auth_sql.sh (SQL-level authentication)
+# The suites run in the order (a), (b), (c) whatever the order of the names.
+# An unknown or ambiguous name is an error before any set-up.
 #
 # Tests reach the emulator through:
 #   - pg_regress: the GUC spanner_test.endpoint (also .project, .instance,
@@ -31,6 +47,154 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 export SF_NS=${SF_TEST_NS:-test}
 . scripts/lib.sh
+
+# sf_make_var NAME: the value of a variable of the Makefile (make evaluates it).
+sf_make_var() {
+	local mk rc=0
+	mk=$(mktemp) || return 1
+	printf 'sf-print-%%:\n\t@echo $($*)\n' >"$mk"
+	make -s --no-print-directory -C "$SF_ROOT" -f Makefile -f "$mk" \
+		PG_CONFIG="$SF_PG_CONFIG" "sf-print-$1" 2>/dev/null || rc=$?
+	rm -f "$mk"
+	[ "$rc" = 0 ] && return 0
+	# fallback: read "NAME = ..." lines (with continuations) by hand
+	awk -v n="$1" '
+		cont { line = line " " $0; if (line !~ /\\$/) { cont = 0; print line; line = "" }; next }
+		$0 ~ "^" n "[ \t]*[:+]?=" { sub("^" n "[ \t]*[:+]?=", ""); line = $0
+			if (line ~ /\\$/) cont = 1; else { print line; line = "" } }
+	' "$SF_ROOT/Makefile" | tr -d '\\' | tr -s ' \t' ' '
+}
+
+# ---------------------------------------------------------------- suites
+# Every suite is found afresh on each run: the REGRESS list of the Makefile,
+# and every test/*/run_*.sh (the test/unit ones first, as they run first).
+# shellcheck disable=SC2207  # the names hold no blanks
+REGRESS_TESTS=($(sf_make_var REGRESS))
+RUNNERS=()
+for f in test/unit/run_*.sh test/*/run_*.sh; do
+	[ -f "$f" ] || continue
+	case " ${RUNNERS[*]} " in *" $f "*) continue ;; esac
+	RUNNERS+=("$f")
+done
+# names that are not derived from a runner's file name: NAME=PATH
+SUITE_ALIASES=(auth=test/auth/run_auth_sql.sh)
+
+# runner_key PATH|NAME: "DIR/X" for test/DIR/run_X.sh, with "-" for "_" in X
+# (from a user's name: "X" alone when no directory is given)
+runner_key() {
+	local n=$1 d=
+	n=${n#./}
+	n=${n#test/}
+	n=${n%.sh}
+	case $n in */*) d=${n%%/*}/ n=${n#*/} ;; esac
+	n=${n#run_}
+	printf '%s%s\n' "$d" "${n//_/-}"
+}
+
+# suite_list: the valid names, a suite a line: "NAME  what it runs (other names)"
+suite_list() {
+	local t f a x d name others
+	printf '%-16s %s\n' regress "every pg_regress test of the Makefile's REGRESS list"
+	for t in "${REGRESS_TESTS[@]}"; do
+		printf '%-16s %s\n' "$t" "pg_regress sql/$t.sql (also regress/$t)"
+	done
+	printf '%-16s %s\n' unit "every test/unit/run_*.sh"
+	for f in "${RUNNERS[@]}"; do
+		x=$(basename "$f" .sh)
+		x=${x#run_}
+		d=$(basename "$(dirname "$f")")
+		name=$x others=
+		for a in "${SUITE_ALIASES[@]}"; do
+			[ "${a#*=}" = "$f" ] && name=${a%%=*} others="$x, "
+		done
+		[ "${x//_/-}" != "$x" ] && others="$others${x//_/-}, "
+		printf '%-16s %s\n' "$name" "$f (also ${others}run_$x, $d/$x)"
+	done
+}
+
+# select_suite NAME: add what NAME names to SEL_REGRESS / SEL_RUNNERS; on an
+# unknown or ambiguous name print why on stderr and return 1.
+declare -A SEL_REGRESS=() SEL_RUNNERS=()
+select_suite() {
+	local n=$1 t f a key hits=()
+	case $n in
+	regress)
+		for t in "${REGRESS_TESTS[@]}"; do SEL_REGRESS[$t]=1; done
+		return 0
+		;;
+	unit)
+		for f in "${RUNNERS[@]}"; do
+			case $f in test/unit/*) SEL_RUNNERS[$f]=1 ;; esac
+		done
+		return 0
+		;;
+	regress/*)
+		for t in "${REGRESS_TESTS[@]}"; do
+			[ "$t" = "${n#regress/}" ] && { SEL_REGRESS[$t]=1; return 0; }
+		done
+		;;
+	esac
+	for a in "${SUITE_ALIASES[@]}"; do
+		[ "${a%%=*}" = "$n" ] && { SEL_RUNNERS[${a#*=}]=1; return 0; }
+	done
+	for t in "${REGRESS_TESTS[@]}"; do
+		[ "$t" = "$n" ] && hits+=("regress/$t")
+	done
+	key=$(runner_key "$n")
+	for f in "${RUNNERS[@]}"; do
+		case $key in
+		*/*) [ "$(runner_key "$f")" = "$key" ] && hits+=("$f") ;;
+		*) [ "$(runner_key "$f" | cut -d/ -f2-)" = "$key" ] && hits+=("$f") ;;
+		esac
+	done
+	if [ ${#hits[@]} = 0 ]; then
+		sf_err "unknown test suite '$n'"
+		return 1
+	fi
+	if [ ${#hits[@]} -gt 1 ]; then
+		sf_err "ambiguous test suite '$n': ${hits[*]}"
+		return 1
+	fi
+	case ${hits[0]} in
+	regress/*) SEL_REGRESS[${hits[0]#regress/}]=1 ;;
+	*) SEL_RUNNERS[${hits[0]}]=1 ;;
+	esac
+}
+
+SELECT_ALL=1
+bad=0
+for arg in "$@"; do
+	case $arg in
+	--list)
+		suite_list
+		exit 0
+		;;
+	-h | --help)
+		sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"
+		exit 0
+		;;
+	-*)
+		sf_err "unknown option '$arg'"
+		bad=1
+		;;
+	*)
+		SELECT_ALL=0
+		select_suite "$arg" || bad=1
+		;;
+	esac
+done
+if [ "$bad" = 1 ]; then
+	{
+		echo "usage: scripts/test.sh [--list | SUITE...]; the suites are:"
+		suite_list | sed 's/^/  /'
+	} >&2
+	exit 2
+fi
+
+# selected_runner PATH: true if the runner PATH is to run
+selected_runner() {
+	[ "$SELECT_ALL" = 1 ] || [ -n "${SEL_RUNNERS[$1]:-}" ]
+}
 
 PASS=0
 FAIL=0
@@ -132,20 +296,6 @@ run_tap() {
 	add_counts "$name" "$p" "$f" "$s"
 }
 
-# sf_make_var NAME: the value of a variable of the Makefile (make evaluates it).
-sf_make_var() {
-	local mk=$SF_RUN/print-var.mk
-	printf 'sf-print-%%:\n\t@echo $($*)\n' >"$mk"
-	make -s --no-print-directory -C "$SF_ROOT" -f Makefile -f "$mk" \
-		PG_CONFIG="$SF_PG_CONFIG" "sf-print-$1" 2>/dev/null && return 0
-	# fallback: read "NAME = ..." lines (with continuations) by hand
-	awk -v n="$1" '
-		cont { line = line " " $0; if (line !~ /\\$/) { cont = 0; print line; line = "" }; next }
-		$0 ~ "^" n "[ \t]*[:+]?=" { sub("^" n "[ \t]*[:+]?=", ""); line = $0
-			if (line ~ /\\$/) cont = 1; else { print line; line = "" } }
-	' "$SF_ROOT/Makefile" | tr -d '\\' | tr -s ' \t' ' '
-}
-
 sf_any_file() {
 	local f
 	for f in "$@"; do
@@ -155,21 +305,16 @@ sf_any_file() {
 }
 
 # ---------------------------------------------------------------- (a) unit
-for f in test/unit/run_*.sh; do
-	[ -f "$f" ] || continue
+for f in "${RUNNERS[@]}"; do
+	case $f in test/unit/*) ;; *) continue ;; esac
+	selected_runner "$f" || continue
 	run_tap "$f" bash "$f"
 done
 
 # ---------------------------------------------------------------- (b) pg_regress
+# run_regress TEST...: run these tests of the REGRESS list in one pg_regress.
 run_regress() {
-	local tests opts inputdir=$SF_ROOT o extra=() base out pgr bindir port rc
-	tests=$(sf_make_var REGRESS)
-	# shellcheck disable=SC2086,SC2116  # normalise whitespace
-	tests=$(echo $tests)
-	if [ -z "$tests" ]; then
-		echo "== pg_regress: no REGRESS tests in the Makefile"
-		return 0
-	fi
+	local tests=$* opts inputdir=$SF_ROOT o extra=() base out pgr bindir port rc
 	opts=$(sf_make_var REGRESS_OPTS)
 	for o in $opts; do
 		case $o in
@@ -311,20 +456,26 @@ EOF
 	fi
 	add_counts pg_regress "$p" "$f" 0
 }
-run_regress
+# (read again now that the build tools are surely installed)
+# shellcheck disable=SC2207
+[ "$SELECT_ALL" = 1 ] && REGRESS_TESTS=($(sf_make_var REGRESS))
+regress_run=()
+for t in "${REGRESS_TESTS[@]}"; do
+	if [ "$SELECT_ALL" = 1 ] || [ -n "${SEL_REGRESS[$t]:-}" ]; then
+		regress_run+=("$t")
+	fi
+done
+if [ ${#regress_run[@]} -gt 0 ]; then
+	run_regress "${regress_run[@]}"
+elif [ "$SELECT_ALL" = 1 ]; then
+	echo "== pg_regress: no REGRESS tests in the Makefile"
+fi
 
 # ---------------------------------------------------------------- (c) other runners
-for f in test/*/run_*.sh; do
-	[ -f "$f" ] || continue
+for f in "${RUNNERS[@]}"; do
 	case $f in test/unit/*) continue ;; esac
+	selected_runner "$f" || continue
 	run_tap "$f" bash "$f"
 done
-
-# ---------------------------------------------------------------- (d) prove
-if ls t/*.pl >/dev/null 2>&1; then
-	perl5=$(dirname "$("$SF_PG_CONFIG" --pgxs)")/../../src/test/perl
-	run_tap "prove t/" env PERL5LIB="$perl5${PERL5LIB:+:$PERL5LIB}" \
-		PATH="$SF_PG_BINDIR:$PATH" PG_REGRESS="$(dirname "$perl5")/regress/pg_regress" prove -v t/
-fi
 
 finish

@@ -495,7 +495,7 @@ t_is "explicit keys + impersonation: the STS stand-in verified the SigV4 of $K1"
 	"$(st 'l.get("sts_subject")')" "$K1"
 t_is "explicit keys + impersonation: Spanner saw only the impersonated token, no refusal" \
 	"$(st 'sorted(p["accepted_kinds"]), p["rejected"], p["forwarded"] >= 4')" "(['iam'], 0, True)"
-# ---- 10a. EXPLAIN VERBOSE shows no secret
+# ---- 2. EXPLAIN VERBOSE shows no secret
 c1_leak=0
 while IFS= read -r tok; do
 	[ -n "$tok" ] && grep -qF -- "$tok" "$WORK/out/c1.txt" && c1_leak=1
@@ -508,29 +508,29 @@ else
 	diag <"$WORK/out/c1.txt"
 fi
 
-# ---- 2. no impersonation: the STS token is the Spanner token (credential
+# ---- 3. no impersonation: the STS token is the Spanner token (credential
 #         configuration from a file; explicit keys with a session token)
 reset_all
-make_server c2 "$BASE_OPTS, credentials_file '$CRED_NOIMP_FILE', aws_access_key_id '$KENV', aws_secret_access_key '$SENV', aws_session_token '$TENV'" ||
-	{ diag <"$WORK/out/setup_c2.txt"; bail "creating server c2 failed"; }
-sql "$WORK/out/c2.txt" <<<"SELECT count(*) FROM c2_t;"
+make_server c3 "$BASE_OPTS, credentials_file '$CRED_NOIMP_FILE', aws_access_key_id '$KENV', aws_secret_access_key '$SENV', aws_session_token '$TENV'" ||
+	{ diag <"$WORK/out/setup_c3.txt"; bail "creating server c3 failed"; }
+sql "$WORK/out/c3.txt" <<<"SELECT count(*) FROM c3_t;"
 t_is "no impersonation (credentials_file, keys + session token): SELECT count(*) returns $NROWS" \
-	"$(cat "$WORK/out/c2.txt")" "$NROWS"
+	"$(cat "$WORK/out/c3.txt")" "$NROWS"
 t_is "no impersonation: one STS call, no IAM call, Spanner saw the STS token" \
 	"$(st 'c.get("sts", 0), c.get("iam", 0), sorted(p["accepted_kinds"]), p["rejected"]')" \
 	"(1, 0, ['sts'], 0)"
 
-# ---- 3. wrong AWS secret: STS refuses, the error names STS, shows no secret
+# ---- 4. wrong AWS secret: STS refuses, the error names STS, shows no secret
 reset_all
-make_server c3 "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$WRONG_SECRET'" ||
-	{ diag <"$WORK/out/setup_c3.txt"; bail "creating server c3 failed"; }
-sql "$WORK/out/c3.txt" <<<"SELECT count(*) FROM c3_t;"
+make_server c4 "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$WRONG_SECRET'" ||
+	{ diag <"$WORK/out/setup_c4.txt"; bail "creating server c4 failed"; }
+sql "$WORK/out/c4.txt" <<<"SELECT count(*) FROM c4_t;"
 t_file_has "wrong AWS secret: query fails with SQLSTATE 28000 and an error naming Google STS and the signature" \
-	"$WORK/out/c3.txt" "ERROR:  28000: could not obtain a Google access token for server \"c3\"" \
+	"$WORK/out/c4.txt" "ERROR:  28000: could not obtain a Google access token for server \"c4\"" \
 	"Google STS token exchange failed (HTTP 400 invalid_grant)" "SignatureDoesNotMatch"
-if grep -qF -e "$WRONG_SECRET" -e "$S1" "$WORK/out/c3.txt"; then
+if grep -qF -e "$WRONG_SECRET" -e "$S1" "$WORK/out/c4.txt"; then
 	fail "wrong AWS secret: the error shows no secret"
-	diag <"$WORK/out/c3.txt"
+	diag <"$WORK/out/c4.txt"
 else
 	pass "wrong AWS secret: the error shows no secret"
 fi
@@ -538,120 +538,120 @@ t_is "wrong AWS secret: one STS call (refused), nothing reached Spanner" \
 	"$(st 'c.get("sts", 0), c.get("sts_rejected", 0), c.get("iam", 0), p["requests"]')" \
 	"(1, 1, 0, 0)"
 
-# ---- 7. short-lived tokens (4 s): refreshed ahead of expiry, still reused
+# ---- 5. short-lived tokens (4 s): refreshed ahead of expiry, still reused
 reset_all '{"sts_expires_in": 4}'
-make_server c7 "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
-	{ diag <"$WORK/out/setup_c7.txt"; bail "creating server c7 failed"; }
+make_server c5 "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_c5.txt"; bail "creating server c5 failed"; }
 {
 	for _ in $(seq 1 14); do
-		echo "SELECT count(*) FROM c7_t;"
+		echo "SELECT count(*) FROM c5_t;"
 		echo "SELECT pg_sleep(0.5);"
 	done
-} | sql "$WORK/out/c7.txt"
-c7_ok=$(grep -cx "$NROWS" "$WORK/out/c7.txt")
-t_is "4-second tokens: 14 queries over 7 s in one session all return $NROWS" "$c7_ok" 14
-[ "$c7_ok" = 14 ] || diag <"$WORK/out/c7.txt"
-read -r c7_sts c7_rejected < <(st '"%d %d" % (c.get("sts", 0), p["rejected"])')
-if [ "${c7_sts:-0}" -gt 1 ] && [ "${c7_sts:-0}" -lt 14 ]; then
-	pass "4-second tokens: refreshed ($c7_sts STS calls: more than 1, fewer than 14 queries)"
+} | sql "$WORK/out/c5.txt"
+c5_ok=$(grep -cx "$NROWS" "$WORK/out/c5.txt")
+t_is "4-second tokens: 14 queries over 7 s in one session all return $NROWS" "$c5_ok" 14
+[ "$c5_ok" = 14 ] || diag <"$WORK/out/c5.txt"
+read -r c5_sts c5_rejected < <(st '"%d %d" % (c.get("sts", 0), p["rejected"])')
+if [ "${c5_sts:-0}" -gt 1 ] && [ "${c5_sts:-0}" -lt 14 ]; then
+	pass "4-second tokens: refreshed ($c5_sts STS calls: more than 1, fewer than 14 queries)"
 else
-	fail "4-second tokens: refreshed ($c7_sts STS calls: more than 1, fewer than 14 queries)"
+	fail "4-second tokens: refreshed ($c5_sts STS calls: more than 1, fewer than 14 queries)"
 fi
-t_is "4-second tokens: refreshed ahead of expiry (Spanner never refused one)" "$c7_rejected" 0
+t_is "4-second tokens: refreshed ahead of expiry (Spanner never refused one)" "$c5_rejected" 0
 
-# ---- 8. a non-Google token_url without allow_custom_urls is refused
+# ---- 6. a non-Google token_url without allow_custom_urls is refused
 reset_all
-make_server c8 "auth 'external_account', credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
-	{ diag <"$WORK/out/setup_c8.txt"; bail "creating server c8 failed"; }
-sql "$WORK/out/c8.txt" <<<"SELECT count(*) FROM c8_t;"
+make_server c6 "auth 'external_account', credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_c6.txt"; bail "creating server c6 failed"; }
+sql "$WORK/out/c6.txt" <<<"SELECT count(*) FROM c6_t;"
 t_file_has "token_url outside googleapis.com without allow_custom_urls: refused, with google-auth's wording and the way out" \
-	"$WORK/out/c8.txt" "ERROR:  HV024: could not obtain a Google access token for server \"c8\": The provided token URL is invalid." \
+	"$WORK/out/c6.txt" "ERROR:  HV024: could not obtain a Google access token for server \"c6\": The provided token URL is invalid." \
 	"is not an https URL of a Google STS endpoint" "allow_custom_urls 'true'"
 t_is "token_url refused: no STS call, nothing reached Spanner" \
 	"$(st 'c.get("sts", 0), p["requests"]')" "(0, 0)"
 
-# ---- 9. the proxy refuses a bad token: SQLSTATE 28000
+# ---- 7. the proxy refuses a bad token: SQLSTATE 28000
 reset_all
-make_server c9 "access_token 'bogus'" ||
-	{ diag <"$WORK/out/setup_c9.txt"; bail "creating server c9 failed"; }
-psql_as postgres -v VERBOSITY=verbose >"$WORK/out/c9.txt" 2>&1 <<'EOF'
-SELECT count(*) FROM c9_t;
+make_server c7 "access_token 'bogus'" ||
+	{ diag <"$WORK/out/setup_c7.txt"; bail "creating server c7 failed"; }
+psql_as postgres -v VERBOSITY=verbose >"$WORK/out/c7.txt" 2>&1 <<'EOF'
+SELECT count(*) FROM c7_t;
 \echo sqlstate=:LAST_ERROR_SQLSTATE
 EOF
 t_file_has "access_token 'bogus': Spanner (the proxy) answers 401, the query fails with SQLSTATE 28000 UNAUTHENTICATED" \
-	"$WORK/out/c9.txt" "sqlstate=28000" "ERROR:  28000: Spanner request failed: UNAUTHENTICATED" \
+	"$WORK/out/c7.txt" "sqlstate=28000" "ERROR:  28000: Spanner request failed: UNAUTHENTICATED" \
 	"Request had invalid authentication credentials."
 t_is "access_token 'bogus': the proxy refused it and forwarded nothing" \
 	"$(st 'p["rejected"] >= 1, p["forwarded"], p["reject_reasons"].get("unknown token", 0) >= 1')" "(True, 0, True)"
 
-# ---- 11. a token revoked behind the FDW's back: one 401, one refresh, success
+# ---- 8. a token revoked behind the FDW's back: one 401, one refresh, success
 reset_all
-sql "$WORK/out/c11.txt" <<EOF
-SELECT count(*) FROM c2_t;
+sql "$WORK/out/c8.txt" <<EOF
+SELECT count(*) FROM c3_t;
 \\! python3 -c 'import urllib.request; urllib.request.urlopen(urllib.request.Request("$STANDINS/__reset", data=b"{}"), timeout=10).read()'
-SELECT count(*) FROM c2_t;
+SELECT count(*) FROM c3_t;
 EOF
 t_is "token revoked between two queries of one session: both return $NROWS" \
-	"$(tr '\n' ' ' <"$WORK/out/c11.txt")" "$NROWS $NROWS "
+	"$(tr '\n' ' ' <"$WORK/out/c8.txt")" "$NROWS $NROWS "
 t_is "token revoked: Spanner refused it once, the FDW got a new one (1 STS call after the revocation)" \
 	"$(st 'p["rejected"], c.get("sts", 0)')" "(1, 1)"
 
 # the same when the refused call is the session creation of a new connection
 # (the token cache outlives the connection)
 reset_all
-sql "$WORK/out/c11b.txt" <<EOF
-SELECT count(*) FROM c2_t;
+sql "$WORK/out/c8b.txt" <<EOF
+SELECT count(*) FROM c3_t;
 SELECT spanner_fdw_disconnect_all();
 \\! python3 -c 'import urllib.request; urllib.request.urlopen(urllib.request.Request("$STANDINS/__reset", data=b"{}"), timeout=10).read()'
-SELECT count(*) FROM c2_t;
+SELECT count(*) FROM c3_t;
 EOF
 t_is "token revoked, then a new connection: the session creation is refused once, refreshed, query returns $NROWS" \
-	"$(tr '\n' ' ' <"$WORK/out/c11b.txt"); $(st 'p["rejected"], c.get("sts", 0)')" "$NROWS t $NROWS ; (1, 1)"
+	"$(tr '\n' ' ' <"$WORK/out/c8b.txt"); $(st 'p["rejected"], c.get("sts", 0)')" "$NROWS t $NROWS ; (1, 1)"
 
 # ---- Environment 2: AWS_* credentials in the postmaster's environment
 pg_start AWS_REGION=us-east-2 AWS_ACCESS_KEY_ID=$KENV AWS_SECRET_ACCESS_KEY="$SENV" \
 	AWS_SESSION_TOKEN="$TENV" || bail "PostgreSQL did not restart (environment credentials)"
 
-# ---- 4. a non-superuser's mapping without keys and without
+# ---- 9. a non-superuser's mapping without keys and without
 #         allow_ambient_credentials is refused, though the host has credentials
 reset_all
-sql "$WORK/out/c4_roles.txt" <<'EOF' || { diag <"$WORK/out/c4_roles.txt"; bail "creating role alice failed"; }
+sql "$WORK/out/c9_roles.txt" <<'EOF' || { diag <"$WORK/out/c9_roles.txt"; bail "creating role alice failed"; }
 CREATE ROLE alice LOGIN;
 EOF
-make_server c4 "$BASE_OPTS, credentials_json '$CRED_IMP'" alice ||
-	{ diag <"$WORK/out/setup_c4.txt"; bail "creating server c4 failed"; }
-sql "$WORK/out/c4_grant.txt" <<'EOF' || { diag <"$WORK/out/c4_grant.txt"; bail "grants failed"; }
-GRANT USAGE ON FOREIGN SERVER c4 TO alice;
-GRANT SELECT ON c4_t TO alice;
+make_server c9 "$BASE_OPTS, credentials_json '$CRED_IMP'" alice ||
+	{ diag <"$WORK/out/setup_c9.txt"; bail "creating server c9 failed"; }
+sql "$WORK/out/c9_grant.txt" <<'EOF' || { diag <"$WORK/out/c9_grant.txt"; bail "grants failed"; }
+GRANT USAGE ON FOREIGN SERVER c9 TO alice;
+GRANT SELECT ON c9_t TO alice;
 EOF
-sql "$WORK/out/c4_b.txt" <<EOF || { diag <"$WORK/out/c4_b.txt"; bail "creating server c4b failed"; }
-CREATE SERVER c4b FOREIGN DATA WRAPPER spanner_fdw
+sql "$WORK/out/c9_b.txt" <<EOF || { diag <"$WORK/out/c9_b.txt"; bail "creating server c9b failed"; }
+CREATE SERVER c9b FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (endpoint '$PROXY', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
-GRANT USAGE ON FOREIGN SERVER c4b TO alice;
+GRANT USAGE ON FOREIGN SERVER c9b TO alice;
 EOF
-psql_as alice -v VERBOSITY=verbose >"$WORK/out/c4.txt" 2>&1 <<'EOF'
-SELECT count(*) FROM c4_t;
+psql_as alice -v VERBOSITY=verbose >"$WORK/out/c9.txt" 2>&1 <<'EOF'
+SELECT count(*) FROM c9_t;
 \echo sqlstate=:LAST_ERROR_SQLSTATE
-CREATE USER MAPPING FOR alice SERVER c4b OPTIONS (auth 'external_account', allow_ambient_credentials 'true');
+CREATE USER MAPPING FOR alice SERVER c9b OPTIONS (auth 'external_account', allow_ambient_credentials 'true');
 \echo sqlstate=:LAST_ERROR_SQLSTATE
 EOF
 t_file_has "non-superuser mapping without keys: refused (28000), the hint names allow_ambient_credentials" \
-	"$WORK/out/c4.txt" "sqlstate=28000" \
+	"$WORK/out/c9.txt" "sqlstate=28000" \
 	"no AWS credentials in the user mapping, and ambient credentials are not allowed" \
 	"allow_ambient_credentials 'true'"
 t_file_has "non-superuser cannot give herself allow_ambient_credentials (42501)" \
-	"$WORK/out/c4.txt" "ERROR:  42501: permission denied to set option \"allow_ambient_credentials\"" \
+	"$WORK/out/c9.txt" "ERROR:  42501: permission denied to set option \"allow_ambient_credentials\"" \
 	"sqlstate=42501"
 t_is "non-superuser mapping refused: the environment's credentials were not used (no STS call)" \
 	"$(st 'c.get("sts", 0), p["requests"]')" "(0, 0)"
 
-# ---- 5. ambient credentials from the postmaster's environment
+# ---- 10. ambient credentials from the postmaster's environment
 reset_all
-make_server c5 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
-	{ diag <"$WORK/out/setup_c5.txt"; bail "creating server c5 failed"; }
-sql "$WORK/out/c5.txt" <<<"SELECT count(*) FROM c5_t;"
+make_server c10 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
+	{ diag <"$WORK/out/setup_c10.txt"; bail "creating server c10 failed"; }
+sql "$WORK/out/c10.txt" <<<"SELECT count(*) FROM c10_t;"
 t_is "ambient environment credentials (allow_ambient_credentials): SELECT count(*) returns $NROWS" \
-	"$(cat "$WORK/out/c5.txt")" "$NROWS"
+	"$(cat "$WORK/out/c10.txt")" "$NROWS"
 t_is "ambient environment credentials: STS verified $KENV with its session token; no metadata call" \
 	"$(st 'l.get("sts_subject"), c.get("sts", 0), c.get("iam", 0), c.get("imds_put", 0)')" \
 	"('$KENV', 1, 1, 0)"
@@ -659,12 +659,12 @@ t_is "ambient environment credentials: STS verified $KENV with its session token
 # ---- Environment 3: nothing at all; EC2 instance metadata (IMDSv2)
 pg_start || bail "PostgreSQL did not restart (no AWS environment)"
 
-# ---- 6. IMDSv2: region, role and credentials from the metadata stand-in
+# ---- 11. IMDSv2: region, role and credentials from the metadata stand-in
 reset_all
-make_server c6 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
-	{ diag <"$WORK/out/setup_c6.txt"; bail "creating server c6 failed"; }
-sql "$WORK/out/c6.txt" <<<"SELECT count(*) FROM c6_t;"
-t_is "IMDSv2 (no AWS_* variables): SELECT count(*) returns $NROWS" "$(cat "$WORK/out/c6.txt")" "$NROWS"
+make_server c11 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
+	{ diag <"$WORK/out/setup_c11.txt"; bail "creating server c11 failed"; }
+sql "$WORK/out/c11.txt" <<<"SELECT count(*) FROM c11_t;"
+t_is "IMDSv2 (no AWS_* variables): SELECT count(*) returns $NROWS" "$(cat "$WORK/out/c11.txt")" "$NROWS"
 t_is "IMDSv2: session-token PUT, then region, role and credentials with the token; STS verified the instance role" \
 	"$(st 'c.get("imds_put", 0) >= 1, c.get("imds_region", 0), c.get("imds_role", 0), c.get("imds_credentials", 0), c.get("imds_unauthorized", 0), l.get("sts_subject")')" \
 	"(True, 1, 1, 1, 0, 'ASIAIMDS00000001')"
@@ -743,35 +743,35 @@ sc15_2=$(counters)
 t_is "shared cache: new backends of bob and of postgres each reuse their own role's shared token (no call, no new token)" \
 	"$(counts_pids "$sc15_b" "$sc15_c"); $(delta "$sc15_1" "$sc15_2")" "$NROWS $NROWS / 2 distinct backends; 0 0 0 0"
 
-# ---- 15b. a shared token revoked behind the FDW's back: the next backend
-#           is refused once and replaces the shared entry, so the one after
-#           it makes no call and is not refused
+# ---- 16. a shared token revoked behind the FDW's back: the next backend
+#          is refused once and replaces the shared entry, so the one after
+#          it makes no call and is not refused
 reset_all
-sc15r_0=$(counters)
-sc15r_a=$(backend postgres sc_t sc15r_a)
-sc15r_b=$(backend postgres sc_t sc15r_b)
-sc15r_1=$(counters)
+sc16_0=$(counters)
+sc16_a=$(backend postgres sc_t sc16_a)
+sc16_b=$(backend postgres sc_t sc16_b)
+sc16_1=$(counters)
 t_is "shared cache, token revoked: the next backend is refused once, refreshes (1 STS, 1 IAM call, 1 new token), the one after reuses the new token" \
-	"$(counts_pids "$sc15r_a" "$sc15r_b"); $(delta "$sc15r_0" "$sc15r_1")" "$NROWS $NROWS / 2 distinct backends; 1 1 1 1"
+	"$(counts_pids "$sc16_a" "$sc16_b"); $(delta "$sc16_0" "$sc16_1")" "$NROWS $NROWS / 2 distinct backends; 1 1 1 1"
 
-# ---- 16. short-lived tokens (8 s: reused while younger than 4 s, the
+# ---- 17. short-lived tokens (8 s: reused while younger than 4 s, the
 #          margin being half the lifetime; at least 3 s as time_t has whole
 #          seconds) in the shared cache: a backend after the margin refreshes
 reset_all '{"sts_expires_in": 8}'
-sc16_0=$(counters)
-sc16_a=$(backend postgres scs_t sc16_a)
-sc16_b=$(backend postgres scs_t sc16_b)
-sc16_1=$(counters)
+sc17_0=$(counters)
+sc17_a=$(backend postgres scs_t sc17_a)
+sc17_b=$(backend postgres scs_t sc17_b)
+sc17_1=$(counters)
 sleep 4
-sc16_c=$(backend postgres scs_t sc16_c)
-sc16_d=$(backend postgres scs_t sc16_d)
-sc16_2=$(counters)
+sc17_c=$(backend postgres scs_t sc17_c)
+sc17_d=$(backend postgres scs_t sc17_d)
+sc17_2=$(counters)
 t_is "shared cache, 8-second tokens: four backends (4 s pause after the second) each return $NROWS" \
-	"$(counts_pids "$sc16_a" "$sc16_b" "$sc16_c" "$sc16_d")" "$NROWS $NROWS $NROWS $NROWS / 4 distinct backends"
+	"$(counts_pids "$sc17_a" "$sc17_b" "$sc17_c" "$sc17_d")" "$NROWS $NROWS $NROWS $NROWS / 4 distinct backends"
 t_is "shared cache, 8-second tokens: the second backend reuses the first one's token (1 STS call, 1 token)" \
-	"$(delta "$sc16_0" "$sc16_1")" "1 0 1 0"
+	"$(delta "$sc17_0" "$sc17_1")" "1 0 1 0"
 t_is "shared cache, 8-second tokens: past the margin the third backend refreshes before expiry (1 STS call, 1 new token, none refused), the fourth reuses it" \
-	"$(delta "$sc16_1" "$sc16_2")" "1 0 1 0"
+	"$(delta "$sc17_1" "$sc17_2")" "1 0 1 0"
 
 # ---- 18. a burst of new backends with the same credentials and no cached
 #          token: one of them exchanges (STS answers after 1 s), the others
@@ -904,14 +904,14 @@ t_is "shared cache, cancelled waiter: B was cancelled while waiting (took < 1.5 
 t_is "shared cache, cancelled waiter: one exchange for A and C (1 STS, 1 IAM call, 1 token reached Spanner, none refused)" \
 	"$(delta "$sc21_0" "$sc21_1")" "1 1 1 0"
 
-# ---- 17. the cluster with the shared cache stops cleanly; no backend crashed
+# ---- 22. the cluster with the shared cache stops cleanly; no backend crashed
 (cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
-sc17_rc=$?
+sc22_rc=$?
 t_is "shared_preload_libraries: pg_ctl stop -m fast succeeds; the log shows no crashed backend" \
-	"$sc17_rc $(grep -cE 'terminated by signal|PANIC|TRAP:|was terminated by exception|server process .* exited with exit code [^0]' "$WORK/pg/server.log")" "0 0"
-[ "$sc17_rc" = 0 ] || diag <"$WORK/pg/stop.log"
+	"$sc22_rc $(grep -cE 'terminated by signal|PANIC|TRAP:|was terminated by exception|server process .* exited with exit code [^0]' "$WORK/pg/server.log")" "0 0"
+[ "$sc22_rc" = 0 ] || diag <"$WORK/pg/stop.log"
 
-# ---- 10b. after all of the above, the server log holds no secret or token
+# ---- 23. after all of the above, the server log holds no secret or token
 pg_stop
 LOG=$WORK/pg/server.log
 secrets_file=$WORK/secrets_all
@@ -930,7 +930,7 @@ else
 	printf '%s\n' "$leaks" | cut -c1-300 | diag
 fi
 
-# ---- the helpers exit cleanly on SIGTERM
+# ---- 24. the helpers exit cleanly on SIGTERM
 for who in proxy standins; do
 	if [ $who = proxy ]; then p=$PROXY_PID; else p=$STANDIN_PID; fi
 	kill -TERM "$p" 2>/dev/null

@@ -9,7 +9,7 @@ REST_UNIT_PROGS = test/unit/test_stream
 
 all-rest: $(REST_UNIT_PROGS)
 
-test/unit/test_stream: test/unit/test_stream.c $(REST_SRCS) src/rest/sp_client.h
+test/unit/test_stream: test/unit/test_stream.c $(REST_SRCS) src/rest/sp_client.h test/unit/test_auth_tap.h
 	$(CC) $(REST_CFLAGS) -o $@ test/unit/test_stream.c $(REST_SRCS) $(REST_LIBS)
 
 .PHONY: all-rest

@@ -33,37 +33,7 @@
 
 #define AUDIENCE "//iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/POOL_ID/providers/PROVIDER_ID"
 
-/* ------------------------------------------------------------------
- * Injected environment
- * ------------------------------------------------------------------
- */
-typedef struct FakeEnv
-{
-	const char *names[16];
-	const char *values[16];
-	int			n;
-} FakeEnv;
-
-static const char *
-fake_getenv(const char *name, void *arg)
-{
-	FakeEnv    *env = arg;
-	int			i;
-
-	for (i = 0; env && i < env->n; i++)
-		if (strcmp(env->names[i], name) == 0)
-			return env->values[i];
-	return NULL;
-}
-
-static void
-env_set(FakeEnv *env, const char *name, const char *value)
-{
-	env->names[env->n] = name;
-	env->values[env->n] = value;
-	env->n++;
-}
-
+/* a configuration that reads the injected environment (FakeEnv) */
 static void
 cfg_with_env(SpAuthConfig *cfg, FakeEnv *env)
 {

@@ -42,37 +42,6 @@ static int	tls_port;			/* HTTPS instance, 0 if none */
 static const char *tls_ca;		/* its self-signed certificate */
 
 /* ------------------------------------------------------------------
- * Injected environment
- * ------------------------------------------------------------------
- */
-typedef struct FakeEnv
-{
-	const char *names[16];
-	const char *values[16];
-	int			n;
-} FakeEnv;
-
-static const char *
-fake_getenv(const char *name, void *arg)
-{
-	FakeEnv    *env = arg;
-	int			i;
-
-	for (i = 0; env && i < env->n; i++)
-		if (strcmp(env->names[i], name) == 0)
-			return env->values[i];
-	return NULL;
-}
-
-static void
-env_set(FakeEnv *env, const char *name, const char *value)
-{
-	env->names[env->n] = name;
-	env->values[env->n] = value;
-	env->n++;
-}
-
-/* ------------------------------------------------------------------
  * Talking to the stand-ins' control endpoints
  * ------------------------------------------------------------------
  */

@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * test_auth_tap.h
- *		  Minimal TAP output and vector-file helpers for the src/auth drivers
+ *		  Minimal TAP output, vector-file helpers and an injected environment
+ *		  for the unit-test drivers (src/auth and src/rest)
  *
- * Header-only (static functions): each driver is one translation unit.
+ * Header-only (static inline functions): each driver is one translation
+ * unit and uses what it needs of them.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -26,14 +28,14 @@
 static int	tap_count = 0;
 static int	tap_failures = 0;
 
-static void tap_vok(bool cond, const char *fmt, va_list ap)
+static inline void tap_vok(bool cond, const char *fmt, va_list ap)
 			__attribute__((format(printf, 2, 0)));
-static bool tap_ok(bool cond, const char *fmt,...)
+static inline bool tap_ok(bool cond, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
-static bool tap_is_str(const char *got, const char *want, const char *fmt,...)
+static inline bool tap_is_str(const char *got, const char *want, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 
-static void
+static inline void
 tap_vok(bool cond, const char *fmt, va_list ap)
 {
 	tap_count++;
@@ -45,7 +47,7 @@ tap_vok(bool cond, const char *fmt, va_list ap)
 	fflush(stdout);
 }
 
-static bool
+static inline bool
 tap_ok(bool cond, const char *fmt,...)
 {
 	va_list		ap;
@@ -57,7 +59,7 @@ tap_ok(bool cond, const char *fmt,...)
 }
 
 /* print s as a TAP diagnostic, one "# " line per line of s */
-static void
+static inline void
 tap_diag_str(const char *label, const char *s)
 {
 	const char *p;
@@ -78,7 +80,7 @@ tap_diag_str(const char *label, const char *s)
 	printf("\n");
 }
 
-static bool
+static inline bool
 tap_is_str(const char *got, const char *want, const char *fmt,...)
 {
 	va_list		ap;
@@ -95,11 +97,11 @@ tap_is_str(const char *got, const char *want, const char *fmt,...)
 	return cond;
 }
 
-static void
+static inline void
 tap_diag(const char *fmt,...)
 			__attribute__((format(printf, 1, 2)));
 
-static void
+static inline void
 tap_diag(const char *fmt,...)
 {
 	va_list		ap;
@@ -111,7 +113,7 @@ tap_diag(const char *fmt,...)
 	printf("\n");
 }
 
-static int
+static inline int
 tap_done(void)
 {
 	printf("1..%d\n", tap_count);
@@ -122,7 +124,7 @@ tap_done(void)
 }
 
 /* Whole-file JSON load (vector files are trusted test data) */
-static json_object *
+static inline json_object *
 tap_load_json(const char *path)
 {
 	FILE	   *fp = fopen(path, "rb");
@@ -150,7 +152,7 @@ tap_load_json(const char *path)
 }
 
 /* Borrowed string at a path of object keys (NULL if absent / not string) */
-static const char *
+static inline const char *
 jstr(json_object *obj, const char *key)
 {
 	json_object *v;
@@ -161,7 +163,7 @@ jstr(json_object *obj, const char *key)
 	return json_object_get_string(v);
 }
 
-static json_object *
+static inline json_object *
 jget(json_object *obj, const char *key)
 {
 	json_object *v;
@@ -169,6 +171,37 @@ jget(json_object *obj, const char *key)
 	if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
 		return NULL;
 	return v;
+}
+
+/* ------------------------------------------------------------------
+ * Injected environment: a getenv replacement reading a fixed list
+ * ------------------------------------------------------------------
+ */
+typedef struct FakeEnv
+{
+	const char *names[16];
+	const char *values[16];
+	int			n;
+} FakeEnv;
+
+static inline const char *
+fake_getenv(const char *name, void *arg)
+{
+	FakeEnv    *env = arg;
+	int			i;
+
+	for (i = 0; env && i < env->n; i++)
+		if (strcmp(env->names[i], name) == 0)
+			return env->values[i];
+	return NULL;
+}
+
+static inline void
+env_set(FakeEnv *env, const char *name, const char *value)
+{
+	env->names[env->n] = name;
+	env->values[env->n] = value;
+	env->n++;
 }
 
 #endif							/* TEST_AUTH_TAP_H */

@@ -24,20 +24,7 @@
 #include <string.h>
 
 #include "rest/sp_client.h"
-
-static int	ntest = 0;
-static int	nfail = 0;
-
-static void
-ok(int cond, const char *fmt, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	printf(fmt, name);
-	printf("\n");
-}
+#include "test_auth_tap.h"
 
 /* JSON equality where numbers compare by value (1 equals 1.0). */
 static bool
@@ -176,7 +163,7 @@ run_acceptance(const char *path)
 
 	if (root == NULL || !json_object_object_get_ex(root, "tests", &tests))
 	{
-		ok(0, "read acceptance file %s", path);
+		tap_ok(0, "read acceptance file %s", path);
 		json_object_put(root);
 		return;
 	}
@@ -220,7 +207,7 @@ run_acceptance(const char *path)
 			snprintf(label, sizeof(label), "%s [%s framing]",
 					 json_object_get_string(name),
 					 framing == 0 ? "production array" : "emulator ndjson");
-			ok(all_ok, "acceptance: %s", label);
+			tap_ok(all_ok, "acceptance: %s", label);
 			free(text);
 		}
 	}
@@ -263,7 +250,7 @@ test_negative_zero(void)
 		}
 		json_object_put(rows);
 	}
-	ok(good, "%s", "FLOAT64 -0 keeps its sign; strings containing -0 untouched");
+	tap_ok(good, "FLOAT64 -0 keeps its sign; strings containing -0 untouched");
 }
 
 static void
@@ -277,7 +264,7 @@ test_int64_split(void)
 	json_object *rows = read_all(text, 3, &err);
 	json_object *exp = json_tokener_parse("[[\"1\"],[\"31493000000000\"],[\"-9223372036854775808\"]]");
 
-	ok(rows && json_object_equal(rows, exp), "%s", "INT64 string split across messages is merged");
+	tap_ok(rows && json_object_equal(rows, exp), "INT64 string split across messages is merged");
 	json_object_put(rows);
 	json_object_put(exp);
 }
@@ -292,16 +279,16 @@ test_error_after_data(void)
 	"{\"error\":{\"code\":11,\"message\":\"division by zero\"}}\n";
 	json_object *rows = read_all(text, 5, &err);
 
-	ok(rows == NULL && err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_OUT_OF_RANGE &&
-	   strcmp(err.message, "division by zero") == 0 && err.after_data,
-	   "%s", "an error element after rows is an error, not a short result");
+	tap_ok(rows == NULL && err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_OUT_OF_RANGE &&
+		   strcmp(err.message, "division by zero") == 0 && err.after_data,
+		   "an error element after rows is an error, not a short result");
 	json_object_put(rows);
 
 	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"i\",\"type\":{\"code\":\"INT64\"}}]}},\"values\":[\"1\"]},"
 		"{\"error\":{\"code\":409,\"message\":\"aborted\",\"status\":\"ABORTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"0.035s\"}]}}]";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.grpc_code == SP_GRPC_ABORTED && err.retry_delay > 0.034 &&
-	   err.retry_delay < 0.036, "%s", "production error element with status and RetryInfo");
+	tap_ok(rows == NULL && err.grpc_code == SP_GRPC_ABORTED && err.retry_delay > 0.034 &&
+		   err.retry_delay < 0.036, "production error element with status and RetryInfo");
 	json_object_put(rows);
 }
 
@@ -314,40 +301,40 @@ test_truncated(void)
 	"\"values\":[\"abc\",\"de";
 	json_object *rows = read_all(text, 4, &err);
 
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream cut inside a message is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "stream cut inside a message is an error");
 	json_object_put(rows);
 
 	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"s\",\"type\":{\"code\":\"STRING\"}}]}},"
 		"\"values\":[\"abc\",\"de\"],\"chunkedValue\":true}]";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream ending on a chunked value is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "stream ending on a chunked value is an error");
 	json_object_put(rows);
 
 	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"a\",\"type\":{\"code\":\"STRING\"}},"
 		"{\"name\":\"b\",\"type\":{\"code\":\"STRING\"}}]}},\"values\":[\"abc\"]}]";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "stream ending mid-row is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "stream ending mid-row is an error");
 	json_object_put(rows);
 
 	text = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"a\",\"type\":{\"code\":\"STRING\"}}]}},\"values\":[\"x\"]}";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL,
-	   "%s", "production stream cut cleanly between messages (no closing ]) is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL,
+		   "production stream cut cleanly between messages (no closing ]) is an error");
 	json_object_put(rows);
 
 	text = "[{\"metadata\":{\"rowType\":{\"fields\":[]}}}] garbage";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "garbage between messages is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "garbage between messages is an error");
 	json_object_put(rows);
 
 	text = "{\"result\":{\"values\":[\"1\"]}}\n";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "first message without metadata is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "first message without metadata is an error");
 	json_object_put(rows);
 
 	text = "";
 	rows = read_all(text, 0, &err);
-	ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "%s", "empty stream is an error");
+	tap_ok(rows == NULL && err.kind == SP_ERR_PROTOCOL, "empty stream is an error");
 	json_object_put(rows);
 }
 
@@ -367,15 +354,15 @@ test_metadata(void)
 	sp_reader_feed(rd, text, strlen(text), &err);
 	sp_reader_finish(rd, &err);
 	r = sp_reader_next(rd, &v, &err);
-	ok(r == 0 && sp_reader_ncols(rd) == 2 &&
-	   sp_reader_columns(rd)[0].code == SP_TYPE_ARRAY &&
-	   sp_reader_columns(rd)[0].elem_code == SP_TYPE_NUMERIC &&
-	   sp_reader_columns(rd)[0].pg_annotation &&
-	   strcmp(sp_reader_columns(rd)[1].name, "") == 0 &&
-	   sp_reader_columns(rd)[1].code == SP_TYPE_INT64 &&
-	   sp_reader_transaction_id(rd) && strcmp(sp_reader_transaction_id(rd), "MTIz") == 0 &&
-	   sp_reader_resume_token(rd) && strcmp(sp_reader_resume_token(rd), "cnQ=") == 0,
-	   "%s", "metadata: types, annotations, unnamed fields, transaction id, resume token");
+	tap_ok(r == 0 && sp_reader_ncols(rd) == 2 &&
+		   sp_reader_columns(rd)[0].code == SP_TYPE_ARRAY &&
+		   sp_reader_columns(rd)[0].elem_code == SP_TYPE_NUMERIC &&
+		   sp_reader_columns(rd)[0].pg_annotation &&
+		   strcmp(sp_reader_columns(rd)[1].name, "") == 0 &&
+		   sp_reader_columns(rd)[1].code == SP_TYPE_INT64 &&
+		   sp_reader_transaction_id(rd) && strcmp(sp_reader_transaction_id(rd), "MTIz") == 0 &&
+		   sp_reader_resume_token(rd) && strcmp(sp_reader_resume_token(rd), "cnQ=") == 0,
+		   "metadata: types, annotations, unnamed fields, transaction id, resume token");
 	sp_reader_free(rd);
 }
 
@@ -388,33 +375,33 @@ test_errors(void)
 	sp_error_clear(&err);
 	b = "{\"code\": 13, \"message\": \"failed to marshal error message\"}";
 	sp_error_from_body(&err, 500, b, strlen(b));
-	ok(err.session_gone, "%s", "emulator 500 marshal error means the session is gone");
+	tap_ok(err.session_gone, "emulator 500 marshal error means the session is gone");
 
 	sp_error_clear(&err);
 	b = "{\"error\":{\"code\":404,\"message\":\"Session not found: projects/p/instances/i/databases/d/sessions/x\","
 		"\"status\":\"NOT_FOUND\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ResourceInfo\","
 		"\"resourceType\":\"type.googleapis.com/google.spanner.v1.Session\",\"resourceName\":\"x\"}]}}";
 	sp_error_from_body(&err, 404, b, strlen(b));
-	ok(err.session_gone && err.grpc_code == SP_GRPC_NOT_FOUND && strcmp(err.status, "NOT_FOUND") == 0,
-	   "%s", "production session-not-found body");
+	tap_ok(err.session_gone && err.grpc_code == SP_GRPC_NOT_FOUND && strcmp(err.status, "NOT_FOUND") == 0,
+		   "production session-not-found body");
 
 	sp_error_clear(&err);
 	b = "{\"code\":3,\"message\":\"Syntax error: Unexpected identifier\"}";
 	sp_error_from_body(&err, 400, b, strlen(b));
-	ok(!err.session_gone && err.grpc_code == SP_GRPC_INVALID_ARGUMENT &&
-	   strcmp(err.message, "Syntax error: Unexpected identifier") == 0,
-	   "%s", "emulator unary error body");
+	tap_ok(!err.session_gone && err.grpc_code == SP_GRPC_INVALID_ARGUMENT &&
+		   strcmp(err.message, "Syntax error: Unexpected identifier") == 0,
+		   "emulator unary error body");
 
 	sp_error_clear(&err);
 	b = "<html>bad gateway</html>";
 	sp_error_from_body(&err, 502, b, strlen(b));
-	ok(err.kind == SP_ERR_REMOTE && strstr(err.message, "HTTP status 502") != NULL,
-	   "%s", "non-JSON error body");
+	tap_ok(err.kind == SP_ERR_REMOTE && strstr(err.message, "HTTP status 502") != NULL,
+		   "non-JSON error body");
 
 	sp_error_clear(&err);
 	b = "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}";
 	sp_error_from_body(&err, 401, b, strlen(b));
-	ok(err.grpc_code == SP_GRPC_UNAUTHENTICATED, "%s", "production 401 UNAUTHENTICATED");
+	tap_ok(err.grpc_code == SP_GRPC_UNAUTHENTICATED, "production 401 UNAUTHENTICATED");
 }
 
 /* Count rows available now; -1 on error. */
@@ -460,21 +447,21 @@ test_resume_buffer(void)
 	sp_reader_feed(rd, "{\"val", 5, &err);	/* cut inside a message */
 	c = drain(rd, &sum);		/* held */
 	resumed = sp_reader_prepare_resume(rd, &token);
-	ok(a == 0 && b == 3 && c == 0 && resumed && token && strcmp(token, "dDE=") == 0,
-	   "%s", "rows after the last resume token are held; resume restarts from it");
+	tap_ok(a == 0 && b == 3 && c == 0 && resumed && token && strcmp(token, "dDE=") == 0,
+		   "rows after the last resume token are held; resume restarts from it");
 	sp_reader_feed(rd, m3b, strlen(m3b), &err);
 	d = drain(rd, &sum);
 	sp_reader_finish(rd, &err);
 	d += drain(rd, &sum);
-	ok(d == 3 && sum == 21, "%s", "resumed stream yields each row exactly once");
+	tap_ok(d == 3 && sum == 21, "resumed stream yields each row exactly once");
 	sp_reader_free(rd);
 
 	rd = sp_reader_new(10);
 	sum = 0;
 	sp_reader_feed(rd, m1, strlen(m1), &err);
 	a = drain(rd, &sum);
-	ok(a == 2 && !sp_reader_prepare_resume(rd, &token),
-	   "%s", "past the resume buffer cap rows are released and the stream is not resumable");
+	tap_ok(a == 2 && !sp_reader_prepare_resume(rd, &token),
+		   "past the resume buffer cap rows are released and the stream is not resumable");
 	sp_reader_free(rd);
 }
 
@@ -492,17 +479,17 @@ test_values(void)
 		!sp_parse_int64("", &i) && !sp_parse_int64("1.5", &i) &&
 		!sp_parse_int64(" 1", &i) && !sp_parse_int64("+1", &i) &&
 		!sp_parse_int64("12a", &i);
-	ok(good, "%s", "INT64 strings: full range, overflow and junk rejected");
+	tap_ok(good, "INT64 strings: full range, overflow and junk rejected");
 
 	good = sp_parse_timestamp("2024-02-29T12:34:56.123456789Z", &ts) &&
 		ts.year == 2024 && ts.month == 2 && ts.day == 29 && ts.hour == 12 &&
 		ts.minute == 34 && ts.second == 56 && ts.usec == 123456 && ts.truncated;
-	ok(good, "%s", "TIMESTAMP: nanoseconds truncated to microseconds");
+	tap_ok(good, "TIMESTAMP: nanoseconds truncated to microseconds");
 	good = sp_parse_timestamp("1969-12-28T23:59:59.5Z", &ts) && ts.usec == 500000 && !ts.truncated &&
 		sp_parse_timestamp("0001-01-01T00:00:00Z", &ts) && ts.usec == 0 &&
 		sp_parse_timestamp("9999-12-31T23:59:59.999999999Z", &ts) && ts.usec == 999999 &&
 		sp_parse_timestamp("2024-01-01T00:00:00.100000000Z", &ts) && ts.usec == 100000 && !ts.truncated;
-	ok(good, "%s", "TIMESTAMP: 0 to 9 fraction digits, edges of the range");
+	tap_ok(good, "TIMESTAMP: 0 to 9 fraction digits, edges of the range");
 	good = !sp_parse_timestamp("2024-01-01 00:00:00Z", &ts) &&
 		!sp_parse_timestamp("2024-01-01T00:00:00+01:00", &ts) &&
 		!sp_parse_timestamp("2024-01-01T00:00:00z", &ts) &&
@@ -511,12 +498,12 @@ test_values(void)
 		!sp_parse_timestamp("2023-02-29T00:00:00Z", &ts) &&
 		!sp_parse_timestamp("2024-01-01T24:00:00Z", &ts) &&
 		!sp_parse_timestamp("0000-01-01T00:00:00Z", &ts);
-	ok(good, "%s", "TIMESTAMP: malformed or impossible values rejected");
+	tap_ok(good, "TIMESTAMP: malformed or impossible values rejected");
 	good = sp_parse_date("2000-02-29", &ts) && ts.year == 2000 && ts.month == 2 && ts.day == 29 &&
 		sp_parse_date("0001-01-01", &ts) && sp_parse_date("9999-12-31", &ts) &&
 		!sp_parse_date("1900-02-29", &ts) && !sp_parse_date("2024-04-31", &ts) &&
 		!sp_parse_date("2024-1-01", &ts) && !sp_parse_date("2024-01-01x", &ts);
-	ok(good, "%s", "DATE: calendar checked, leap years");
+	tap_ok(good, "DATE: calendar checked, leap years");
 }
 
 int
@@ -536,6 +523,5 @@ main(int argc, char **argv)
 	test_errors();
 	test_resume_buffer();
 	test_values();
-	printf("1..%d\n", ntest);
-	return nfail ? 1 : 0;
+	return tap_done();
 }
