@@ -25,6 +25,7 @@ OBJS = \
 	src/retry.o \
 	src/query.o \
 	src/errors.o \
+	src/wait.o \
 	src/auth_token.o \
 	src/token_cache.o \
 	src/rest/sp_http.o \

@@ -45,7 +45,7 @@ struct SpannerAuthState
 static int
 auth_interrupted(void *arg)
 {
-	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
+	return spanner_interrupted(arg) ? 1 : 0;
 }
 
 static char *
@@ -112,6 +112,8 @@ spanner_auth_state_new(SpannerOptions *opts, const char *servername,
 	st->cfg.connect_timeout_ms = (long) opts->connect_timeout * 1000L;
 	st->cfg.interrupt_fn = auth_interrupted;
 	st->cfg.interrupt_arg = NULL;
+	st->cfg.wait_fn = spanner_wait;
+	st->cfg.wait_arg = NULL;
 	st->cfg.shared = spanner_token_cache_hooks();
 	if (opts->allow_custom_urls)
 		st->cfg.ecs_base_url = dup_in(cxt, getenv("SPANNER_FDW_ECS_BASE_URL"));

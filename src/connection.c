@@ -26,9 +26,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "storage/ipc.h"
-#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -40,9 +38,6 @@
 static HTAB *ConnectionHash = NULL;
 
 static void make_new_connection(SpannerConnection *entry, UserMapping *user);
-static bool spanner_wait(void *arg, int fd, bool want_read, bool want_write,
-						 long timeout_ms);
-static bool spanner_interrupted(void *arg);
 static void spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void spanner_exit_callback(int code, Datum arg);
 
@@ -229,42 +224,6 @@ spanner_connection_foreach(SpannerConnectionFn fn, void *arg)
 		if (entry->rest != NULL)
 			fn(entry, arg);
 	}
-}
-
-/*
- * Wait callback for the REST client: sleep on the socket and our latch, so
- * a cancel or termination request interrupts at once.
- */
-static bool
-spanner_wait(void *arg, int fd, bool want_read, bool want_write, long timeout_ms)
-{
-	int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
-	int			rc;
-
-	if (fd >= 0 && want_read)
-		events |= WL_SOCKET_READABLE;
-	if (fd >= 0 && want_write)
-		events |= WL_SOCKET_WRITEABLE;
-	if (timeout_ms >= 0)
-		events |= WL_TIMEOUT;
-	if (!(events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE | WL_TIMEOUT)))
-	{
-		events |= WL_TIMEOUT;
-		timeout_ms = 100;
-	}
-	rc = WaitLatchOrSocket(MyLatch, events,
-						   (events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE)) ? fd : PGINVALID_SOCKET,
-						   timeout_ms, PG_WAIT_EXTENSION);
-	if (rc & WL_LATCH_SET)
-		ResetLatch(MyLatch);
-	return spanner_interrupted(arg);
-}
-
-/* Polled by libcurl's progress callback: is a cancel or exit pending? */
-static bool
-spanner_interrupted(void *arg)
-{
-	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
 }
 
 /*

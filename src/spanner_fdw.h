@@ -222,6 +222,11 @@ extern Datum spanner_value_to_datum(SpannerColumnConv *convs, int idx,
 extern bool spanner_append_param_value(StringInfo buf, Oid type, Datum value,
 									   bool isnull);
 
+/* wait.c */
+extern bool spanner_wait(void *arg, int fd, bool want_read, bool want_write,
+						 long timeout_ms);
+extern bool spanner_interrupted(void *arg);
+
 /* auth_token.c: external_account tokens for a connection */
 typedef struct SpannerAuthState SpannerAuthState;
 extern SpannerAuthState *spanner_auth_state_new(SpannerOptions *opts,

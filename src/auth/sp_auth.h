@@ -126,9 +126,19 @@ typedef struct SpAuthConfig
 	SpAuthGetenvFn getenv_fn;
 	void	   *getenv_arg;
 
-	/* Optional cancellation check, called from the libcurl progress hook */
+	/* Optional cancellation check, called while a request waits */
 	SpAuthInterruptFn interrupt_fn;
 	void	   *interrupt_arg;
+
+	/*
+	 * Optional wait callback, as the REST client's (rest/sp_client.h): how
+	 * the caller sleeps on a socket - WaitLatchOrSocket in a backend - so
+	 * that a cancel interrupts a token exchange at once.  It returns true to
+	 * abandon the request.  NULL: libcurl waits.
+	 */
+	bool		(*wait_fn) (void *arg, int fd, bool want_read, bool want_write,
+							long timeout_ms);
+	void	   *wait_arg;
 
 	/*
 	 * Base URL that AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is appended to;

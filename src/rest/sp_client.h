@@ -71,6 +71,7 @@ typedef struct SpError
 	char		status[40];		/* "NOT_FOUND" etc., "" if unknown */
 	bool		session_gone;	/* the session no longer exists */
 	bool		after_data;		/* error arrived after rows were returned */
+	bool		timed_out;		/* a transport error: a timeout expired */
 	double		retry_delay;	/* RetryInfo.retryDelay in seconds, or 0 */
 	char		message[SP_ERRMSG_LEN]; /* remote or transport message */
 } SpError;
@@ -138,6 +139,35 @@ extern void sp_conn_set_request_timeout(SpConn *conn, long ms);
  */
 extern bool sp_conn_call(SpConn *conn, const char *method, const char *path,
 						 const char *body, json_object **resp, SpError *err);
+
+/*
+ * A request outside the Spanner API (token exchanges, metadata services)
+ * made with a connection's transport: its CA file, connect timeout, wait
+ * and interrupt callbacks - so it is cancellable like any query - but not
+ * its endpoint or token.  Any HTTP status counts as success; the reply body
+ * is malloc'd and NUL-terminated (the caller wipes and frees it).
+ */
+typedef struct SpHttpCall
+{
+	const char *method;			/* "GET", "POST" or "PUT" */
+	const char *url;
+	const char *const *headers; /* "Name: value", NULL-terminated, or NULL */
+	const char *body;
+	size_t		body_len;
+	bool		no_proxy;		/* never through a proxy (link-local hosts) */
+	long		timeout_ms;		/* whole transfer; 0: none */
+	size_t		max_response;	/* 0: the connection's cap */
+} SpHttpCall;
+
+typedef struct SpHttpReply
+{
+	long		status;
+	char	   *body;
+	size_t		len;
+} SpHttpReply;
+
+extern bool sp_conn_fetch(SpConn *conn, const SpHttpCall *call,
+						  SpHttpReply *reply, SpError *err);
 
 /*
  * Spanner types as reported in rowType.

@@ -295,6 +295,11 @@ progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 	return (conn->interrupted && conn->interrupted(conn->wait_arg)) ? 1 : 0;
 }
 
+static void xfer_detach(SpConn *conn, SpXfer *x);
+static bool setup_request_ex(SpConn *conn, SpXfer *x, const char *method,
+							 const char *url, const char *body, size_t body_len,
+							 const char *const *headers, bool raw, SpError *err);
+
 #define SETOPT(h, opt, val) \
 	do { if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) goto setopt_failed; } while (0)
 
@@ -304,6 +309,20 @@ progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 static bool
 setup_request(SpConn *conn, SpXfer *x, const char *method, const char *url,
 			  const char *body, SpError *err)
+{
+	return setup_request_ex(conn, x, method, url, body, body ? strlen(body) : 0,
+							NULL, false, err);
+}
+
+/*
+ * Set up an easy handle.  headers: extra "Name: value" lines; raw: a
+ * request outside the Spanner API (no JSON content type, no bearer token,
+ * HTTP/1.1).
+ */
+static bool
+setup_request_ex(SpConn *conn, SpXfer *x, const char *method, const char *url,
+				 const char *body, size_t body_len, const char *const *headers,
+				 bool raw, SpError *err)
 {
 	CURL	   *e = x->easy;
 	struct curl_slist *h = NULL,
@@ -320,7 +339,8 @@ setup_request(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (conn->ca_file)
 		SETOPT(e, CURLOPT_CAINFO, conn->ca_file);
-	SETOPT(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	if (!raw)
+		SETOPT(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
 	SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(e, CURLOPT_TCP_NODELAY, 1L);
 	SETOPT(e, CURLOPT_USERAGENT, SP_USER_AGENT);
@@ -340,26 +360,36 @@ setup_request(SpConn *conn, SpXfer *x, const char *method, const char *url,
 		SETOPT(e, CURLOPT_XFERINFODATA, (void *) conn);
 	}
 
-	if (strcmp(method, "POST") == 0)
-	{
-		SETOPT(e, CURLOPT_POST, 1L);
-		SETOPT(e, CURLOPT_POSTFIELDSIZE, (long) (body ? strlen(body) : 0));
-		SETOPT(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
-	}
-	else if (strcmp(method, "GET") == 0)
+	if (strcmp(method, "GET") == 0)
 		SETOPT(e, CURLOPT_HTTPGET, 1L);
 	else
-		SETOPT(e, CURLOPT_CUSTOMREQUEST, method);
+	{
+		SETOPT(e, CURLOPT_POST, 1L);
+		SETOPT(e, CURLOPT_POSTFIELDSIZE, (long) (body ? body_len : 0));
+		SETOPT(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+		if (strcmp(method, "POST") != 0)
+			SETOPT(e, CURLOPT_CUSTOMREQUEST, method);
+	}
 
-	n = curl_slist_append(h, "Content-Type: application/json");
-	if (n == NULL)
-		goto nomem;
-	h = n;
+	if (!raw)
+	{
+		n = curl_slist_append(h, "Content-Type: application/json");
+		if (n == NULL)
+			goto nomem;
+		h = n;
+	}
+	for (; headers && *headers; headers++)
+	{
+		n = curl_slist_append(h, *headers);
+		if (n == NULL)
+			goto nomem;
+		h = n;
+	}
 	n = curl_slist_append(h, "Expect:");
 	if (n == NULL)
 		goto nomem;
 	h = n;
-	if (conn->auth_header)
+	if (conn->auth_header && !raw)
 	{
 		n = curl_slist_append(h, conn->auth_header);
 		if (n == NULL)
@@ -371,13 +401,13 @@ setup_request(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	return true;
 
 setopt_failed:
-	curl_slist_free_all(h);
-	x->headers = NULL;
+	x->headers = h;
+	xfer_detach(conn, x);
 	sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option (libcurl too old?)");
 	return false;
 nomem:
-	curl_slist_free_all(h);
-	x->headers = NULL;
+	x->headers = h;
+	xfer_detach(conn, x);
 	sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 	return false;
 }
@@ -541,6 +571,7 @@ static void
 transport_error(SpError *err, SpXfer *x, CURLcode rc)
 {
 	err->kind = (rc == CURLE_ABORTED_BY_CALLBACK) ? SP_ERR_CANCELLED : SP_ERR_TRANSPORT;
+	err->timed_out = (rc == CURLE_OPERATION_TIMEDOUT);
 	snprintf(err->message, sizeof(err->message), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
@@ -676,6 +707,88 @@ sp_conn_call(SpConn *conn, const char *method, const char *path,
 done:
 	if (!ok && err->kind == SP_OK)
 		sp_error_set(err, SP_ERR_TRANSPORT, "request failed");
+	unary_free(conn, u, true);
+	return ok;
+}
+
+/*
+ * sp_conn_fetch: see sp_client.h.
+ */
+bool
+sp_conn_fetch(SpConn *conn, const SpHttpCall *call, SpHttpReply *reply, SpError *err)
+{
+	SpUnary    *u;
+	bool		ok = false;
+
+	memset(reply, 0, sizeof(*reply));
+	sp_error_clear(err);
+	if (conn->unary)
+		unary_free(conn, conn->unary, false);
+	u = calloc(1, sizeof(SpUnary));
+	if (u == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	conn->unary = u;
+	u->b.limit = call->max_response ? call->max_response : conn->max_response;
+	u->x.easy = get_handle(conn);
+	if (u->x.easy == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if (!setup_request_ex(conn, &u->x, call->method, call->url, call->body,
+						  call->body_len, call->headers, true, err))
+		goto done;
+	if (curl_easy_setopt(u->x.easy, CURLOPT_WRITEFUNCTION, unary_write_cb) != CURLE_OK ||
+		curl_easy_setopt(u->x.easy, CURLOPT_WRITEDATA, (void *) &u->b) != CURLE_OK ||
+		(call->timeout_ms > 0 &&
+		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, call->timeout_ms) != CURLE_OK) ||
+		(call->no_proxy &&
+		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK))
+	{
+		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
+		goto done;
+	}
+	if (curl_multi_add_handle(conn->multi, u->x.easy) != CURLM_OK)
+	{
+		sp_error_set(err, SP_ERR_TRANSPORT, "could not start an HTTP request");
+		goto done;
+	}
+	u->x.in_multi = true;
+	if (!drive(conn, &u->x, NULL, NULL, err))
+		goto done;
+	if (u->x.result != CURLE_OK)
+	{
+		if (u->b.overflow)
+			sp_error_set(err, SP_ERR_TOO_LARGE, "response larger than %zu bytes",
+						 u->b.limit);
+		else if (u->b.nomem)
+			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
+		else
+			transport_error(err, &u->x, u->x.result);
+		goto done;
+	}
+	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, &reply->status);
+	reply->body = malloc(u->b.len + 1);
+	if (reply->body == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if (u->b.len > 0)
+		memcpy(reply->body, u->b.data, u->b.len);
+	reply->body[u->b.len] = '\0';
+	reply->len = u->b.len;
+	ok = true;
+
+done:
+	if (!ok && err->kind == SP_OK)
+		sp_error_set(err, SP_ERR_TRANSPORT, "request failed");
+	/* the body may hold a token: wipe the transfer buffer */
+	if (u->b.data)
+		memset(u->b.data, 0, u->b.cap);
 	unary_free(conn, u, true);
 	return ok;
 }

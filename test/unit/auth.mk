@@ -13,12 +13,13 @@ auth_saved_default_goal := $(.DEFAULT_GOAL)
 
 AUTH_CC ?= $(if $(CC),$(CC),gcc)
 AUTH_CFLAGS ?= -g -O1 -Wall -Wextra -Wno-unused-parameter
-AUTH_CPPFLAGS := -Isrc/auth -Itest/unit \
+AUTH_CPPFLAGS := -Isrc -Isrc/auth -Itest/unit \
 	$(shell pkg-config --cflags libcurl json-c openssl 2>/dev/null)
 AUTH_LIBS := -lcurl -ljson-c -lcrypto
 
-AUTH_UNIT_SRCS := $(sort $(wildcard src/auth/*.c))
-AUTH_UNIT_HDRS := $(wildcard src/auth/*.h) test/unit/test_auth_tap.h
+AUTH_UNIT_SRCS := $(sort $(wildcard src/auth/*.c)) \
+	src/rest/sp_http.c src/rest/sp_stream.c src/rest/sp_error.c src/rest/sp_values.c
+AUTH_UNIT_HDRS := $(wildcard src/auth/*.h) src/rest/sp_client.h test/unit/test_auth_tap.h
 
 AUTH_UNIT_PROGS := test/unit/test_sigv4 test/unit/test_auth \
 	test/unit/test_auth_e2e
