@@ -609,70 +609,110 @@ unary_free(SpConn *conn, SpUnary *u, bool reusable)
 		conn->unary = NULL;
 }
 
-bool
-sp_conn_call(SpConn *conn, const char *method, const char *path,
-			 const char *body, json_object **resp, SpError *err)
+/*
+ * Start a unary transfer: a previous one abandoned by a longjmp is cleaned
+ * up first.  NULL (err set) when out of memory.
+ */
+static SpUnary *
+unary_begin(SpConn *conn, size_t limit, SpError *err)
 {
 	SpUnary    *u;
-	char	   *url;
-	bool		ok = false;
-	long		status = 0;
-	size_t		ulen;
 
-	*resp = NULL;
-	sp_error_clear(err);
-	/* a previous call abandoned by a longjmp */
 	if (conn->unary)
 		unary_free(conn, conn->unary, false);
 	u = calloc(1, sizeof(SpUnary));
 	if (u == NULL)
 	{
 		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
-		return false;
+		return NULL;
 	}
 	conn->unary = u;
-	u->b.limit = conn->max_response;
+	u->b.limit = limit;
+	return u;
+}
 
-	ulen = strlen(conn->endpoint) + strlen(path) + 1;
-	url = u->url = malloc(ulen);
+/*
+ * Run a unary transfer to completion; *status gets the HTTP status and u->b
+ * the body.  raw: a request outside the Spanner API (see setup_request_ex).
+ */
+static bool
+unary_run(SpConn *conn, SpUnary *u, const SpHttpCall *call, bool raw,
+		  long *status, SpError *err)
+{
+	long		timeout = raw ? call->timeout_ms : conn->request_timeout_ms;
+
 	u->x.easy = get_handle(conn);
-	if (url == NULL || u->x.easy == NULL)
+	if (u->x.easy == NULL)
 	{
 		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
-		goto done;
+		return false;
 	}
-	snprintf(url, ulen, "%s%s", conn->endpoint, path);
-	if (!setup_request(conn, &u->x, method, url, body, err))
-		goto done;
+	if (!setup_request_ex(conn, &u->x, call->method, call->url, call->body,
+						  call->body_len, call->headers, raw, err))
+		return false;
 	if (curl_easy_setopt(u->x.easy, CURLOPT_WRITEFUNCTION, unary_write_cb) != CURLE_OK ||
 		curl_easy_setopt(u->x.easy, CURLOPT_WRITEDATA, (void *) &u->b) != CURLE_OK ||
-		(conn->request_timeout_ms > 0 &&
-		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, conn->request_timeout_ms) != CURLE_OK))
+		(timeout > 0 &&
+		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK) ||
+		(call->no_proxy &&
+		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK))
 	{
 		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
-		goto done;
+		return false;
 	}
 	if (curl_multi_add_handle(conn->multi, u->x.easy) != CURLM_OK)
 	{
 		sp_error_set(err, SP_ERR_TRANSPORT, "could not start an HTTP request");
-		goto done;
+		return false;
 	}
 	u->x.in_multi = true;
 	if (!drive(conn, &u->x, NULL, NULL, err))
-		goto done;
-
+		return false;
 	if (u->x.result != CURLE_OK)
 	{
 		if (u->b.overflow)
-			sp_error_set(err, SP_ERR_TOO_LARGE,
-						 "response larger than %zu bytes", conn->max_response);
+			sp_error_set(err, SP_ERR_TOO_LARGE, "response larger than %zu bytes",
+						 u->b.limit);
 		else if (u->b.nomem)
 			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
 		else
 			transport_error(err, &u->x, u->x.result);
+		return false;
+	}
+	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, status);
+	return true;
+}
+
+bool
+sp_conn_call(SpConn *conn, const char *method, const char *path,
+			 const char *body, json_object **resp, SpError *err)
+{
+	SpUnary    *u;
+	SpHttpCall	call;
+	bool		ok = false;
+	long		status = 0;
+	size_t		ulen;
+
+	*resp = NULL;
+	sp_error_clear(err);
+	u = unary_begin(conn, conn->max_response, err);
+	if (u == NULL)
+		return false;
+	ulen = strlen(conn->endpoint) + strlen(path) + 1;
+	u->url = malloc(ulen);
+	if (u->url == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, &status);
+	snprintf(u->url, ulen, "%s%s", conn->endpoint, path);
+	memset(&call, 0, sizeof(call));
+	call.method = method;
+	call.url = u->url;
+	call.body = body;
+	call.body_len = body ? strlen(body) : 0;
+	if (!unary_run(conn, u, &call, false, &status, err))
+		goto done;
 	if (status != 200)
 	{
 		sp_error_from_body(err, status, u->b.data, u->b.len);
@@ -722,55 +762,12 @@ sp_conn_fetch(SpConn *conn, const SpHttpCall *call, SpHttpReply *reply, SpError 
 
 	memset(reply, 0, sizeof(*reply));
 	sp_error_clear(err);
-	if (conn->unary)
-		unary_free(conn, conn->unary, false);
-	u = calloc(1, sizeof(SpUnary));
+	u = unary_begin(conn, call->max_response ? call->max_response : conn->max_response,
+					err);
 	if (u == NULL)
-	{
-		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 		return false;
-	}
-	conn->unary = u;
-	u->b.limit = call->max_response ? call->max_response : conn->max_response;
-	u->x.easy = get_handle(conn);
-	if (u->x.easy == NULL)
-	{
-		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+	if (!unary_run(conn, u, call, true, &reply->status, err))
 		goto done;
-	}
-	if (!setup_request_ex(conn, &u->x, call->method, call->url, call->body,
-						  call->body_len, call->headers, true, err))
-		goto done;
-	if (curl_easy_setopt(u->x.easy, CURLOPT_WRITEFUNCTION, unary_write_cb) != CURLE_OK ||
-		curl_easy_setopt(u->x.easy, CURLOPT_WRITEDATA, (void *) &u->b) != CURLE_OK ||
-		(call->timeout_ms > 0 &&
-		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, call->timeout_ms) != CURLE_OK) ||
-		(call->no_proxy &&
-		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK))
-	{
-		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
-		goto done;
-	}
-	if (curl_multi_add_handle(conn->multi, u->x.easy) != CURLM_OK)
-	{
-		sp_error_set(err, SP_ERR_TRANSPORT, "could not start an HTTP request");
-		goto done;
-	}
-	u->x.in_multi = true;
-	if (!drive(conn, &u->x, NULL, NULL, err))
-		goto done;
-	if (u->x.result != CURLE_OK)
-	{
-		if (u->b.overflow)
-			sp_error_set(err, SP_ERR_TOO_LARGE, "response larger than %zu bytes",
-						 u->b.limit);
-		else if (u->b.nomem)
-			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
-		else
-			transport_error(err, &u->x, u->x.result);
-		goto done;
-	}
-	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, &reply->status);
 	reply->body = malloc(u->b.len + 1);
 	if (reply->body == NULL)
 	{

@@ -77,7 +77,6 @@ struct SpRowReader
 	char	   *safe_token;		/* token up to which everything is released */
 	SpError		stream_error;	/* an {"error":..} element, if seen */
 	bool		have_stream_error;
-	long		prs_count;
 
 	/* metadata */
 	bool		have_metadata;
@@ -372,7 +371,6 @@ handle_top_object(SpRowReader *rd, json_object *obj, SpError *err)
 			return false;
 		}
 	}
-	rd->prs_count++;
 	return hold_or_release(rd, obj, err);
 }
 
