@@ -116,15 +116,10 @@ CREATE SERVER spanner_bench FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (project '$SF_PROJECT', instance '$SF_INSTANCE', database '$DB',
            endpoint '$EMU');
 CREATE USER MAPPING FOR CURRENT_USER SERVER spanner_bench OPTIONS (auth 'none');
-CREATE FOREIGN TABLE ft (
-  id   bigint NOT NULL,
-  s    text,
-  f    double precision,
-  n    bigint,
-  ts   timestamptz,
-  arr  text[],
-  b    bytea
-) SERVER spanner_bench OPTIONS (table_name 't');
+-- as users do: IMPORT records each column's Spanner type, so planning
+-- needs no catalog lookup
+IMPORT FOREIGN SCHEMA public LIMIT TO (t) FROM SERVER spanner_bench INTO public;
+ALTER FOREIGN TABLE t RENAME TO ft;
 SQL
 
 # The FDW run's psql script.  \timing measures the COPY statement alone, from
