@@ -18,6 +18,14 @@ RESET client_min_messages;
 CREATE FOREIGN TABLE err_notable (id bigint) SERVER sp OPTIONS (table_name 'NoSuchTable');
 SELECT * FROM err_notable;
 \echo :LAST_ERROR_SQLSTATE
+-- the types are cached per backend until the foreign table changes: once it
+-- names a table that exists, it is looked up again
+ALTER FOREIGN TABLE err_notable OPTIONS (SET table_name 'Singers');
+ALTER FOREIGN TABLE err_notable ALTER COLUMN id OPTIONS (ADD column_name 'SingerId');
+SELECT count(*) FROM err_notable;
+ALTER FOREIGN TABLE err_notable ALTER COLUMN id OPTIONS (DROP column_name);
+ALTER FOREIGN TABLE err_notable OPTIONS (SET table_name 'NoSuchTable');
+SELECT * FROM err_notable;
 -- a column that does not exist
 CREATE FOREIGN TABLE err_nocol (id bigint OPTIONS (column_name 'SingerId'), x text)
   SERVER sp OPTIONS (table_name 'Singers');

@@ -618,3 +618,16 @@ spanner_append_param_value(StringInfo buf, Oid type, Datum value, bool isnull)
 	}
 	return append_scalar(buf, type, value);
 }
+
+/*
+ * spanner_to_utf8
+ *		A request body in UTF-8, whatever the database encoding (s itself
+ *		when no conversion is needed).
+ */
+char *
+spanner_to_utf8(char *s)
+{
+	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+		return s;
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
+}

@@ -16,22 +16,12 @@
 
 #include "pg_jsonc.h"
 
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/json.h"
 
 #include "connection.h"
 
 int			spanner_resume_buffer_kb = 1024;
-
-/* Request bodies are UTF-8 JSON, whatever the database encoding. */
-char *
-spanner_to_utf8(char *s)
-{
-	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-		return s;
-	return pg_server_to_any(s, strlen(s), PG_UTF8);
-}
 
 /* An ExecuteSqlRequest body; selector is a TransactionSelector (JSON). */
 static char *

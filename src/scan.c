@@ -44,8 +44,9 @@
  */
 typedef struct SpannerScanState
 {
-	Relation	rel;			/* the foreign table */
-	TupleDesc	tupdesc;
+	Relation	rel;			/* the foreign table; NULL for a join */
+	TupleDesc	tupdesc;		/* of the scan tuple (fdw_scan_tlist's for a
+								 * join or upper relation) */
 	const SpannerDialect *dialect;
 
 	char	   *query;			/* SQL sent */
@@ -98,7 +99,13 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 	fsstate = palloc0(sizeof(SpannerScanState));
 	node->fdw_state = fsstate;
 
-	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	/*
+	 * The user whose mapping is used: a join or upper relation (scanrelid
+	 * 0) has all its base relations on one server and user mapping, so any
+	 * of them tells.
+	 */
+	rte = exec_rt_fetch(fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid
+						: (Index) bms_next_member(fsplan->fs_relids, -1), estate);
 	userid = OidIsValid(SPANNER_CHECK_AS_USER(fsplan, rte)) ?
 		SPANNER_CHECK_AS_USER(fsplan, rte) : GetUserId();
 	table = GetForeignTable(rte->relid);
@@ -107,7 +114,7 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 	fsstate->dialect = spanner_server_dialect(table->serverid);
 
 	fsstate->rel = node->ss.ss_currentRelation;
-	fsstate->tupdesc = RelationGetDescr(fsstate->rel);
+	fsstate->tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	fsstate->query = strVal(list_nth(fsplan->fdw_private, FdwScanPrivateSelectSql));
 	fsstate->retrieved_attrs = (List *) list_nth(fsplan->fdw_private,
 												 FdwScanPrivateRetrievedAttrs);
@@ -371,8 +378,12 @@ conversion_error_callback(void *arg)
 		Form_pg_attribute attr = TupleDescAttr(fsstate->tupdesc, fsstate->cur_col - 1);
 		const char *v = fsstate->cur_value ? json_object_get_string(fsstate->cur_value) : "null";
 
-		errcontext("column \"%s\" of foreign table \"%s\", Spanner value: %.100s%s",
-				   NameStr(attr->attname), RelationGetRelationName(fsstate->rel),
-				   v, strlen(v) > 100 ? "..." : "");
+		if (fsstate->rel)
+			errcontext("column \"%s\" of foreign table \"%s\", Spanner value: %.100s%s",
+					   NameStr(attr->attname), RelationGetRelationName(fsstate->rel),
+					   v, strlen(v) > 100 ? "..." : "");
+		else
+			errcontext("column %d of a remote join, Spanner value: %.100s%s",
+					   fsstate->cur_col, v, strlen(v) > 100 ? "..." : "");
 	}
 }

@@ -147,7 +147,6 @@ extern int	spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *sql,
 										  const char *params_json,
 										  const char *param_types_json);
-extern char *spanner_to_utf8(char *s);
 
 /* stream.c */
 extern SpStream *spanner_ref_stream(SpannerConnection *conn, SpannerStreamRef *ref);
@@ -221,6 +220,7 @@ extern Datum spanner_value_to_datum(SpannerColumnConv *convs, int idx,
 									bool *isnull);
 extern bool spanner_append_param_value(StringInfo buf, Oid type, Datum value,
 									   bool isnull);
+extern char *spanner_to_utf8(char *s);
 
 /* wait.c */
 extern bool spanner_wait(void *arg, int fd, bool want_read, bool want_write,

@@ -320,7 +320,9 @@ typedef enum SpCallKind
 	SP_CALL_METADATA
 } SpCallKind;
 
+/* in stats.c */
 extern void sp_auth_count_call(SpCallKind kind);
+extern void sp_auth_count_cache(bool hit, bool shared);
 extern time_t sp_auth_refresh_margin(time_t lifetime);
 extern bool sp_auth_token_usable(time_t obtained, time_t expires, time_t now);
 extern int	sp_auth_cache_key(const SpAuthConfig *cfg, const char *config_text,

@@ -41,7 +41,6 @@ typedef struct CacheEntry
 
 static CacheEntry *cache_head = NULL;
 static int	cache_count = 0;
-static SpAuthStats stats;
 
 static void key_field(SpBuf *b, const char *label, const char *value);
 static void key_secret(SpBuf *b, const char *label, const char *value);
@@ -85,38 +84,6 @@ sp_auth_error_kind_name(SpAuthErrorKind kind)
 	return "unknown";
 }
 
-/* ---------------------------------------------------------------------
- * Counters
- * ---------------------------------------------------------------------
- */
-void
-sp_auth_count_call(SpCallKind kind)
-{
-	switch (kind)
-	{
-		case SP_CALL_STS:
-			stats.sts_calls++;
-			break;
-		case SP_CALL_IAM:
-			stats.iam_calls++;
-			break;
-		case SP_CALL_METADATA:
-			stats.metadata_calls++;
-			break;
-	}
-}
-
-void
-sp_auth_stats(SpAuthStats *out)
-{
-	*out = stats;
-}
-
-void
-sp_auth_stats_reset(void)
-{
-	memset(&stats, 0, sizeof(stats));
-}
 
 /* ---------------------------------------------------------------------
  * Refresh margin
@@ -464,7 +431,7 @@ sp_auth_get_token(const SpAuthConfig *cfg, char **token_out,
 	token = sp_auth_cache_get(key, time(NULL), &expires);
 	if (token)
 	{
-		stats.cache_hits++;
+		sp_auth_count_cache(true, false);
 		rc = 0;
 		goto done;
 	}
@@ -480,8 +447,7 @@ sp_auth_get_token(const SpAuthConfig *cfg, char **token_out,
 			if (token)
 			{
 				sp_auth_cache_put(key, token, obtained, expires);
-				stats.cache_hits++;
-				stats.shared_hits++;
+				sp_auth_count_cache(true, true);
 				rc = 0;
 				goto done;
 			}
@@ -489,7 +455,7 @@ sp_auth_get_token(const SpAuthConfig *cfg, char **token_out,
 		else if (shared)
 			sp_free_secret(shared);
 	}
-	stats.cache_misses++;
+	sp_auth_count_cache(false, false);
 
 	if (sp_config_parse(text, len, sp_config_source_name(cfg),
 						cfg->allow_custom_urls, &ac, err) != 0)

@@ -4,7 +4,7 @@
  *		  Parsing of Spanner's JSON value encodings that need more than
  *		  json-c: INT64 strings, DATE and RFC 3339 TIMESTAMP text.
  *
- * Kept apart from src/types.c (which builds PostgreSQL Datums) so that the
+ * Kept apart from src/convert.c (which builds PostgreSQL Datums) so that the
  * rules are unit-tested without a backend.  Timestamps: Spanner sends UTC
  * with a 'Z' and 0 to 9 fraction digits; digits beyond microseconds are
  * truncated, i.e. the instant is rounded toward the past, which is also what
