@@ -362,6 +362,9 @@ counts_pids() {
 	echo "${counts}/ $(printf '%s' "$pids" | sort -u | grep -c .) distinct backends"
 }
 
+# out_val FILE KEY: the value of the line "KEY=VALUE" of FILE
+out_val() { sed -n "s/^$2=//p" "$1" | head -n1; }
+
 # ================================================================== setup
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/auth_sql.XXXXXX") || bail "mktemp failed"
@@ -608,12 +611,93 @@ EOF
 t_is "token revoked, then a new connection: the session creation is refused once, refreshed, query returns $NROWS" \
 	"$(tr '\n' ' ' <"$WORK/out/c8b.txt"); $(st 'p["rejected"], c.get("sts", 0)')" "$NROWS t $NROWS ; (1, 1)"
 
+# ---- 9. statement_timeout interrupts a slow token exchange at once: STS
+#         answers only after 20 s; a new backend (its token cache is empty,
+#         and there is no shared cache here) with statement_timeout 300ms
+#         fails with 57014 long before, the FDW hangs up on STS, and the same
+#         backend then runs the query once the delay is gone
+reset_all '{"sts_delay": 20}'
+make_server ct "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_ct.txt"; bail "creating server ct failed"; }
+# run from psql (\!) by the backend's session: STS answers at once again
+cat >"$WORK/sts_nodelay.py" <<EOF
+import urllib.request
+urllib.request.urlopen(urllib.request.Request(
+    "$STANDINS/__config", data=b'{"sts_delay": 0}',
+    headers={"Content-Type": "application/json"}), timeout=10).read()
+EOF
+chmod 644 "$WORK/sts_nodelay.py"
+psql_as postgres -v VERBOSITY=verbose >"$WORK/out/ca.txt" 2>&1 <<EOF
+SELECT 'pid=' || pg_backend_pid();
+SET statement_timeout = '300ms';
+\\! echo t0=\$(date +%s.%N)
+SELECT count(*) FROM ct_t;
+\\! echo t1=\$(date +%s.%N)
+\\echo sqlstate=:SQLSTATE
+\\! python3 $WORK/sts_nodelay.py
+RESET statement_timeout;
+SELECT 'count=' || count(*) FROM ct_t;
+\\echo sqlstate2=:SQLSTATE
+SELECT 'pid2=' || pg_backend_pid();
+EOF
+ca_secs=$(awk -v a="$(out_val "$WORK/out/ca.txt" t0)" -v b="$(out_val "$WORK/out/ca.txt" t1)" \
+	'BEGIN { if (a == "" || b == "") print "?"; else printf "%.3f", b - a }')
+echo "# statement_timeout 300ms against a 20 s STS delay: the query failed after $ca_secs s"
+t_is "statement_timeout during a slow token exchange: the query fails with SQLSTATE 57014 (statement timeout)" \
+	"$(out_val "$WORK/out/ca.txt" sqlstate) $(grep -c 'ERROR:  57014: canceling statement due to statement timeout' "$WORK/out/ca.txt")" \
+	"57014 1"
+t_is "statement_timeout during a slow token exchange: returned in under 3 s of the 20 s delay (took $ca_secs s)" \
+	"$(awk -v s="$ca_secs" 'BEGIN { print (s != "?" && s + 0 < 3) ? "yes" : "no" }')" yes
+t_is "statement_timeout during a slow token exchange: the same backend then returns $NROWS (no delay)" \
+	"$(out_val "$WORK/out/ca.txt" count) $(out_val "$WORK/out/ca.txt" sqlstate2) $(out_val "$WORK/out/ca.txt" pid2)" \
+	"$NROWS 00000 $(out_val "$WORK/out/ca.txt" pid)"
+[ "$(out_val "$WORK/out/ca.txt" count)" = "$NROWS" ] || diag <"$WORK/out/ca.txt"
+t_is "statement_timeout during a slow token exchange: the FDW hung up on STS (1 abandoned), then 1 more STS and 1 IAM call; no refusal at Spanner" \
+	"$(st 'c.get("sts", 0), c.get("sts_abandoned", 0), c.get("iam", 0), p["rejected"]')" "(2, 1, 1, 0)"
+
+# ---- 10. the same with pg_cancel_backend() from another session, once the
+#          new backend's STS request is in flight
+reset_all '{"sts_delay": 20}'
+psql_as postgres -v VERBOSITY=verbose >"$WORK/out/cb.txt" 2>&1 <<EOF &
+SET application_name = 'sf_cancel_cb';
+SELECT 'pid=' || pg_backend_pid();
+SELECT count(*) FROM ct_t;
+\\! echo t1=\$(date +%s.%N)
+\\echo sqlstate=:SQLSTATE
+\\! python3 $WORK/sts_nodelay.py
+SELECT 'count=' || count(*) FROM ct_t;
+\\echo sqlstate2=:SQLSTATE
+SELECT 'pid2=' || pg_backend_pid();
+EOF
+cb_bg=$!
+for _ in $(seq 1 50); do
+	[ "$(st 'c.get("sts", 0)')" = 1 ] && break
+	sleep 0.1
+done
+cb_tc=$(date +%s.%N)
+cb_cancel=$(psql_as postgres -c "SELECT coalesce(wait_event_type, '-') || '/' || coalesce(wait_event, '-'), pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'sf_cancel_cb'" 2>&1)
+wait "$cb_bg"
+cb_secs=$(awk -v a="$cb_tc" -v b="$(out_val "$WORK/out/cb.txt" t1)" \
+	'BEGIN { if (b == "") print "?"; else printf "%.3f", b - a }')
+echo "# pg_cancel_backend() against a 20 s STS delay (backend waiting on ${cb_cancel%%|*}): the query failed $cb_secs s after the cancel was sent"
+t_is "pg_cancel_backend() during a slow token exchange: the cancel is sent, the query fails with SQLSTATE 57014 (user request)" \
+	"${cb_cancel##*|} $(out_val "$WORK/out/cb.txt" sqlstate) $(grep -c 'ERROR:  57014: canceling statement due to user request' "$WORK/out/cb.txt")" \
+	"t 57014 1"
+t_is "pg_cancel_backend() during a slow token exchange: returned in under 3 s of the cancel (took $cb_secs s)" \
+	"$(awk -v s="$cb_secs" 'BEGIN { print (s != "?" && s + 0 < 3) ? "yes" : "no" }')" yes
+t_is "pg_cancel_backend() during a slow token exchange: the same backend then returns $NROWS (no delay)" \
+	"$(out_val "$WORK/out/cb.txt" count) $(out_val "$WORK/out/cb.txt" sqlstate2) $(out_val "$WORK/out/cb.txt" pid2)" \
+	"$NROWS 00000 $(out_val "$WORK/out/cb.txt" pid)"
+[ "$(out_val "$WORK/out/cb.txt" count)" = "$NROWS" ] || diag <"$WORK/out/cb.txt"
+t_is "pg_cancel_backend() during a slow token exchange: the FDW hung up on STS (1 abandoned), then 1 more STS and 1 IAM call; no refusal at Spanner" \
+	"$(st 'c.get("sts", 0), c.get("sts_abandoned", 0), c.get("iam", 0), p["rejected"]')" "(2, 1, 1, 0)"
+
 # ---- Environment 2: AWS_* credentials in the postmaster's environment
 pg_start AWS_REGION=us-east-2 AWS_ACCESS_KEY_ID=$KENV AWS_SECRET_ACCESS_KEY="$SENV" \
 	AWS_SESSION_TOKEN="$TENV" || bail "PostgreSQL did not restart (environment credentials)"
 
-# ---- 9. a non-superuser's mapping without keys and without
-#         allow_ambient_credentials is refused, though the host has credentials
+# ---- 11. a non-superuser's mapping without keys and without
+#          allow_ambient_credentials is refused, though the host has credentials
 reset_all
 sql "$WORK/out/c9_roles.txt" <<'EOF' || { diag <"$WORK/out/c9_roles.txt"; bail "creating role alice failed"; }
 CREATE ROLE alice LOGIN;
@@ -645,7 +729,7 @@ t_file_has "non-superuser cannot give herself allow_ambient_credentials (42501)"
 t_is "non-superuser mapping refused: the environment's credentials were not used (no STS call)" \
 	"$(st 'c.get("sts", 0), p["requests"]')" "(0, 0)"
 
-# ---- 10. ambient credentials from the postmaster's environment
+# ---- 12. ambient credentials from the postmaster's environment
 reset_all
 make_server c10 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
 	{ diag <"$WORK/out/setup_c10.txt"; bail "creating server c10 failed"; }
@@ -659,7 +743,7 @@ t_is "ambient environment credentials: STS verified $KENV with its session token
 # ---- Environment 3: nothing at all; EC2 instance metadata (IMDSv2)
 pg_start || bail "PostgreSQL did not restart (no AWS environment)"
 
-# ---- 11. IMDSv2: region, role and credentials from the metadata stand-in
+# ---- 13. IMDSv2: region, role and credentials from the metadata stand-in
 reset_all
 make_server c11 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP_IMDS'" ||
 	{ diag <"$WORK/out/setup_c11.txt"; bail "creating server c11 failed"; }
@@ -674,7 +758,7 @@ pg_start AWS_REGION=us-east-2 AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="$ECS_REL" 
 	AWS_CONTAINER_AUTHORIZATION_TOKEN="$ECS_AUTH" SPANNER_FDW_ECS_BASE_URL="$STANDINS" ||
 	bail "PostgreSQL did not restart (ECS environment)"
 
-# ---- 12. ECS/EKS container credentials
+# ---- 14. ECS/EKS container credentials
 reset_all
 make_server c12 "$BASE_OPTS, allow_ambient_credentials 'true', credentials_json '$CRED_IMP'" ||
 	{ diag <"$WORK/out/setup_c12.txt"; bail "creating server c12 failed"; }
@@ -700,7 +784,7 @@ EOF
 make_server scs "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
 	{ diag <"$WORK/out/setup_scs.txt"; bail "creating server scs failed"; }
 
-# ---- 13. without shared_preload_libraries every backend exchanges
+# ---- 15. without shared_preload_libraries every backend exchanges
 sc13_shm=$(psql_as postgres -c "SELECT current_setting('shared_preload_libraries') = '', count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
 sc13_0=$(counters)
 sc13_a=$(backend postgres sc_t sc13_a)
@@ -715,7 +799,7 @@ t_is "no shared_preload_libraries: each backend exchanges its own token (2 STS, 
 pg_start -o "-c shared_preload_libraries=spanner_fdw" AWS_REGION=us-east-2 ||
 	bail "PostgreSQL did not restart (shared_preload_libraries = 'spanner_fdw')"
 
-# ---- 14. shared_preload_libraries: one exchange for all backends
+# ---- 16. shared_preload_libraries: one exchange for all backends
 sc14_shm=$(psql_as postgres -c "SELECT current_setting('shared_preload_libraries'), count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
 sc14_0=$(counters)
 sc14_a=$(backend postgres sc_t sc14_a)
@@ -728,7 +812,7 @@ t_is "shared_preload_libraries: the shared token cache is allocated; three backe
 t_is "shared_preload_libraries: three backends, one STS and one IAM call, one token reached Spanner, none refused" \
 	"$(delta "$sc14_0" "$sc14_1")" "1 1 1 0"
 
-# ---- 15. another role with other AWS keys does not get the first role's token
+# ---- 17. another role with other AWS keys does not get the first role's token
 sc15_0=$(counters)
 sc15_a=$(backend bob sc_t sc15_a)
 sc15_1=$(counters)
@@ -743,7 +827,7 @@ sc15_2=$(counters)
 t_is "shared cache: new backends of bob and of postgres each reuse their own role's shared token (no call, no new token)" \
 	"$(counts_pids "$sc15_b" "$sc15_c"); $(delta "$sc15_1" "$sc15_2")" "$NROWS $NROWS / 2 distinct backends; 0 0 0 0"
 
-# ---- 16. a shared token revoked behind the FDW's back: the next backend
+# ---- 18. a shared token revoked behind the FDW's back: the next backend
 #          is refused once and replaces the shared entry, so the one after
 #          it makes no call and is not refused
 reset_all
@@ -754,7 +838,7 @@ sc16_1=$(counters)
 t_is "shared cache, token revoked: the next backend is refused once, refreshes (1 STS, 1 IAM call, 1 new token), the one after reuses the new token" \
 	"$(counts_pids "$sc16_a" "$sc16_b"); $(delta "$sc16_0" "$sc16_1")" "$NROWS $NROWS / 2 distinct backends; 1 1 1 1"
 
-# ---- 17. short-lived tokens (8 s: reused while younger than 4 s, the
+# ---- 19. short-lived tokens (8 s: reused while younger than 4 s, the
 #          margin being half the lifetime; at least 3 s as time_t has whole
 #          seconds) in the shared cache: a backend after the margin refreshes
 reset_all '{"sts_expires_in": 8}'
@@ -773,7 +857,7 @@ t_is "shared cache, 8-second tokens: the second backend reuses the first one's t
 t_is "shared cache, 8-second tokens: past the margin the third backend refreshes before expiry (1 STS call, 1 new token, none refused), the fourth reuses it" \
 	"$(delta "$sc17_1" "$sc17_2")" "1 0 1 0"
 
-# ---- 18. a burst of new backends with the same credentials and no cached
+# ---- 20. a burst of new backends with the same credentials and no cached
 #          token: one of them exchanges (STS answers after 1 s), the others
 #          wait for its shared token instead of each exchanging.  A session
 #          token of its own makes the identity fresh (a new cache key)
@@ -800,7 +884,7 @@ sc18_slow=$(for x in $sc18_secs; do echo "$x"; done | awk '$1 >= 0.5' | grep -c 
 t_is "shared cache, burst of 6: all six queries overlapped the exchange (each took >= 0.5 s of the 1 s STS delay)" \
 	"$sc18_slow" 6
 
-# ---- 19. a failed fetch releases its claim: two new backends at the same
+# ---- 21. a failed fetch releases its claim: two new backends at the same
 #          moment with a wrong AWS secret (STS answers, refusing, after
 #          1 s) both fail promptly; the second does not sit out the 10 s
 #          wait for the first one's claim
@@ -823,7 +907,7 @@ t_is "shared cache, wrong AWS secret: both failed within 8 s (the claim was rele
 t_is "shared cache, wrong AWS secret: 2 STS calls, both refused; no IAM call, nothing reached Spanner" \
 	"$(st 'c.get("sts", 0), c.get("sts_rejected", 0), c.get("iam", 0), p["requests"]')" "(2, 2, 0, 0)"
 
-# ---- 20. a burst of new backends at refresh time: with 8-second tokens
+# ---- 22. a burst of new backends at refresh time: with 8-second tokens
 #          (margin 4 s) one backend gets a token; about 4.5 s later, past
 #          its refresh point but before it expires, 6 new backends meet
 #          (STS now answering after 1 s): the first claims the refresh, the
@@ -868,7 +952,7 @@ sc20_slow=$(for x in $sc20_secs; do echo "$x"; done | awk '$1 >= 0.5' | grep -c 
 t_is "shared cache, refresh-time burst of 6: all six queries overlapped the refresh (each took >= 0.5 s of the 1 s STS delay)" \
 	"$sc20_slow" 6
 
-# ---- 21. a cancelled waiter leaves the fetching backend's claim alone:
+# ---- 23. a cancelled waiter leaves the fetching backend's claim alone:
 #          backend A starts fetching a fresh identity's token (STS answers
 #          after 2 s); B starts 0.3 s later with statement_timeout 400ms,
 #          waits for A and is cancelled while waiting; C starts 0.9 s after
@@ -904,14 +988,14 @@ t_is "shared cache, cancelled waiter: B was cancelled while waiting (took < 1.5 
 t_is "shared cache, cancelled waiter: one exchange for A and C (1 STS, 1 IAM call, 1 token reached Spanner, none refused)" \
 	"$(delta "$sc21_0" "$sc21_1")" "1 1 1 0"
 
-# ---- 22. the cluster with the shared cache stops cleanly; no backend crashed
+# ---- 24. the cluster with the shared cache stops cleanly; no backend crashed
 (cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
 sc22_rc=$?
 t_is "shared_preload_libraries: pg_ctl stop -m fast succeeds; the log shows no crashed backend" \
 	"$sc22_rc $(grep -cE 'terminated by signal|PANIC|TRAP:|was terminated by exception|server process .* exited with exit code [^0]' "$WORK/pg/server.log")" "0 0"
 [ "$sc22_rc" = 0 ] || diag <"$WORK/pg/stop.log"
 
-# ---- 23. after all of the above, the server log holds no secret or token
+# ---- 25. after all of the above, the server log holds no secret or token
 pg_stop
 LOG=$WORK/pg/server.log
 secrets_file=$WORK/secrets_all
@@ -930,7 +1014,7 @@ else
 	printf '%s\n' "$leaks" | cut -c1-300 | diag
 fi
 
-# ---- 24. the helpers exit cleanly on SIGTERM
+# ---- 26. the helpers exit cleanly on SIGTERM
 for who in proxy standins; do
 	if [ $who = proxy ]; then p=$PROXY_PID; else p=$STANDIN_PID; fi
 	kill -TERM "$p" 2>/dev/null

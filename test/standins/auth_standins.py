@@ -38,7 +38,9 @@ import json
 import os
 import re
 import secrets
+import select
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -54,6 +56,7 @@ CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 RUNTIME_DEFAULTS = {
     "sts_expires_in": None,     # None: the config file's value
     "sts_delay": 0.0,           # seconds to stall before answering STS
+                                # (dropped if the client hangs up first)
     "sts_big": False,           # answer STS with a 2 MiB body
     "sts_fail_plain": 0,        # answer STS with this status, text body
 }
@@ -358,11 +361,40 @@ class Handler(BaseHTTPRequestHandler):
         STATE.remember("sts_error", code)
         self.send(status, {"error": code, "error_description": description})
 
+    def stall(self, seconds):
+        """Wait SECONDS before answering.  Returns False, counting
+        "sts_abandoned", if the client hangs up meanwhile (a cancelled
+        exchange): nothing is answered then, and a later request never
+        races a stale answer.  Over TLS a hang-up is not detected (the
+        close alert is data): the full delay is waited."""
+        end = time.monotonic() + seconds
+        plain = not isinstance(self.connection, ssl.SSLSocket)
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return True
+            if not plain:
+                time.sleep(min(left, 0.05))
+                continue
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if not readable:
+                continue
+            try:
+                data = self.connection.recv(1, socket.MSG_PEEK)
+            except OSError:
+                data = b""
+            if not data:
+                STATE.count("sts_abandoned")
+                self.close_connection = True
+                return False
+            time.sleep(min(left, 0.05))     # more bytes (not ours): keep waiting
+
     def sts(self):
         STATE.count("sts")
         rt = STATE.runtime
-        if rt["sts_delay"]:
-            time.sleep(float(rt["sts_delay"]))
+        body = self.body()      # first, so that a hang-up shows during a stall
+        if rt["sts_delay"] and not self.stall(float(rt["sts_delay"])):
+            return
         if rt["sts_fail_plain"]:
             return self.send(int(rt["sts_fail_plain"]),
                              "upstream unavailable", "text/plain")
@@ -376,7 +408,7 @@ class Handler(BaseHTTPRequestHandler):
         if ctype != "application/x-www-form-urlencoded":
             return self.sts_error("invalid_request", "Unsupported content type.")
         try:
-            form = urllib.parse.parse_qs(self.body(), keep_blank_values=True,
+            form = urllib.parse.parse_qs(body, keep_blank_values=True,
                                          strict_parsing=True)
         except ValueError:
             return self.sts_error("invalid_request", "Malformed form body.")

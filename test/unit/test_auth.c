@@ -436,6 +436,52 @@ test_url_parse(void)
 	tap_ok(!sp_url_parse("https://", &u), "url parse: rejects empty host");
 }
 
+/* sp_url_info: what a URL's host is (the token-destination policy's input) */
+static void
+test_url_info(void)
+{
+	struct
+	{
+		const char *url;
+		bool		ok;
+		bool		https;
+		bool		loopback;
+		bool		googleapis;
+	}			t[] = {
+		{"https://spanner.googleapis.com", true, true, false, true},
+		{"https://STS.GoogleAPIs.com:443/v1/token", true, true, false, true},
+		{"https://googleapis.com/", true, true, false, true},
+		{"http://127.0.0.1:9010", true, false, true, false},
+		{"http://localhost:9020/v1", true, false, true, false},
+		{"https://[::1]/", true, true, true, false},
+		{"https://evil.com/.googleapis.com", true, true, false, false},
+		{"https://googleapis.com.evil.com", true, true, false, false},
+		{"https://evilgoogleapis.com/", true, true, false, false},
+		{"http://127.0.0.1.evil.com/", true, false, false, false},
+		{"https://user@host/", false, false, false, false},
+		{"http://h/?q", false, false, false, false},
+		{"https://h/#frag", false, false, false, false},
+		{"ftp://127.0.0.1", false, false, false, false},
+		{"googleapis.com", false, false, false, false},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+	{
+		SpUrlInfo	info;
+		bool		ok = sp_url_info(t[i].url, &info);
+
+		if (t[i].ok)
+			tap_ok(ok && info.https == t[i].https && info.loopback == t[i].loopback &&
+				   info.googleapis == t[i].googleapis,
+				   "url info: %s is %shttps, %sloopback, %sgoogleapis", t[i].url,
+				   t[i].https ? "" : "not ", t[i].loopback ? "" : "not ",
+				   t[i].googleapis ? "" : "not ");
+		else
+			tap_ok(!ok, "url info: %s is refused", t[i].url);
+	}
+}
+
 static void
 test_gcloud_config(void)
 {
@@ -856,6 +902,7 @@ main(int argc, char **argv)
 
 	test_url_policy();
 	test_url_parse();
+	test_url_info();
 	test_gcloud_config();
 	test_config_errors();
 	test_public_config_api();

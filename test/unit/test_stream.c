@@ -404,6 +404,44 @@ test_errors(void)
 	tap_ok(err.grpc_code == SP_GRPC_UNAUTHENTICATED, "production 401 UNAUTHENTICATED");
 }
 
+/*
+ * sp_error_on_session, after sp_error_from_body, as for a request addressed
+ * to a session: only a 404 without a body means the session is gone.
+ */
+static void
+test_session_errors(void)
+{
+	SpError		err;
+	const char *b;
+
+	sp_error_clear(&err);
+	sp_error_from_body(&err, 404, "", 0);
+	sp_error_on_session(&err, 0);
+	tap_ok(err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_NOT_FOUND && err.session_gone,
+		   "session request: 404 with an empty body means the session is gone");
+
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":404,\"message\":\"Database not found: projects/p/instances/i/databases/d\","
+		"\"status\":\"NOT_FOUND\"}}";
+	sp_error_from_body(&err, 404, b, strlen(b));
+	sp_error_on_session(&err, strlen(b));
+	tap_ok(err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_NOT_FOUND && !err.session_gone,
+		   "session request: 404 with a JSON body about a database does not mark the session gone");
+
+	sp_error_clear(&err);
+	sp_error_from_body(&err, 500, "", 0);
+	sp_error_on_session(&err, 0);
+	tap_ok(err.kind == SP_ERR_REMOTE && err.http_status == 500 && !err.session_gone,
+		   "session request: 500 with an empty body does not mark the session gone");
+
+	sp_error_clear(&err);
+	b = "{\"code\": 13, \"message\": \"internal error\"}";
+	sp_error_from_body(&err, 500, b, strlen(b));
+	sp_error_on_session(&err, strlen(b));
+	tap_ok(err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_INTERNAL && !err.session_gone,
+		   "session request: 500 INTERNAL (not the emulator's marshal error) does not mark the session gone");
+}
+
 /* Count rows available now; -1 on error. */
 static int
 drain(SpRowReader *rd, long long *sum)
@@ -521,6 +559,7 @@ main(int argc, char **argv)
 	test_truncated();
 	test_metadata();
 	test_errors();
+	test_session_errors();
 	test_resume_buffer();
 	test_values();
 	return tap_done();
