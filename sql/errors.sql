@@ -22,7 +22,7 @@ SELECT * FROM err_notable;
 -- names a table that exists, it is looked up again
 ALTER FOREIGN TABLE err_notable OPTIONS (SET table_name 'Singers');
 ALTER FOREIGN TABLE err_notable ALTER COLUMN id OPTIONS (ADD column_name 'SingerId');
-SELECT count(*) FROM err_notable;
+SELECT count(id) FROM err_notable;
 ALTER FOREIGN TABLE err_notable ALTER COLUMN id OPTIONS (DROP column_name);
 ALTER FOREIGN TABLE err_notable OPTIONS (SET table_name 'NoSuchTable');
 SELECT * FROM err_notable;
