@@ -28,15 +28,12 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
-T0=$SECONDS
+# shellcheck source=../tap_lib.sh
+. test/tap_lib.sh
+tap_init auth-sql "${AUTH_SQL_KEEP:-0}"
 
 # Nothing from the caller's environment may leak into the test.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
-while IFS= read -r v; do
-	unset "$v"
-done < <(env | sed -n 's/^\(\(AWS_\|GOOGLE_\|GCE_\|CLOUDSDK_\|GCLOUD_\)[A-Za-z0-9_]*\)=.*/\1/p')
-unset SPANNER_FDW_ECS_BASE_URL PGOPTIONS PGSERVICE PGDATABASE PGUSER PGHOST PGPORT
+tap_clean_env SPANNER_FDW_ECS_BASE_URL
 
 # scripts/test.sh exports SPANNER_EMULATOR_REST; on our own we use a
 # namespace of our own so a demo or another test run is never touched.
@@ -54,103 +51,32 @@ DATABASE=${SPANNER_TEST_DATABASE:-test}
 PGBIN=$SF_PG_BINDIR
 CONF=$ROOT/test/auth/standin_config.json
 
-N=0
-NFAIL=0
-WORK=
 STANDIN_PID=
 PROXY_PID=
 EMU_STARTED=0
-PGDATA_DIR=
-PGSOCK=
-PGPORT_=
-
-# ------------------------------------------------------------------ TAP
-
-pass() {
-	N=$((N + 1))
-	echo "ok $N - $1"
-}
-fail() {
-	N=$((N + 1))
-	NFAIL=$((NFAIL + 1))
-	echo "not ok $N - $1"
-}
-diag() { sed 's/^/#   /'; }
-# t_is NAME GOT WANT
-t_is() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
-	fi
-}
-# t_file_has NAME FILE FIXED-STRING...: every string occurs in FILE
-t_file_has() {
-	local name=$1 file=$2 s miss=0
-	shift 2
-	for s in "$@"; do
-		grep -qF -- "$s" "$file" || { miss=1; echo "missing: $s" | diag; }
-	done
-	if [ $miss = 0 ]; then pass "$name"; else fail "$name"; diag <"$file"; fi
-}
-
-bail() {
-	fail "setup: $*"
-	finish
-}
 
 # ------------------------------------------------------------------ cleanup
 
 stop_pid() {
 	# stop_pid PID: SIGTERM a child we started, wait for it (10 s, then KILL)
-	local pid=$1 _
+	local pid=$1
 	[ -n "$pid" ] || return 0
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
 	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	tap_wait_exit "$pid" 100 || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
 }
 
-pg_stop() {
-	[ -n "$PGDATA_DIR" ] && [ -f "$PGDATA_DIR/postmaster.pid" ] || return 0
-	local pid
-	pid=$(head -n1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null)
-	(cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null 2>&1) ||
-		sf_kill_pid "$pid" postgres
-}
-
-cleanup() {
-	trap - EXIT INT TERM
-	pg_stop
+# tap_teardown: called by tap_cleanup on every exit path
+tap_teardown() {
+	tap_pg_stop
 	stop_pid "$PROXY_PID"
 	stop_pid "$STANDIN_PID"
 	if [ "$EMU_STARTED" = 1 ]; then
 		SF_QUIET=1 sf_stop_emulator >/dev/null 2>&1
 	fi
-	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-		if [ "${AUTH_SQL_KEEP:-0}" = 1 ]; then
-			echo "# kept $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
 }
-
-finish() {
-	echo "# auth-sql: $((N - NFAIL)) passed, $NFAIL failed ($((SECONDS - T0)) s)"
-	echo "1..$N"
-	cleanup
-	[ "$NFAIL" = 0 ] && exit 0
-	exit 1
-}
-trap cleanup EXIT
-trap 'echo "# interrupted"; fail "interrupted"; finish' INT TERM
 
 # ------------------------------------------------------------------ helpers
 
@@ -244,32 +170,9 @@ with open(os.path.join(work, "secrets"), "w") as fh:
 PY
 }
 
-# psql_as ROLE [psql args...]: psql as the postgres OS user, SQL on stdin
-psql_as() {
-	local role=$1
-	shift
-	(cd / && sf_as_pg "$PGBIN/psql" -X -q -At -h "$PGSOCK" -p "$PGPORT_" -U "$role" -d postgres "$@")
-}
 # sql FILE: run stdin as superuser, stop at the first error, output to FILE
 sql() {
-	psql_as postgres -v ON_ERROR_STOP=1 -v VERBOSITY=verbose >"$1" 2>&1
-}
-
-# pg_start [-o POSTMASTER-OPTIONS] VAR=VALUE...: start the cluster with
-# exactly this environment (besides PATH/LANG), so each case controls what
-# "ambient" means; -o is passed to pg_ctl (e.g. shared_preload_libraries)
-pg_start() {
-	local o=()
-	if [ "${1:-}" = -o ]; then
-		o=(-o "$2")
-		shift 2
-	fi
-	pg_stop
-	(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$@" \
-		"$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" ${o[@]+"${o[@]}"} -w -t 60 start >/dev/null 2>&1) || {
-		tail -n 20 "$WORK/pg/server.log" | diag
-		return 1
-	}
+	tap_psql postgres -v ON_ERROR_STOP=1 -v VERBOSITY=verbose >"$1" 2>&1
 }
 
 # make_server NAME MAPPING-OPTIONS [ROLE]: server NAME at the proxy, a user
@@ -302,7 +205,7 @@ delta() {
 # SELECT count(*) FROM TABLE, then pg_backend_pid(); output in out/TAG.txt;
 # prints "COUNT PID" (or what went wrong, on one line)
 backend() {
-	psql_as "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
+	tap_psql "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
 SELECT count(*) FROM $2;
 SELECT pg_backend_pid();
 EOF
@@ -314,7 +217,7 @@ EOF
 # e.g. a SET); out/TAG.txt then holds the count (or the error),
 # "sqlstate=S" and "SECONDS|PID", SECONDS being how long the query took
 burst_backend() {
-	psql_as "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
+	tap_psql "$1" -v VERBOSITY=verbose >"$WORK/out/$3.txt" 2>&1 <<EOF
 DO \$\$BEGIN PERFORM pg_sleep_until(to_timestamp($4)); END\$\$;
 ${5:-}
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset
@@ -367,10 +270,7 @@ out_val() { sed -n "s/^$2=//p" "$1" | head -n1; }
 
 # ================================================================== setup
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/auth_sql.XXXXXX") || bail "mktemp failed"
-chmod 755 "$WORK"
-mkdir -p "$WORK/pg" "$WORK/out"
-chown "$(sf_pg_user)" "$WORK/pg" && chmod 700 "$WORK/pg" || bail "cannot prepare $WORK/pg"
+tap_workdir auth_sql
 
 # --- emulator and the sample database
 if [ "$STANDALONE" = 1 ]; then
@@ -381,10 +281,7 @@ if [ "$STANDALONE" = 1 ]; then
 	[ "$gw_before" != "$gw_after" ] && EMU_STARTED=1
 	echo "# emulator at $SPANNER_EMULATOR_REST ($([ $EMU_STARTED = 1 ] && echo started || echo reused), namespace $SF_NS)"
 	if [ "$EMU_STARTED" = 1 ] || ! sf_database_exists "$PROJECT" "$INSTANCE" "$DATABASE"; then
-		SF_QUIET=1 sf_setup_sample_db "$DATABASE" "$PROJECT" "$INSTANCE" >/dev/null 2>"$WORK/sample.err" || {
-			diag <"$WORK/sample.err"
-			bail "could not load the sample database"
-		}
+		tap_setup_sample_db "$DATABASE" "$PROJECT" "$INSTANCE" || bail "could not load the sample database"
 	fi
 fi
 sf_rest_ok "${SPANNER_EMULATOR_REST##*:}" || bail "the emulator at $SPANNER_EMULATOR_REST does not answer"
@@ -399,17 +296,13 @@ print(r[0], r[1])')
 [ "$NROWS" = 50 ] || echo "# note: Singers has $NROWS rows, not the sample's 50"
 
 # --- the extension
-ext_dir=$("$SF_PG_CONFIG" --sharedir)/extension
-lib_dir=$("$SF_PG_CONFIG" --pkglibdir)
-if [ "${SF_AUTH_SQL_BUILD:-0}" = 1 ] ||
-	{ [ "$STANDALONE" = 1 ] && ! { [ -f "$ext_dir/spanner_fdw.control" ] && [ -f "$lib_dir/spanner_fdw.so" ]; }; }; then
-	SF_QUIET=1 sf_build_install >"$WORK/build.log" 2>&1 || {
-		tail -n 30 "$WORK/build.log" | diag
-		bail "building spanner_fdw failed"
-	}
+if [ "${SF_AUTH_SQL_BUILD:-0}" = 1 ]; then
+	tap_need_extension build
+elif [ "$STANDALONE" = 1 ]; then
+	tap_need_extension missing
+else
+	tap_need_extension check
 fi
-[ -f "$ext_dir/spanner_fdw.control" ] && [ -f "$lib_dir/spanner_fdw.so" ] ||
-	bail "spanner_fdw is not installed in $ext_dir"
 
 # --- stand-ins and proxy (port 0, ports read from files)
 python3 test/standins/auth_standins.py --config "$CONF" --port-file "$WORK/standins.port" \
@@ -437,30 +330,11 @@ echo "# stand-ins $STANDINS (pid $STANDIN_PID), proxy $PROXY (pid $PROXY_PID) ->
 echo "# database projects/$PROJECT/instances/$INSTANCE/databases/$DATABASE"
 
 # --- PostgreSQL
-PGDATA_DIR=$WORK/pg/data
-PGSOCK=$WORK/pg
-PGPORT_=$(sf_free_port) || bail "no free port"
-(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$PGBIN/initdb" -D "$PGDATA_DIR" \
-	--locale=C.UTF-8 --encoding=UTF8 --auth=trust -U postgres >"$WORK/pg/initdb.log" 2>&1) || {
-	diag <"$WORK/pg/initdb.log"
-	bail "initdb failed"
-}
-cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
-# written by test/auth/run_auth_sql.sh
-port = $PGPORT_
-listen_addresses = ''
-unix_socket_directories = '$PGSOCK'
-lc_messages = 'C'
-timezone = 'UTC'
-log_timezone = 'UTC'
-log_min_messages = debug1
-log_error_verbosity = verbose
-log_connections = on
-EOF
+tap_pg_init "log_connections = on"
 
 # Environment 1: AWS_REGION only (explicit keys come from user mappings)
-pg_start AWS_REGION=us-east-2 || bail "PostgreSQL did not start"
-echo "# PostgreSQL on $PGSOCK port $PGPORT_ (log $WORK/pg/server.log)"
+tap_pg_start AWS_REGION=us-east-2 || bail "PostgreSQL did not start"
+echo "# PostgreSQL on $TAP_PG_SOCK port $TAP_PG_PORT (log $WORK/pg/server.log)"
 sql "$WORK/out/ext.txt" <<<"CREATE EXTENSION spanner_fdw; SET TimeZone = 'UTC';" ||
 	{ diag <"$WORK/out/ext.txt"; bail "CREATE EXTENSION spanner_fdw failed"; }
 
@@ -577,7 +451,7 @@ t_is "token_url refused: no STS call, nothing reached Spanner" \
 reset_all
 make_server c7 "access_token 'bogus'" ||
 	{ diag <"$WORK/out/setup_c7.txt"; bail "creating server c7 failed"; }
-psql_as postgres -v VERBOSITY=verbose >"$WORK/out/c7.txt" 2>&1 <<'EOF'
+tap_psql postgres -v VERBOSITY=verbose >"$WORK/out/c7.txt" 2>&1 <<'EOF'
 SELECT count(*) FROM c7_t;
 \echo sqlstate=:LAST_ERROR_SQLSTATE
 EOF
@@ -627,7 +501,7 @@ urllib.request.urlopen(urllib.request.Request(
     headers={"Content-Type": "application/json"}), timeout=10).read()
 EOF
 chmod 644 "$WORK/sts_nodelay.py"
-psql_as postgres -v VERBOSITY=verbose >"$WORK/out/ca.txt" 2>&1 <<EOF
+tap_psql postgres -v VERBOSITY=verbose >"$WORK/out/ca.txt" 2>&1 <<EOF
 SELECT 'pid=' || pg_backend_pid();
 SET statement_timeout = '300ms';
 \\! echo t0=\$(date +%s.%N)
@@ -658,7 +532,7 @@ t_is "statement_timeout during a slow token exchange: the FDW hung up on STS (1 
 # ---- 10. the same with pg_cancel_backend() from another session, once the
 #          new backend's STS request is in flight
 reset_all '{"sts_delay": 20}'
-psql_as postgres -v VERBOSITY=verbose >"$WORK/out/cb.txt" 2>&1 <<EOF &
+tap_psql postgres -v VERBOSITY=verbose >"$WORK/out/cb.txt" 2>&1 <<EOF &
 SET application_name = 'sf_cancel_cb';
 SELECT 'pid=' || pg_backend_pid();
 SELECT count(*) FROM ct_t;
@@ -675,7 +549,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 cb_tc=$(date +%s.%N)
-cb_cancel=$(psql_as postgres -c "SELECT coalesce(wait_event_type, '-') || '/' || coalesce(wait_event, '-'), pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'sf_cancel_cb'" 2>&1)
+cb_cancel=$(tap_psql postgres -c "SELECT coalesce(wait_event_type, '-') || '/' || coalesce(wait_event, '-'), pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'sf_cancel_cb'" 2>&1)
 wait "$cb_bg"
 cb_secs=$(awk -v a="$cb_tc" -v b="$(out_val "$WORK/out/cb.txt" t1)" \
 	'BEGIN { if (b == "") print "?"; else printf "%.3f", b - a }')
@@ -693,7 +567,7 @@ t_is "pg_cancel_backend() during a slow token exchange: the FDW hung up on STS (
 	"$(st 'c.get("sts", 0), c.get("sts_abandoned", 0), c.get("iam", 0), p["rejected"]')" "(2, 1, 1, 0)"
 
 # ---- Environment 2: AWS_* credentials in the postmaster's environment
-pg_start AWS_REGION=us-east-2 AWS_ACCESS_KEY_ID=$KENV AWS_SECRET_ACCESS_KEY="$SENV" \
+tap_pg_start AWS_REGION=us-east-2 AWS_ACCESS_KEY_ID=$KENV AWS_SECRET_ACCESS_KEY="$SENV" \
 	AWS_SESSION_TOKEN="$TENV" || bail "PostgreSQL did not restart (environment credentials)"
 
 # ---- 11. a non-superuser's mapping without keys and without
@@ -713,7 +587,7 @@ CREATE SERVER c9b FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (endpoint '$PROXY', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
 GRANT USAGE ON FOREIGN SERVER c9b TO alice;
 EOF
-psql_as alice -v VERBOSITY=verbose >"$WORK/out/c9.txt" 2>&1 <<'EOF'
+tap_psql alice -v VERBOSITY=verbose >"$WORK/out/c9.txt" 2>&1 <<'EOF'
 SELECT count(*) FROM c9_t;
 \echo sqlstate=:LAST_ERROR_SQLSTATE
 CREATE USER MAPPING FOR alice SERVER c9b OPTIONS (auth 'external_account', allow_ambient_credentials 'true');
@@ -741,7 +615,7 @@ t_is "ambient environment credentials: STS verified $KENV with its session token
 	"('$KENV', 1, 1, 0)"
 
 # ---- Environment 3: nothing at all; EC2 instance metadata (IMDSv2)
-pg_start || bail "PostgreSQL did not restart (no AWS environment)"
+tap_pg_start || bail "PostgreSQL did not restart (no AWS environment)"
 
 # ---- 13. IMDSv2: region, role and credentials from the metadata stand-in
 reset_all
@@ -754,7 +628,7 @@ t_is "IMDSv2: session-token PUT, then region, role and credentials with the toke
 	"(True, 1, 1, 1, 0, 'ASIAIMDS00000001')"
 
 # ---- Environment 4: ECS container credentials
-pg_start AWS_REGION=us-east-2 AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="$ECS_REL" \
+tap_pg_start AWS_REGION=us-east-2 AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="$ECS_REL" \
 	AWS_CONTAINER_AUTHORIZATION_TOKEN="$ECS_AUTH" SPANNER_FDW_ECS_BASE_URL="$STANDINS" ||
 	bail "PostgreSQL did not restart (ECS environment)"
 
@@ -771,7 +645,7 @@ t_is "ECS: one authorized container-credentials call; STS verified the task role
 
 # ---- Environment 5: AWS_REGION only again; the shared token cache
 #      (spanner_fdw in shared_preload_libraries) against per-backend caches
-pg_start AWS_REGION=us-east-2 || bail "PostgreSQL did not restart (AWS_REGION only)"
+tap_pg_start AWS_REGION=us-east-2 || bail "PostgreSQL did not restart (AWS_REGION only)"
 reset_all
 make_server sc "$BASE_OPTS, credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
 	{ diag <"$WORK/out/setup_sc.txt"; bail "creating server sc failed"; }
@@ -785,7 +659,7 @@ make_server scs "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '
 	{ diag <"$WORK/out/setup_scs.txt"; bail "creating server scs failed"; }
 
 # ---- 15. without shared_preload_libraries every backend exchanges
-sc13_shm=$(psql_as postgres -c "SELECT current_setting('shared_preload_libraries') = '', count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
+sc13_shm=$(tap_psql postgres -c "SELECT current_setting('shared_preload_libraries') = '', count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
 sc13_0=$(counters)
 sc13_a=$(backend postgres sc_t sc13_a)
 sc13_b=$(backend postgres sc_t sc13_b)
@@ -796,11 +670,11 @@ t_is "no shared_preload_libraries: each backend exchanges its own token (2 STS, 
 	"$(delta "$sc13_0" "$sc13_1")" "2 2 2 0"
 
 # ---- Environment 5b: the same, spanner_fdw in shared_preload_libraries
-pg_start -o "-c shared_preload_libraries=spanner_fdw" AWS_REGION=us-east-2 ||
+tap_pg_start -o "-c shared_preload_libraries=spanner_fdw" AWS_REGION=us-east-2 ||
 	bail "PostgreSQL did not restart (shared_preload_libraries = 'spanner_fdw')"
 
 # ---- 16. shared_preload_libraries: one exchange for all backends
-sc14_shm=$(psql_as postgres -c "SELECT current_setting('shared_preload_libraries'), count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
+sc14_shm=$(tap_psql postgres -c "SELECT current_setting('shared_preload_libraries'), count(*) FROM pg_shmem_allocations WHERE name = 'spanner_fdw tokens'" 2>&1)
 sc14_0=$(counters)
 sc14_a=$(backend postgres sc_t sc14_a)
 sc14_b=$(backend postgres sc_t sc14_b)
@@ -989,14 +863,14 @@ t_is "shared cache, cancelled waiter: one exchange for A and C (1 STS, 1 IAM cal
 	"$(delta "$sc21_0" "$sc21_1")" "1 1 1 0"
 
 # ---- 24. the cluster with the shared cache stops cleanly; no backend crashed
-(cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
+(cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$TAP_PG_DATA" -m fast -w -t 60 stop >"$WORK/pg/stop.log" 2>&1)
 sc22_rc=$?
 t_is "shared_preload_libraries: pg_ctl stop -m fast succeeds; the log shows no crashed backend" \
 	"$sc22_rc $(grep -cE 'terminated by signal|PANIC|TRAP:|was terminated by exception|server process .* exited with exit code [^0]' "$WORK/pg/server.log")" "0 0"
 [ "$sc22_rc" = 0 ] || diag <"$WORK/pg/stop.log"
 
 # ---- 25. after all of the above, the server log holds no secret or token
-pg_stop
+tap_pg_stop
 LOG=$WORK/pg/server.log
 secrets_file=$WORK/secrets_all
 {

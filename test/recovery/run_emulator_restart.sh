@@ -36,14 +36,11 @@
 
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-T0=$SECONDS
+# shellcheck source=../tap_lib.sh
+. test/tap_lib.sh
+tap_init emulator-restart "${RESTART_KEEP:-0}"
 
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
-while IFS= read -r v; do
-	unset "$v"
-done < <(env | sed -n 's/^\(\(AWS_\|GOOGLE_\|GCE_\|CLOUDSDK_\|GCLOUD_\)[A-Za-z0-9_]*\)=.*/\1/p')
-unset SPANNER_EMULATOR_HOST PGOPTIONS PGSERVICE PGDATABASE PGUSER PGHOST PGPORT
+tap_clean_env SPANNER_EMULATOR_HOST
 
 # A namespace of our own: nothing here may stop what scripts/test.sh or a
 # demo started under theirs.
@@ -60,45 +57,12 @@ PGBIN=$SF_PG_BINDIR
 NSINGERS=50
 NSINGERS10=40
 
-N=0
-NFAIL=0
-WORK=
 EMU_GW=
 EMU_EM=
 EMU_PORT=
 EMU_GRPC=
-PGDATA_DIR=
-PGSOCK=
-PGPORT_=
 PSQL_JOB=
 QN=0
-
-# ------------------------------------------------------------------ TAP
-
-pass() {
-	N=$((N + 1))
-	echo "ok $N - $1"
-}
-fail() {
-	N=$((N + 1))
-	NFAIL=$((NFAIL + 1))
-	echo "not ok $N - $1"
-}
-diag() { sed 's/^/#   /'; }
-# t_is NAME GOT WANT
-t_is() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
-	fi
-}
-
-bail() {
-	fail "setup: $*"
-	finish
-}
 
 # ------------------------------------------------------------------ cleanup
 
@@ -106,22 +70,9 @@ psql_stop() {
 	[ -n "$PSQL_JOB" ] || return 0
 	# end of input: psql quits, its backend exits
 	[ -n "${PSQL[1]:-}" ] && eval "exec ${PSQL[1]}>&-"
-	local _
-	for _ in $(seq 1 50); do
-		kill -0 "$PSQL_JOB" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$PSQL_JOB" 2>/dev/null && kill -TERM "$PSQL_JOB" 2>/dev/null
+	tap_wait_exit "$PSQL_JOB" 50 || kill -TERM "$PSQL_JOB" 2>/dev/null
 	wait "$PSQL_JOB" 2>/dev/null
 	PSQL_JOB=
-}
-
-pg_stop() {
-	[ -n "$PGDATA_DIR" ] && [ -f "$PGDATA_DIR/postmaster.pid" ] || return 0
-	local pid
-	pid=$(head -n1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null)
-	(cd / && sf_as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 30 stop >/dev/null 2>&1) ||
-		sf_kill_pid "$pid" postgres
 }
 
 # emu_stop: stop the emulator this test started (gateway and emulator_main)
@@ -133,29 +84,12 @@ emu_stop() {
 	EMU_EM=
 }
 
-cleanup() {
-	trap - EXIT INT TERM
+# tap_teardown: called by tap_cleanup on every exit path
+tap_teardown() {
 	psql_stop
-	pg_stop
+	tap_pg_stop 30
 	emu_stop
-	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-		if [ "${RESTART_KEEP:-0}" = 1 ]; then
-			echo "# kept $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
 }
-
-finish() {
-	echo "# emulator-restart: $((N - NFAIL)) passed, $NFAIL failed ($((SECONDS - T0)) s)"
-	echo "1..$N"
-	cleanup
-	[ "$NFAIL" = 0 ] && exit 0
-	exit 1
-}
-trap cleanup EXIT
-trap 'echo "# interrupted"; fail "interrupted"; finish' INT TERM
 
 # ------------------------------------------------------------------ emulator
 
@@ -204,10 +138,7 @@ emu_start() {
 
 # load_sample: instance, database and sample data, as after a fresh start
 load_sample() {
-	SF_QUIET=1 sf_setup_sample_db "$DATABASE" "$PROJECT" "$INSTANCE" >/dev/null 2>"$WORK/sample.err" || {
-		diag <"$WORK/sample.err"
-		return 1
-	}
+	tap_setup_sample_db "$DATABASE" "$PROJECT" "$INSTANCE"
 }
 
 # live_sessions: the names of the database's sessions, one a line (none
@@ -280,10 +211,7 @@ restart() {
 
 # ================================================================== setup
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/emu_restart.XXXXXX") || bail "mktemp failed"
-chmod 755 "$WORK"
-mkdir -p "$WORK/pg" "$WORK/out"
-chown "$(sf_pg_user)" "$WORK/pg" && chmod 700 "$WORK/pg" || bail "cannot prepare $WORK/pg"
+tap_workdir emu_restart
 
 # --- the emulator (ports of our own) and the sample database
 sf_find_emulator || bail "the Cloud Spanner emulator is not installed (see scripts/lib.sh sf_install_deps)"
@@ -306,45 +234,15 @@ print(json.JSONDecoder().raw_decode(sys.stdin.read().strip())[0]["rows"][0][0])'
 [ "${got:-}" = "$NSINGERS" ] || bail "the sample database has ${got:-no} singers, not $NSINGERS"
 
 # --- the extension
-ext_dir=$("$SF_PG_CONFIG" --sharedir)/extension
-lib_dir=$("$SF_PG_CONFIG" --pkglibdir)
-if [ "${SF_RESTART_BUILD:-0}" = 1 ] || ! { [ -f "$ext_dir/spanner_fdw.control" ] && [ -f "$lib_dir/spanner_fdw.so" ]; }; then
-	SF_QUIET=1 sf_build_install >"$WORK/build.log" 2>&1 || {
-		tail -n 30 "$WORK/build.log" | diag
-		bail "building spanner_fdw failed"
-	}
-fi
-[ -f "$ext_dir/spanner_fdw.control" ] && [ -f "$lib_dir/spanner_fdw.so" ] ||
-	bail "spanner_fdw is not installed in $ext_dir"
+if [ "${SF_RESTART_BUILD:-0}" = 1 ]; then tap_need_extension build; else tap_need_extension missing; fi
 
 # --- PostgreSQL
-PGDATA_DIR=$WORK/pg/data
-PGSOCK=$WORK/pg
-PGPORT_=$(sf_free_port) || bail "no free port"
-(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$PGBIN/initdb" -D "$PGDATA_DIR" \
-	--locale=C.UTF-8 --encoding=UTF8 --auth=trust -U postgres >"$WORK/pg/initdb.log" 2>&1) || {
-	diag <"$WORK/pg/initdb.log"
-	bail "initdb failed"
-}
-cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
-# written by test/recovery/run_emulator_restart.sh
-port = $PGPORT_
-listen_addresses = ''
-unix_socket_directories = '$PGSOCK'
-lc_messages = 'C'
-timezone = 'UTC'
-log_timezone = 'UTC'
-log_min_messages = debug1
-log_error_verbosity = verbose
-EOF
-(cd / && sf_as_pg env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
-	"$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 start >/dev/null 2>&1) || {
-	tail -n 20 "$WORK/pg/server.log" | diag
-	bail "PostgreSQL did not start"
-}
-echo "# PostgreSQL on $PGSOCK port $PGPORT_"
-(cd / && sf_as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PGPORT_" -U postgres -d postgres \
-	>"$WORK/out/setup.txt" 2>&1) <<EOF || { diag <"$WORK/out/setup.txt"; bail "creating the foreign tables failed"; }
+# shellcheck disable=SC2119  # no settings beyond the common ones
+tap_pg_init
+# shellcheck disable=SC2119  # no environment beyond PATH and LANG
+tap_pg_start || bail "PostgreSQL did not start"
+echo "# PostgreSQL on $TAP_PG_SOCK port $TAP_PG_PORT"
+tap_psql postgres -v ON_ERROR_STOP=1 >"$WORK/out/setup.txt" 2>&1 <<EOF || { diag <"$WORK/out/setup.txt"; bail "creating the foreign tables failed"; }
 CREATE EXTENSION spanner_fdw;
 CREATE SERVER sp FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (endpoint '$SPANNER_EMULATOR_REST', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
@@ -357,7 +255,7 @@ EOF
 AS_PG=()
 [ "$(id -u)" = 0 ] && AS_PG=(runuser -u postgres --)
 coproc PSQL {
-	cd / && exec ${AS_PG[@]+"${AS_PG[@]}"} "$PGBIN/psql" -X -q -At -h "$PGSOCK" -p "$PGPORT_" \
+	cd / && exec ${AS_PG[@]+"${AS_PG[@]}"} "$PGBIN/psql" -X -q -At -h "$TAP_PG_SOCK" -p "$TAP_PG_PORT" \
 		-U postgres -d postgres -v VERBOSITY=verbose 2>&1
 }
 # (bash unsets PSQL_PID when the coprocess ends: keep our own copy)
