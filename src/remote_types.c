@@ -154,6 +154,7 @@ static RemoteTable *
 remote_table(Oid relid, Oid serverid, Oid userid, const SpannerDialect *dialect)
 {
 	RemoteTable *entry;
+	RemoteTable loaded;
 	bool		found;
 
 	if (RemoteTableHash == NULL)
@@ -166,25 +167,35 @@ remote_table(Oid relid, Oid serverid, Oid userid, const SpannerDialect *dialect)
 									  HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(remote_types_inval, (Datum) 0);
 	}
-	entry = hash_search(RemoteTableHash, &relid, HASH_ENTER, &found);
-	if (found)
+	entry = hash_search(RemoteTableHash, &relid, HASH_FIND, NULL);
+	if (entry)
 		return entry;
-	entry->cxt = AllocSetContextCreate(CacheMemoryContext, "spanner_fdw remote table",
+
+	/*
+	 * Load first, enter after: the lookup reads catalogs and may process
+	 * invalidations, which must not find a half-filled entry.
+	 */
+	memset(&loaded, 0, sizeof(loaded));
+	loaded.cxt = AllocSetContextCreate(CacheMemoryContext, "spanner_fdw remote table",
 									   ALLOCSET_SMALL_SIZES);
-	entry->exists = false;
-	entry->ncolumns = 0;
-	entry->columns = NULL;
 	PG_TRY();
 	{
-		load_table(entry, relid, serverid, userid, dialect);
+		load_table(&loaded, relid, serverid, userid, dialect);
 	}
 	PG_CATCH();
 	{
-		MemoryContextDelete(entry->cxt);
-		(void) hash_search(RemoteTableHash, &relid, HASH_REMOVE, NULL);
+		MemoryContextDelete(loaded.cxt);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+
+	entry = hash_search(RemoteTableHash, &relid, HASH_ENTER, &found);
+	if (found)
+		MemoryContextDelete(entry->cxt);
+	entry->cxt = loaded.cxt;
+	entry->exists = loaded.exists;
+	entry->ncolumns = loaded.ncolumns;
+	entry->columns = loaded.columns;
 	return entry;
 }
 
@@ -207,7 +218,26 @@ column_type(SpannerRelInfo *fpinfo, Relation rel, Form_pg_attribute att,
 		return;
 	}
 	if (*table == NULL)
-		*table = remote_table(relid, fpinfo->serverid, userid, fpinfo->dialect);
+	{
+		/*
+		 * A copy in the planner's memory: the cache entry may go with an
+		 * invalidation processed while later columns are looked at.
+		 */
+		RemoteTable *cached = remote_table(relid, fpinfo->serverid, userid,
+										   fpinfo->dialect);
+		RemoteTable *copy = palloc0(sizeof(RemoteTable));
+
+		copy->relid = cached->relid;
+		copy->exists = cached->exists;
+		copy->ncolumns = cached->ncolumns;
+		copy->columns = palloc0(sizeof(RemoteColumn) * Max(cached->ncolumns, 1));
+		for (i = 0; i < cached->ncolumns; i++)
+		{
+			copy->columns[i] = cached->columns[i];
+			copy->columns[i].name = pstrdup(cached->columns[i].name);
+		}
+		*table = copy;
+	}
 	if (!(*table)->exists)
 	{
 		StringInfoData name;
