@@ -26,6 +26,10 @@ SELECT count(id) FROM err_notable;
 ALTER FOREIGN TABLE err_notable ALTER COLUMN id OPTIONS (DROP column_name);
 ALTER FOREIGN TABLE err_notable OPTIONS (SET table_name 'NoSuchTable');
 SELECT * FROM err_notable;
+-- Spanner names are case-insensitive: a hand-written table in lower case
+CREATE FOREIGN TABLE err_lc (singerid bigint, firstname text)
+  SERVER sp OPTIONS (table_name 'singers');
+SELECT firstname FROM err_lc WHERE singerid = 1;
 -- a column that does not exist
 CREATE FOREIGN TABLE err_nocol (id bigint OPTIONS (column_name 'SingerId'), x text)
   SERVER sp OPTIONS (table_name 'Singers');

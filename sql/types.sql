@@ -101,6 +101,10 @@ CREATE FOREIGN TABLE alt_uuid (id bigint OPTIONS (column_name 'Id'),
   u uuid OPTIONS (column_name 'ColString')) SERVER sp OPTIONS (table_name 'AllTypes');
 SELECT u FROM alt_uuid WHERE id = 5;
 SELECT u FROM alt_uuid WHERE id = 1;
+-- a STRING column may be declared as any type whose input function takes the text
+CREATE FOREIGN TABLE alt_name (id bigint OPTIONS (column_name 'Id'),
+  s name OPTIONS (column_name 'ColString')) SERVER sp OPTIONS (table_name 'AllTypes');
+SELECT s FROM alt_name WHERE id = 1;
 CREATE FOREIGN TABLE alt_scalar (id bigint OPTIONS (column_name 'Id'),
   a bigint OPTIONS (column_name 'ArrInt64')) SERVER sp OPTIONS (table_name 'AllTypes');
 SELECT a FROM alt_scalar WHERE id = 1;

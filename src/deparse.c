@@ -20,7 +20,8 @@
  *		col <= v	->	col <  v + 1us
  *		col =  v	->	col >= v AND col < v + 1us
  *		col <> v	->	col <  v OR  col >= v + 1us
- * (v + 1us is a second parameter, computed locally.)  IN lists of
+ * (v + 1us is a second parameter, computed locally: at plan time for a
+ * constant, by the scan for a value known only at run time.)  IN lists of
  * timestamps compare the column cut to microseconds.
  *
  * Copyright (c) 2026 spanner_fdw developers
@@ -35,12 +36,9 @@
 #include "pg_jsonc.h"
 
 #include "access/sysattr.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
-#include "parser/parse_oper.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -57,6 +55,8 @@ typedef struct deparse_expr_cxt
 	const SpannerDialect *dialect;
 	StringInfo	buf;
 	List	  **params_list;	/* exprs that become parameters 1, 2, ... */
+	List	  **plus_one;		/* 1-based parameters sent one microsecond
+								 * later than their expression's value */
 } deparse_expr_cxt;
 
 static void deparse_expr(Expr *node, deparse_expr_cxt *context);
@@ -135,9 +135,14 @@ deparse_param(Node *node, deparse_expr_cxt *context)
 	context->dialect->param_ref(context->buf, list_length(*context->params_list));
 }
 
-/* The value one microsecond after a timestamptz Const or Param. */
-static Node *
-one_micro_later(Node *value)
+/*
+ * A parameter for the value one microsecond after a timestamptz Const or
+ * Param: a constant is folded now; a value known only at run time is
+ * marked, and the scan adds the microsecond (or, at the end of the range,
+ * takes its fallback query).
+ */
+static void
+deparse_param_micro_later(Node *value, deparse_expr_cxt *context)
 {
 	value = strip_relabel(value);
 	if (IsA(value, Const))
@@ -146,26 +151,13 @@ one_micro_later(Node *value)
 
 		if (!c->constisnull)
 			c->constvalue = TimestampTzGetDatum(DatumGetTimestampTz(c->constvalue) + 1);
-		return (Node *) c;
+		deparse_param((Node *) c, context);
+		return;
 	}
-	else
-	{
-		Interval   *iv = palloc0(sizeof(Interval));
-		Oid			opno;
-		Expr	   *e;
-
-		iv->time = 1;
-		opno = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("+")),
-								TIMESTAMPTZOID, INTERVALOID);
-		if (!OidIsValid(opno))
-			elog(ERROR, "operator timestamptz + interval not found");
-		e = make_opclause(opno, TIMESTAMPTZOID, false, (Expr *) value,
-						  (Expr *) makeConst(INTERVALOID, -1, InvalidOid, sizeof(Interval),
-											 PointerGetDatum(iv), false, false),
-						  InvalidOid, InvalidOid);
-		set_opfuncid((OpExpr *) e);
-		return (Node *) e;
-	}
+	*context->params_list = lappend(*context->params_list, value);
+	*context->plus_one = lappend_int(*context->plus_one,
+									 list_length(*context->params_list));
+	context->dialect->param_ref(context->buf, list_length(*context->params_list));
 }
 
 /* The operator as seen with the operands swapped. */
@@ -202,13 +194,13 @@ deparse_timestamp_comparison(Var *col, const char *op, Node *value,
 	{
 		COL();
 		appendStringInfoString(buf, " >= ");
-		deparse_param(one_micro_later(value), context);
+		deparse_param_micro_later(value, context);
 	}
 	else if (strcmp(op, "<=") == 0)
 	{
 		COL();
 		appendStringInfoString(buf, " < ");
-		deparse_param(one_micro_later(value), context);
+		deparse_param_micro_later(value, context);
 	}
 	else
 	{
@@ -220,7 +212,7 @@ deparse_timestamp_comparison(Var *col, const char *op, Node *value,
 		appendStringInfoString(buf, eq ? " AND " : " OR ");
 		COL();
 		appendStringInfoString(buf, eq ? " < " : " >= ");
-		deparse_param(one_micro_later(value), context);
+		deparse_param_micro_later(value, context);
 	}
 	appendStringInfoChar(buf, ')');
 #undef COL
@@ -431,7 +423,8 @@ deparse_where(deparse_expr_cxt *context, List *conds)
 void
 spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 					   List *remote_conds, Bitmapset *attrs_used,
-					   List **retrieved_attrs, List **params_list)
+					   List **retrieved_attrs, List **params_list,
+					   List **plus_one)
 {
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	deparse_expr_cxt context;
@@ -441,6 +434,7 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 	context.dialect = fpinfo->dialect;
 	context.buf = buf;
 	context.params_list = params_list;
+	context.plus_one = plus_one;
 
 	deparse_select_list(&context, fpinfo->relid, attrs_used, retrieved_attrs);
 	appendStringInfoString(buf, " FROM ");

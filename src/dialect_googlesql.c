@@ -78,14 +78,15 @@ static const char *const googlesql_import_query =
 
 /*
  * The columns of one table or view with their Spanner types (parameters
- * @schema, @table); the first column says whether it is a view.
+ * @schema, @table; names compare case-insensitively, as Spanner's do); the
+ * first column says whether it is a view.
  */
 static const char *const googlesql_columns_query =
 "SELECT t.TABLE_TYPE, c.COLUMN_NAME, c.SPANNER_TYPE "
 "FROM INFORMATION_SCHEMA.TABLES t LEFT JOIN INFORMATION_SCHEMA.COLUMNS c "
 "ON c.TABLE_CATALOG = t.TABLE_CATALOG AND c.TABLE_SCHEMA = t.TABLE_SCHEMA "
 "AND c.TABLE_NAME = t.TABLE_NAME "
-"WHERE t.TABLE_SCHEMA = @schema AND t.TABLE_NAME = @table";
+"WHERE UPPER(t.TABLE_SCHEMA) = UPPER(@schema) AND UPPER(t.TABLE_NAME) = UPPER(@table)";
 
 const SpannerDialect spanner_googlesql_dialect = {
 	.name = "GoogleSQL",

@@ -150,6 +150,7 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *remote_exprs = NIL;
 	List	   *local_exprs = NIL;
 	List	   *params_list = NIL;
+	List	   *plus_one = NIL;
 	List	   *retrieved_attrs;
 	List	   *fdw_private;
 	StringInfoData sql;
@@ -182,25 +183,26 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	initStringInfo(&sql);
 	spanner_deparse_select(&sql, root, baserel, remote_conds, fpinfo->attrs_used,
-						   &retrieved_attrs, &params_list);
+						   &retrieved_attrs, &params_list, &plus_one);
 
 	if (spanner_params_may_be_out_of_range(params_list))
 	{
 		StringInfoData fb;
 		Bitmapset  *attrs = bms_copy(fpinfo->attrs_used);
 		List	   *no_params = NIL;
+		List	   *no_plus_one = NIL;
 
 		foreach(lc, remote_exprs)
 			pull_varattnos((Node *) lfirst(lc), baserel->relid, &attrs);
 		initStringInfo(&fb);
 		spanner_deparse_select(&fb, root, baserel, NIL, attrs,
-							   &fallback_attrs, &no_params);
+							   &fallback_attrs, &no_params, &no_plus_one);
 		fallback_sql = fb.data;
 	}
 
-	fdw_private = list_make4(makeString(sql.data), retrieved_attrs,
+	fdw_private = list_make5(makeString(sql.data), retrieved_attrs,
 							 fallback_sql ? makeString(fallback_sql) : NULL,
-							 fallback_attrs);
+							 fallback_attrs, plus_one);
 
 	return make_foreignscan(tlist,
 							local_exprs,

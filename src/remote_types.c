@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "spanner_fdw.h"
 
@@ -72,6 +73,12 @@ remote_types_inval(Datum arg, Oid relid)
 	}
 }
 
+static void
+remote_types_server_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	remote_types_inval(arg, InvalidOid);
+}
+
 static char *
 json_text(json_object *row, int i)
 {
@@ -93,6 +100,7 @@ load_table(RemoteTable *entry, Oid relid, Oid serverid, Oid userid,
 	const char *table = spanner_table_option(relid, "table_name");
 	StringInfoData params;
 	json_object *volatile resp = NULL;
+	MemoryContext volatile old = CurrentMemoryContext;
 
 	if (schema == NULL)
 		schema = dialect->default_schema;
@@ -110,7 +118,6 @@ load_table(RemoteTable *entry, Oid relid, Oid serverid, Oid userid,
 		json_object *rows = NULL;
 		size_t		i,
 					n = 0;
-		MemoryContext old;
 
 		resp = spanner_execute_unary(conn, dialect->columns_query,
 									 spanner_to_utf8(params.data),
@@ -119,7 +126,7 @@ load_table(RemoteTable *entry, Oid relid, Oid serverid, Oid userid,
 			json_object_is_type(rows, json_type_array))
 			n = json_object_array_length(rows);
 
-		old = MemoryContextSwitchTo(entry->cxt);
+		MemoryContextSwitchTo(entry->cxt);
 		entry->exists = (n > 0);
 		entry->columns = palloc0(sizeof(RemoteColumn) * Max(n, 1));
 		for (i = 0; i < n; i++)
@@ -140,10 +147,10 @@ load_table(RemoteTable *entry, Oid relid, Oid serverid, Oid userid,
 			else
 				c->code = spanner_type_from_name(sptype, &c->elem);
 		}
-		MemoryContextSwitchTo(old);
 	}
 	PG_FINALLY();
 	{
+		MemoryContextSwitchTo(old);
 		json_object_put(resp);
 	}
 	PG_END_TRY();
@@ -166,6 +173,8 @@ remote_table(Oid relid, Oid serverid, Oid userid, const SpannerDialect *dialect)
 		RemoteTableHash = hash_create("spanner_fdw remote column types", 16, &ctl,
 									  HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(remote_types_inval, (Datum) 0);
+		/* a server pointed elsewhere: forget everything */
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, remote_types_server_inval, (Datum) 0);
 	}
 	entry = hash_search(RemoteTableHash, &relid, HASH_FIND, NULL);
 	if (entry)
@@ -189,6 +198,16 @@ remote_table(Oid relid, Oid serverid, Oid userid, const SpannerDialect *dialect)
 	}
 	PG_END_TRY();
 
+	/* a missing table is not cached: it may be created, or be visible to another role */
+	if (!loaded.exists)
+	{
+		entry = palloc0(sizeof(RemoteTable));
+		*entry = loaded;
+		entry->columns = NULL;
+		MemoryContextDelete(loaded.cxt);
+		entry->cxt = NULL;
+		return entry;
+	}
 	entry = hash_search(RemoteTableHash, &relid, HASH_ENTER, &found);
 	if (found)
 		MemoryContextDelete(entry->cxt);
@@ -253,7 +272,8 @@ column_type(SpannerRelInfo *fpinfo, Relation rel, Form_pg_attribute att,
 	name = spanner_column_name(relid, att->attnum);
 	for (i = 0; i < (*table)->ncolumns; i++)
 	{
-		if (strcmp((*table)->columns[i].name, name) == 0)
+		/* Spanner names are case-insensitive */
+		if (pg_strcasecmp((*table)->columns[i].name, name) == 0)
 		{
 			*code = (*table)->columns[i].code;
 			*elem = (*table)->columns[i].elem;

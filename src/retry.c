@@ -63,19 +63,20 @@ spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			spanner_auth_apply(conn->auth, conn->rest, true);
 			continue;
 		}
+		if (creating && err.kind == SP_ERR_REMOTE &&
+			(err.session_gone || err.grpc_code == SP_GRPC_NOT_FOUND))
+		{
+			/* the database or instance is not there */
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not create a Spanner session for database \"%s\"",
+							conn->dbpath),
+					 errdetail_internal("%s", err.message),
+					 errhint("Check that the project, instance and database exist.")));
+		}
 		if (err.kind == SP_ERR_REMOTE && err.session_gone)
 		{
-			if (creating)
-			{
-				/* the database is not there (the emulator says so this way) */
-				CHECK_FOR_INTERRUPTS();
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-						 errmsg("could not create a Spanner session for database \"%s\"",
-								conn->dbpath),
-						 errdetail_internal("%s", err.message),
-						 errhint("Check that the project, instance and database exist.")));
-			}
 			if (!spanner_xact_session_replaceable(conn))
 			{
 				spanner_session_forget(conn);

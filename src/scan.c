@@ -29,6 +29,7 @@
 #include "nodes/nodeFuncs.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "spanner_fdw.h"
 #include "scan_private.h"
@@ -66,6 +67,7 @@ typedef struct SpannerScanState
 
 	List	   *param_exprs;	/* ExprStates of the parameters */
 	List	   *param_types;	/* their type OIDs */
+	List	   *plus_one;		/* 1-based parameters sent 1us later */
 
 	MemoryContext temp_cxt;		/* reset per row */
 
@@ -133,6 +135,7 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 											  "spanner_fdw temporary data",
 											  ALLOCSET_SMALL_SIZES);
 
+	fsstate->plus_one = (List *) list_nth(fsplan->fdw_private, FdwScanPrivatePlusOneParams);
 	fsstate->param_exprs = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	foreach(lc, fsplan->fdw_exprs)
 		fsstate->param_types = lappend_oid(fsstate->param_types,
@@ -173,6 +176,16 @@ build_params(ForeignScanState *node, StringInfo params, StringInfo types)
 			appendStringInfoChar(types, ',');
 		}
 		appendStringInfo(params, "\"p%d\":", i);
+		if (!isnull && list_member_int(fsstate->plus_one, i))
+		{
+			TimestampTz t = DatumGetTimestampTz(value);
+
+			/* the end of PostgreSQL's range is past Spanner's anyway */
+			if (TIMESTAMP_NOT_FINITE(t) || t >= PG_INT64_MAX - 1)
+				ok = false;
+			else
+				value = TimestampTzGetDatum(t + 1);
+		}
 		if (!spanner_append_param_value(params, type, value, isnull))
 			ok = false;
 		appendStringInfo(types, "\"p%d\":%s", i,

@@ -30,7 +30,9 @@ enum FdwScanPrivateIndex
 	 */
 	FdwScanPrivateFallbackSql,
 	/* attnums the fallback retrieves (integer List) */
-	FdwScanPrivateFallbackAttrs
+	FdwScanPrivateFallbackAttrs,
+	/* 1-based parameters sent one microsecond after their value (integer List) */
+	FdwScanPrivatePlusOneParams
 };
 
 #endif							/* SPANNER_SCAN_PRIVATE_H */

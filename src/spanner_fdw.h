@@ -206,7 +206,7 @@ extern void spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   RelOptInfo *baserel, List *remote_conds,
 								   Bitmapset *attrs_used, List **retrieved_attrs,
-								   List **params_list);
+								   List **params_list, List **plus_one);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);
 extern char *spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype);

@@ -196,6 +196,9 @@ spanner_type_holds(Oid pgtype, SpTypeCode code, SpTypeCode elem)
 	if ((pgtype == TEXTOID || pgtype == VARCHAROID) &&
 		code != SP_TYPE_BYTES && code != SP_TYPE_PROTO)
 		return true;
+	/* any declared type whose input function takes the text: checked per value */
+	if (code == SP_TYPE_STRING)
+		return true;
 	if (code == SP_TYPE_ARRAY)
 	{
 		if (pgtype == JSONOID || pgtype == JSONBOID)
