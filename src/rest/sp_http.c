@@ -143,11 +143,18 @@ buf_append(SpBuf *b, const char *p, size_t n)
 
 		while (ncap < b->len + n + 1)
 			ncap *= 2;
-		nd = realloc(b->data, ncap);
+		/* not realloc: the old bytes may hold a token, wipe them first */
+		nd = malloc(ncap);
 		if (nd == NULL)
 		{
 			b->nomem = true;
 			return false;
+		}
+		if (b->data)
+		{
+			memcpy(nd, b->data, b->len);
+			memset(b->data, 0, b->cap);
+			free(b->data);
 		}
 		b->data = nd;
 		b->cap = ncap;
@@ -366,7 +373,15 @@ setup_request_ex(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	{
 		SETOPT(e, CURLOPT_POST, 1L);
 		SETOPT(e, CURLOPT_POSTFIELDSIZE, (long) (body ? body_len : 0));
-		SETOPT(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+		/*
+		 * Raw requests (token exchanges) carry secrets in the body: let
+		 * libcurl read the caller's buffer, which outlives the synchronous
+		 * call, rather than keep a copy of its own.
+		 */
+		if (raw)
+			SETOPT(e, CURLOPT_POSTFIELDS, body ? body : "");
+		else
+			SETOPT(e, CURLOPT_COPYPOSTFIELDS, body ? body : "");
 		if (strcmp(method, "POST") != 0)
 			SETOPT(e, CURLOPT_CUSTOMREQUEST, method);
 	}
