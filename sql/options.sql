@@ -78,6 +78,15 @@ RESET ROLE;
 GRANT SELECT ON singers TO regress_spanner_user;
 SET ROLE regress_spanner_user;
 SELECT id FROM singers WHERE id = 1;
+-- without SELECT on the foreign table, planning asks Spanner nothing (here
+-- it could not: the mapping has no credentials); PostgreSQL refuses
+RESET ROLE;
+REVOKE SELECT ON singers FROM regress_spanner_user;
+ALTER FOREIGN TABLE singers OPTIONS (ADD updatable 'true');
+SET ROLE regress_spanner_user;
+SELECT id FROM singers WHERE id = 1;
+RESET ROLE;
+ALTER FOREIGN TABLE singers OPTIONS (DROP updatable);
 -- other roles cannot read the options of a mapping
 RESET ROLE;
 ALTER USER MAPPING FOR regress_spanner_user SERVER sp OPTIONS (ADD access_token 'secret-token-value');

@@ -28,6 +28,7 @@
 
 #include "access/sysattr.h"
 #include "mb/pg_wchar.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -234,6 +235,18 @@ column_type(SpannerRelInfo *fpinfo, Relation rel, Form_pg_attribute att,
 	if (opt != NULL)
 	{
 		*code = spanner_type_from_name(opt, elem);
+		return;
+	}
+	/*
+	 * A user who may not read the foreign table learns nothing about the
+	 * Spanner side: the type stays unknown (conditions local), and the
+	 * executor reports the missing privilege.
+	 */
+	if (*table == NULL &&
+		pg_class_aclcheck(relid, userid, ACL_SELECT) != ACLCHECK_OK)
+	{
+		*code = SP_TYPE_UNSPECIFIED;
+		*elem = SP_TYPE_UNSPECIFIED;
 		return;
 	}
 	if (*table == NULL)
