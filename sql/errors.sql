@@ -74,8 +74,14 @@ SELECT count(*) FROM orders;
 SELECT * FROM err_notable;
 ROLLBACK;
 SELECT count(*) FROM orders;
+-- Spanner rows have no ctid: reading or comparing one is an error, never
+-- the same meaningless value in every row
+SELECT ctid FROM orders WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT id FROM orders WHERE ctid = '(0,1)';
+SELECT tableoid::regclass, id FROM orders WHERE id = 1;
 \set VERBOSITY terse
 DROP SERVER err_down CASCADE;
 DROP SERVER err_nodb CASCADE;
 \set VERBOSITY default
-DROP FOREIGN TABLE err_notable, err_nocol, err_inject, err_inject2, err_noschema, orders;
+DROP FOREIGN TABLE err_notable, err_nocol, err_inject, err_inject2, err_noschema, err_lc, orders;

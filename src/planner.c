@@ -29,6 +29,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
 
 #include "spanner_fdw.h"
 #include "scan_private.h"
@@ -74,6 +75,19 @@ spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	foreach(lc, baserel->baserestrictinfo)
 		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
 					   baserel->relid, &needed);
+	/*
+	 * Spanner rows have no ctid: a query that reads or compares one (a
+	 * gateway's "UPDATE ... WHERE ctid = $1") would otherwise see the same
+	 * meaningless value in every row.
+	 */
+	if (bms_is_member(SelfItemPointerAttributeNumber - FirstLowInvalidHeapAttributeNumber,
+					  needed))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("foreign table \"%s\" has no ctid",
+						get_rel_name(foreigntableid)),
+				 errdetail("Rows of a Spanner table are identified by their primary key, not by a ctid."),
+				 errhint("Select or compare the primary-key columns instead.")));
 	spanner_remote_types(fpinfo, needed, scan_userid(root, baserel));
 
 	spanner_classify_conditions(root, baserel, baserel->baserestrictinfo,
