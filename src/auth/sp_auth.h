@@ -8,7 +8,7 @@
  * PostgreSQL header, calls exit()/abort(), or prints anything.  Failures
  * are reported through an SpAuthError the caller passes in.
  *
- * Flow (see shared/docs/aws-federation-protocol.md):
+ * Flow (the protocol of Google's external_account credentials for AWS):
  *	 external_account JSON -> AWS region + credentials (explicit keys, or,
  *	 when allowed, environment / ECS-EKS container / EC2 IMDSv2) -> SigV4
  *	 signed GetCallerIdentity subject token -> Google STS token exchange ->
