@@ -89,7 +89,6 @@ static const char *const googlesql_columns_query =
 "WHERE UPPER(t.TABLE_SCHEMA) = UPPER(@schema) AND UPPER(t.TABLE_NAME) = UPPER(@table)";
 
 const SpannerDialect spanner_googlesql_dialect = {
-	.name = "GoogleSQL",
 	.quote_identifier = googlesql_quote_identifier,
 	.param_ref = googlesql_param_ref,
 	.type_json = googlesql_type_json,

@@ -58,8 +58,8 @@ typedef struct SpannerScanState
 	List	   *fallback_attrs;
 	SpannerColumnConv *fallback_convs;
 
-	bool		use_fallback;	/* this run uses the fallback */
-	ExprState  *recheck;		/* the conditions, checked locally then */
+	bool		use_fallback;	/* this run uses the fallback; the conditions
+								 * are then node->fdw_recheck_quals */
 
 	SpannerConnection *conn;
 	SpannerStreamRef sref;		/* open query (sref.stream), or none */
@@ -129,7 +129,6 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 													FdwScanPrivateFallbackAttrs);
 		fsstate->fallback_convs = spanner_make_converters(fsstate->tupdesc,
 														  fsstate->fallback_attrs);
-		fsstate->recheck = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
 	}
 	fsstate->temp_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "spanner_fdw temporary data",
@@ -327,7 +326,7 @@ spanner_iterate_scan(ForeignScanState *node)
 		/* fallback: the conditions Spanner did not check */
 		econtext->ecxt_scantuple = slot;
 		ResetExprContext(econtext);
-		if (ExecQual(fsstate->recheck, econtext))
+		if (ExecQual(node->fdw_recheck_quals, econtext))
 			return slot;
 		CHECK_FOR_INTERRUPTS();
 	}

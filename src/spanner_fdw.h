@@ -71,7 +71,6 @@ typedef struct SpannerOptions
  */
 typedef struct SpannerDialect
 {
-	const char *name;
 	void		(*quote_identifier) (StringInfo buf, const char *ident);
 	void		(*param_ref) (StringInfo buf, int n);	/* n-th parameter */
 	char	   *(*type_json) (SpTypeCode code, SpTypeCode elem);	/* paramTypes */
