@@ -8,7 +8,7 @@
 # State lives in $SF_ROOT/.run/<namespace>/ (namespace = $SF_NS, default
 # "demo"; test.sh uses "test" so a test run never touches the demo):
 #   emulator.gateway.pid  emulator.main.pid  emulator.port  emulator.grpc_port
-#   emulator.log          pg.base (where the PostgreSQL files are)  pg.port
+#   emulator.flags        emulator.log  pg.base (where the PostgreSQL files are)  pg.port
 # PostgreSQL files (data dir, socket dir, log, pg_regress output) go in
 # $SF_RUN/pg/ when the PostgreSQL OS user can reach it, otherwise in
 # /tmp/spanner_fdw_run.<hash of repo path>/<namespace>/; pg.base records which.
@@ -18,7 +18,10 @@
 #   sf_build_install           make && make install of the extension
 #   sf_free_port               print a free TCP port on 127.0.0.1
 #   sf_start_emulator          start (or reuse) gateway_main + emulator_main;
-#                              exports SPANNER_EMULATOR_REST=http://127.0.0.1:PORT
+#                              exports SPANNER_EMULATOR_REST=http://127.0.0.1:PORT;
+#                              gateway_main gets the extra flags of
+#                              $SF_EMULATOR_FLAGS (an emulator started with
+#                              other flags is not reused)
 #   sf_stop_emulator           stop them by recorded PID
 #   sf_rest METHOD PATH [BODY] call the emulator REST API (/v1/PATH), print the body
 #   sf_create_instance PROJECT INSTANCE
@@ -51,6 +54,7 @@ SF_PG_CONFIG=${SF_PG_CONFIG:-$SF_PG_BINDIR/pg_config}
 SF_PROJECT=${SF_PROJECT:-demo-project}
 SF_INSTANCE=${SF_INSTANCE:-demo-instance}
 SF_PYTHON=${SF_PYTHON:-python3}
+SF_EMULATOR_FLAGS=${SF_EMULATOR_FLAGS:-}
 export SF_ROOT SF_NS SF_RUN SF_PG_BINDIR SF_PG_CONFIG SF_PROJECT SF_INSTANCE
 
 sf_log() { [ "${SF_QUIET:-0}" = 1 ] || printf '== %s\n' "$*" >&2; }
@@ -220,7 +224,14 @@ sf_stop_emulator() {
 		sf_kill_pid "$em" emulator_main
 	fi
 	rm -f "$SF_RUN/emulator.gateway.pid" "$SF_RUN/emulator.main.pid" \
-		"$SF_RUN/emulator.port" "$SF_RUN/emulator.grpc_port"
+		"$SF_RUN/emulator.port" "$SF_RUN/emulator.grpc_port" "$SF_RUN/emulator.flags"
+}
+
+# sf_emulator_flags: $SF_EMULATOR_FLAGS normalised (one blank between flags)
+sf_emulator_flags() {
+	# shellcheck disable=SC2086  # split on blanks on purpose
+	set -- $SF_EMULATOR_FLAGS
+	printf '%s' "$*"
 }
 
 sf_start_emulator() {
@@ -230,6 +241,7 @@ sf_start_emulator() {
 	em=$(sf_read "$SF_RUN/emulator.main.pid")
 	port=$(sf_read "$SF_RUN/emulator.port")
 	if [ -n "$port" ] && sf_pid_is "$gw" gateway_main && sf_pid_is "$em" emulator_main &&
+		[ "$(sf_read "$SF_RUN/emulator.flags")" = "$(sf_emulator_flags)" ] &&
 		sf_rest_ok "$port"; then
 		sf_log "reusing the emulator on port $port (gateway pid $gw, emulator_main pid $em)"
 		SPANNER_EMULATOR_REST=http://127.0.0.1:$port
@@ -252,15 +264,19 @@ sf_start_emulator_once() {
 	port=$(sf_free_port) || return 1
 	grpc=$(sf_free_port) || return 1
 	while [ "$grpc" = "$port" ]; do grpc=$(sf_free_port) || return 1; done
-	sf_log "starting the Spanner emulator: REST 127.0.0.1:$port, gRPC 127.0.0.1:$grpc"
+	local flags
+	flags=$(sf_emulator_flags)
+	sf_log "starting the Spanner emulator: REST 127.0.0.1:$port, gRPC 127.0.0.1:$grpc${flags:+ ($flags)}"
 	# Without job control a background job shares our process group, so detach
 	# it with setsid (keeps a later Ctrl-C from killing it).  With job control
 	# (interactive shell) it has its own group already, and setsid would fork.
 	local detach=setsid
 	case $- in *m*) detach= ;; esac
+	# shellcheck disable=SC2086  # the extra flags are split on blanks
 	$detach "$SF_GATEWAY_MAIN" --hostname 127.0.0.1 --http_port "$port" --grpc_port "$grpc" \
-		--grpc_binary "$SF_EMULATOR_MAIN" >"$SF_RUN/emulator.log" 2>&1 </dev/null &
+		--grpc_binary "$SF_EMULATOR_MAIN" $flags >"$SF_RUN/emulator.log" 2>&1 </dev/null &
 	gw=$!
+	printf '%s\n' "$flags" >"$SF_RUN/emulator.flags"
 	echo "$gw" >"$SF_RUN/emulator.gateway.pid"
 	echo "$port" >"$SF_RUN/emulator.port"
 	echo "$grpc" >"$SF_RUN/emulator.grpc_port"
