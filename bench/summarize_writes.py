@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Summarise bench/run_writes.sh's results.tsv: per phase, each timed pair,
+the medians, and the median of the per-pair FDW/raw ratios against its target
+(copy 1.15, single 1.3).  Also says whether every run of a phase left the same
+rows on Spanner (the fingerprint column).
+
+Usage: summarize_writes.py results.tsv
+"""
+import csv
+import statistics
+import sys
+
+TARGET = {"copy": 1.15, "single": 1.3}
+WHAT = {"copy": "COPY ft FROM file (autocommit) vs raw single-use commits of insert mutations",
+        "single": "single-row autocommit INSERTs (psql -f, one session) vs raw one-mutation commits"}
+
+
+def main():
+    rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+    for phase in ("copy", "single"):
+        runs = [r for r in rows if r["phase"] == phase]
+        if not runs:
+            continue
+        print("== %s: %s" % (phase, WHAT[phase]))
+        by = {(r["kind"], r["run"]): r for r in runs}
+        labels = sorted({r["run"] for r in runs if r["run"] != "warmup"}, key=int)
+        print("%-7s %10s %10s %7s %12s %14s %14s" % (
+            "pair", "fdw s", "raw s", "ratio", "backend cpu", "emu cpu f/r", "others f/r"))
+        ratios, fdw, raw = [], [], []
+        for k in ["warmup"] + labels:
+            f, r = by.get(("fdw", k)), by.get(("raw", k))
+            if not f or not r:
+                continue
+            fs, rs = float(f["seconds"]), float(r["seconds"])
+            ratio = fs / rs if rs else float("nan")
+            if k != "warmup":
+                ratios.append(ratio)
+                fdw.append(fs)
+                raw.append(rs)
+            print("%-7s %10.3f %10.3f %7.2f %12s %14s %14s" % (
+                k, fs, rs, ratio, f["client_cpu_s"],
+                "%s/%s" % (f["emu_cpu_s"], r["emu_cpu_s"]),
+                "%s/%s" % (f["other_cpu_s"], r["other_cpu_s"])))
+        if ratios:
+            med = statistics.median(ratios)
+            print("medians: fdw %.3f s, raw %.3f s; median FDW/raw ratio per pair %.2f (%.2f-%.2f);"
+                  " target <= %.2f: %s" % (
+                      statistics.median(fdw), statistics.median(raw), med,
+                      min(ratios), max(ratios), TARGET[phase],
+                      "met" if med <= TARGET[phase] else "NOT met"))
+        fps = {r["fingerprint"] for r in runs}
+        print("rows on Spanner after each run: %s" % (
+            "the same in every run (fingerprint %s)" % fps.pop() if len(fps) == 1
+            else "DIFFER between runs: %s" % sorted(fps)))
+        print()
+
+
+if __name__ == "__main__":
+    main()
