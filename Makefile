@@ -17,11 +17,14 @@ OBJS = \
 	src/typemap.o \
 	src/convert.o \
 	src/scan.o \
+	src/modify.o \
+	src/direct.o \
 	src/import.o \
 	src/connection.o \
 	src/session.o \
 	src/stream.o \
 	src/xact.o \
+	src/commit.o \
 	src/retry.o \
 	src/query.o \
 	src/errors.o \

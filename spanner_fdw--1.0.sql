@@ -32,3 +32,11 @@ CREATE FUNCTION spanner_fdw_disconnect_all ()
 RETURNS bool
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+CREATE FUNCTION spanner_fdw_commit_timestamp()
+RETURNS timestamptz
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION spanner_fdw_commit_timestamp()
+IS 'commit timestamp of this session''s last Spanner commit that wrote, or NULL';

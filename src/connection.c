@@ -165,6 +165,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	entry->cxt = cxt;
 	entry->auth = auth;
 	entry->keep_connections = opts.keep_connections;
+	entry->lazy_read_write = opts.lazy_read_write;
 	entry->invalidated = false;
 	memset(&entry->xact, 0, sizeof(entry->xact));
 	entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
@@ -204,6 +205,9 @@ spanner_disconnect(SpannerConnection *entry)
 	entry->session = NULL;
 	entry->xact.id = NULL;
 	entry->xact.kind = SPANNER_XACT_NONE;
+	entry->xact.doomed = NULL;
+	entry->xact.mutations.data = NULL;
+	entry->xact.mutation_cells = 0;
 }
 
 /*
