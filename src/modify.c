@@ -29,6 +29,7 @@
 
 #include "pg_jsonc.h"
 
+#include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -861,12 +862,9 @@ store_returning(SpannerModifyState *fmstate, json_object *rs, TupleTableSlot *sl
 													json_object_array_get_idx(row, i),
 													&col, &nulls[attnum - 1]);
 	}
-	ExecClearTuple(slot);
-	memcpy(slot->tts_values, values, sizeof(Datum) * tupdesc->natts);
-	memcpy(slot->tts_isnull, nulls, sizeof(bool) * tupdesc->natts);
-	ExecStoreVirtualTuple(slot);
-	ExecMaterializeSlot(slot);
+	/* formed (values copied) before the slot lets go of its old data */
 	MemoryContextSwitchTo(old);
+	ExecForceStoreHeapTuple(heap_form_tuple(tupdesc, values, nulls), slot, true);
 	MemoryContextReset(fmstate->temp_cxt);
 }
 
