@@ -288,8 +288,8 @@ spanner_fdw_get_connections(PG_FUNCTION_ARGS)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (SpannerConnection *) hash_seq_search(&scan)))
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
 		ForeignServer *server;
 
 		if (entry->rest == NULL)
@@ -309,6 +309,10 @@ spanner_fdw_get_connections(PG_FUNCTION_ARGS)
 			values[1] = CStringGetTextDatum("public");
 		values[2] = BoolGetDatum(!entry->invalidated);
 		values[3] = Int32GetDatum(entry->session ? 1 : 0);
+		/* the Spanner transaction of the current PostgreSQL transaction */
+		values[4] = CStringGetTextDatum(entry->xact.kind == SPANNER_XACT_READ_WRITE ? "read-write"
+										: entry->xact.kind == SPANNER_XACT_READ_ONLY ? "read-only"
+										: "none");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_VOID();
