@@ -192,8 +192,8 @@ SELECT * FROM peer('SELECT v || count(*) FROM bulk GROUP BY v ORDER BY v');
 
 -- a table without key columns: whole-statement UPDATE/DELETE work, others
 -- are refused with a hint
-CREATE FOREIGN TABLE nokey (k bigint, v text) SERVER wr OPTIONS (table_name 'bulk');
-UPDATE nokey SET v = 'z' WHERE k = 1;
-UPDATE nokey SET v = v || 'z' WHERE k = 1;
-DELETE FROM nokey WHERE k = 1 RETURNING k;
+CREATE FOREIGN TABLE nokey (id bigint, v text) SERVER wr OPTIONS (table_name 'bulk');
+UPDATE nokey SET v = 'z' WHERE id = 1;
+UPDATE nokey SET v = v || 'z' WHERE id = 1;
+DELETE FROM nokey WHERE id = 1 RETURNING id;
 SELECT * FROM peer('SELECT v FROM bulk WHERE id = 1');

@@ -20,7 +20,7 @@ SELECT tx();
 BEGIN;
 SELECT balance FROM acct WHERE id = 1;
 SELECT tx();
-SELECT * FROM peer('SELECT 1 FROM dblink_exec(''dbname='' || current_database() || '' port='' || current_setting(''port''), ''UPDATE w.acct SET balance = 150 WHERE id = 2'') AS x');
+SELECT * FROM peer('SELECT 1 FROM public.dblink_exec(''dbname='' || current_database() || '' port='' || current_setting(''port''), ''UPDATE w.acct SET balance = 150 WHERE id = 2'') AS x');
 -- still the snapshot taken before the other session's commit
 SELECT balance FROM acct WHERE id = 2;
 UPDATE acct SET balance = balance - 10 WHERE id = 1;
@@ -93,7 +93,9 @@ SAVEPOINT s2;
 ROLLBACK TO SAVEPOINT s2;
 COMMIT;
 SELECT * FROM peer('SELECT id || '':'' || balance FROM acct ORDER BY id');
--- a failed statement has nothing to undo (psql's ON_ERROR_ROLLBACK)
+-- a failed statement has nothing to undo (psql's ON_ERROR_ROLLBACK); the
+-- emulator, unlike production Spanner, then refuses the rest of the
+-- transaction, and nothing of it is committed
 \set ON_ERROR_ROLLBACK on
 BEGIN;
 UPDATE acct SET balance = 6 WHERE id = 1;
