@@ -17,11 +17,14 @@ OBJS = \
 	src/typemap.o \
 	src/convert.o \
 	src/scan.o \
+	src/modify.o \
+	src/direct.o \
 	src/import.o \
 	src/connection.o \
 	src/session.o \
 	src/stream.o \
 	src/xact.o \
+	src/commit.o \
 	src/retry.o \
 	src/query.o \
 	src/errors.o \
@@ -37,7 +40,7 @@ EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan timestamps import errors stream snapshot recovery cancel
+REGRESS = options types scan timestamps import errors stream snapshot recovery cancel writes xact
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)

@@ -18,7 +18,8 @@ CREATE FOREIGN DATA WRAPPER spanner_fdw
   VALIDATOR spanner_fdw_validator;
 
 CREATE FUNCTION spanner_fdw_get_connections (OUT server_name text,
-    OUT user_name text, OUT valid boolean, OUT session_count integer)
+    OUT user_name text, OUT valid boolean, OUT session_count integer,
+    OUT transaction text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT PARALLEL RESTRICTED;
@@ -32,3 +33,11 @@ CREATE FUNCTION spanner_fdw_disconnect_all ()
 RETURNS bool
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+CREATE FUNCTION spanner_fdw_commit_timestamp()
+RETURNS timestamptz
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION spanner_fdw_commit_timestamp()
+IS 'commit timestamp of this session''s last Spanner commit that wrote, or NULL';

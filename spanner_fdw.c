@@ -8,6 +8,9 @@
  *
  *	 planning			src/planner.c (shippable.c, deparse.c, remote_types.c)
  *	 executing scans	src/scan.c (convert.c, query.c)
+ *	 writing			src/modify.c (row by row, COPY), src/direct.c
+ *						(statements Spanner runs whole, TRUNCATE)
+ *	 transactions		src/commit.c (callbacks) and src/xact.c
  *	 IMPORT				src/import.c
  *	 options			src/option.c (the validator)
  *	 connections		src/connection.c and the files it names
@@ -68,6 +71,34 @@ _PG_init(void)
 							1024, 0, 1024 * 1024,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("spanner_fdw.lazy_read_write",
+							 "REPEATABLE READ and SERIALIZABLE blocks begin the Spanner read-write transaction at their first write.",
+							 "Reads before it use a read-only snapshot and take no locks (for a PostgreSQL used as a gateway behind postgres_fdw). A server's lazy_read_write option overrides it.",
+							 &spanner_lazy_read_write,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("spanner_fdw.commit_mutation_limit",
+							"The most values one Spanner commit of buffered inserts may carry.",
+							NULL,
+							&spanner_commit_mutation_limit,
+							80000, 1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("spanner_fdw.nonatomic_bulk_load",
+							 "An autocommit INSERT or COPY too large for one Spanner commit is committed in several (not atomic).",
+							 NULL,
+							 &spanner_nonatomic_bulk_load,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("spanner_fdw.partitioned_dml",
+							 "UPDATE, DELETE and TRUNCATE run as Spanner partitioned DML (outside transaction blocks; not atomic).",
+							 NULL,
+							 &spanner_partitioned_dml,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("spanner_fdw");
 
 	/*
@@ -83,7 +114,7 @@ _PG_init(void)
 		shmem_startup_hook = spanner_shmem_startup;
 	}
 
-	spanner_xact_register_callbacks();
+	spanner_commit_register_callbacks();
 
 	/* libcurl's global state; once per process, before any handle */
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
@@ -139,12 +170,140 @@ spannerEndForeignScan(ForeignScanState *node)
 	spanner_end_scan(node);
 }
 
-/* ---- EXPLAIN: scan.c */
+/* ---- writing row by row: modify.c */
+
+static void
+spannerAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+							   RangeTblEntry *target_rte, Relation target_relation)
+{
+	spanner_add_update_targets(root, rtindex, target_rte, target_relation);
+}
+
+static List *
+spannerPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+						 Index resultRelation, int subplan_index)
+{
+	return spanner_plan_modify(root, plan, resultRelation, subplan_index);
+}
+
+static void
+spannerBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						  List *fdw_private, int subplan_index, int eflags)
+{
+	spanner_begin_modify(mtstate, rinfo, fdw_private, subplan_index, eflags);
+}
+
+static TupleTableSlot *
+spannerExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+						 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return spanner_exec_insert(estate, rinfo, slot, planSlot);
+}
+
+static TupleTableSlot **
+spannerExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+							  TupleTableSlot **slots, TupleTableSlot **planSlots,
+							  int *numSlots)
+{
+	return spanner_exec_batch_insert(estate, rinfo, slots, planSlots, numSlots);
+}
+
+static int
+spannerGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	return spanner_modify_batch_size(rinfo);
+}
+
+static TupleTableSlot *
+spannerExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+						 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return spanner_exec_update(estate, rinfo, slot, planSlot);
+}
+
+static TupleTableSlot *
+spannerExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+						 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return spanner_exec_delete(estate, rinfo, slot, planSlot);
+}
+
+static void
+spannerEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	spanner_end_modify(estate, rinfo);
+}
+
+static void
+spannerBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	spanner_begin_insert(mtstate, rinfo);
+}
+
+static void
+spannerEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+	spanner_end_insert(estate, rinfo);
+}
+
+static int
+spannerIsForeignRelUpdatable(Relation rel)
+{
+	return spanner_is_updatable(rel);
+}
+
+/* ---- statements Spanner runs whole: direct.c */
+
+static bool
+spannerPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+						Index resultRelation, int subplan_index)
+{
+	return spanner_plan_direct_modify(root, plan, resultRelation, subplan_index);
+}
+
+static void
+spannerBeginDirectModify(ForeignScanState *node, int eflags)
+{
+	spanner_begin_direct_modify(node, eflags);
+}
+
+static TupleTableSlot *
+spannerIterateDirectModify(ForeignScanState *node)
+{
+	return spanner_iterate_direct_modify(node);
+}
+
+static void
+spannerEndDirectModify(ForeignScanState *node)
+{
+	spanner_end_direct_modify(node);
+}
+
+static void
+spannerExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
+{
+	spanner_exec_truncate(rels, behavior, restart_seqs);
+}
+
+/* ---- EXPLAIN: scan.c, modify.c, direct.c */
 
 static void
 spannerExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	spanner_explain_scan(node, es);
+}
+
+static void
+spannerExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+							List *fdw_private, int subplan_index, ExplainState *es)
+{
+	spanner_explain_modify(mtstate, rinfo, fdw_private, subplan_index, es);
+}
+
+static void
+spannerExplainDirectModify(ForeignScanState *node, ExplainState *es)
+{
+	spanner_explain_direct_modify(node, es);
 }
 
 /* ---- IMPORT FOREIGN SCHEMA: import.c */
@@ -173,8 +332,31 @@ spanner_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = spannerReScanForeignScan;
 	routine->EndForeignScan = spannerEndForeignScan;
 
+	/* Functions for updating foreign tables */
+	routine->AddForeignUpdateTargets = spannerAddForeignUpdateTargets;
+	routine->PlanForeignModify = spannerPlanForeignModify;
+	routine->BeginForeignModify = spannerBeginForeignModify;
+	routine->ExecForeignInsert = spannerExecForeignInsert;
+	routine->ExecForeignBatchInsert = spannerExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = spannerGetForeignModifyBatchSize;
+	routine->ExecForeignUpdate = spannerExecForeignUpdate;
+	routine->ExecForeignDelete = spannerExecForeignDelete;
+	routine->EndForeignModify = spannerEndForeignModify;
+	routine->BeginForeignInsert = spannerBeginForeignInsert;
+	routine->EndForeignInsert = spannerEndForeignInsert;
+	routine->IsForeignRelUpdatable = spannerIsForeignRelUpdatable;
+	routine->PlanDirectModify = spannerPlanDirectModify;
+	routine->BeginDirectModify = spannerBeginDirectModify;
+	routine->IterateDirectModify = spannerIterateDirectModify;
+	routine->EndDirectModify = spannerEndDirectModify;
+
+	/* Support function for TRUNCATE */
+	routine->ExecForeignTruncate = spannerExecForeignTruncate;
+
 	/* Support functions for EXPLAIN */
 	routine->ExplainForeignScan = spannerExplainForeignScan;
+	routine->ExplainForeignModify = spannerExplainForeignModify;
+	routine->ExplainDirectModify = spannerExplainDirectModify;
 
 	/* Support functions for IMPORT FOREIGN SCHEMA */
 	routine->ImportForeignSchema = spannerImportForeignSchema;

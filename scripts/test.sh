@@ -254,6 +254,10 @@ sf_build_install || setup_failed "building spanner_fdw failed"
 sf_stop_emulator
 sf_start_emulator || setup_failed "starting the Spanner emulator failed"
 sf_setup_sample_db test "$SF_PROJECT" "$SF_INSTANCE" || setup_failed "loading the sample database failed"
+for db in writes writes2; do
+	sf_create_database "$SF_PROJECT" "$SF_INSTANCE" $db "$SF_ROOT/test/data/spanner/writes.ddl" ||
+		setup_failed "creating the databases for the write tests failed"
+done
 export SPANNER_TEST_PROJECT=$SF_PROJECT SPANNER_TEST_INSTANCE=$SF_INSTANCE SPANNER_TEST_DATABASE=test
 export PG_CONFIG=$SF_PG_CONFIG
 rm -rf "$LOGDIR"

@@ -165,6 +165,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	entry->cxt = cxt;
 	entry->auth = auth;
 	entry->keep_connections = opts.keep_connections;
+	entry->lazy_read_write = opts.lazy_read_write;
 	entry->invalidated = false;
 	memset(&entry->xact, 0, sizeof(entry->xact));
 	entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
@@ -204,6 +205,9 @@ spanner_disconnect(SpannerConnection *entry)
 	entry->session = NULL;
 	entry->xact.id = NULL;
 	entry->xact.kind = SPANNER_XACT_NONE;
+	entry->xact.doomed = NULL;
+	entry->xact.mutations.data = NULL;
+	entry->xact.mutation_cells = 0;
 }
 
 /*
@@ -284,8 +288,8 @@ spanner_fdw_get_connections(PG_FUNCTION_ARGS)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (SpannerConnection *) hash_seq_search(&scan)))
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
 		ForeignServer *server;
 
 		if (entry->rest == NULL)
@@ -305,6 +309,10 @@ spanner_fdw_get_connections(PG_FUNCTION_ARGS)
 			values[1] = CStringGetTextDatum("public");
 		values[2] = BoolGetDatum(!entry->invalidated);
 		values[3] = Int32GetDatum(entry->session ? 1 : 0);
+		/* the Spanner transaction of the current PostgreSQL transaction */
+		values[4] = CStringGetTextDatum(entry->xact.kind == SPANNER_XACT_READ_WRITE ? "read-write"
+										: entry->xact.kind == SPANNER_XACT_READ_ONLY ? "read-only"
+										: "none");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_VOID();

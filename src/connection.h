@@ -8,7 +8,8 @@
  *		  retry.c (one retry policy) and query.c (running a query).
  *
  * Call order, with no file calling back up the list:
- *		query.c -> retry.c -> xact.c -> connection.c -> session.c, stream.c
+ *		commit.c, query.c -> retry.c -> xact.c -> connection.c -> session.c,
+ *		stream.c
  * Everything else uses the functions declared in spanner_fdw.h.
  *
  * Copyright (c) 2026 spanner_fdw developers
@@ -37,7 +38,9 @@ typedef struct SpannerOpenStream
 typedef enum SpannerXactKind
 {
 	SPANNER_XACT_NONE = 0,		/* none begun yet */
-	SPANNER_XACT_READ_ONLY		/* a strong read-only snapshot */
+	SPANNER_XACT_READ_ONLY,		/* a strong read-only snapshot */
+	SPANNER_XACT_READ_WRITE		/* a read-write transaction, committed at
+								 * PRE_COMMIT */
 } SpannerXactKind;
 
 typedef struct SpannerXactState
@@ -45,9 +48,18 @@ typedef struct SpannerXactState
 	bool		in_use;			/* used in the current PostgreSQL transaction */
 	SpannerXactKind kind;
 	char	   *id;				/* Spanner transaction id, in the entry's cxt */
-	int64		seqno;			/* DML sequence number of the next statement */
+	int64		seqno;			/* sequence number of the next request */
 	bool		snapshot_lost;	/* the snapshot went with its session: later
 								 * reads must not start another */
+	bool		rw_begun;		/* a read-write begin was sent (its id may be
+								 * unknown if that statement failed) */
+	int			write_level;	/* deepest (sub)transaction nest level with a
+								 * successful write; 0: none */
+	char	   *doomed;			/* why this transaction can no longer commit,
+								 * or NULL (in the entry's cxt) */
+	StringInfoData mutations;	/* JSON mutations sent with the commit,
+								 * comma-separated; data NULL if none */
+	int64		mutation_cells; /* values in them (Spanner's mutation count) */
 } SpannerXactState;
 
 struct SpannerConnection
@@ -61,6 +73,7 @@ struct SpannerConnection
 	char	   *session;		/* session resource name, or NULL */
 	char	   *database_role;	/* creator role for sessions, or NULL */
 	bool		keep_connections;
+	int			lazy_read_write;	/* server option, -1 if not set */
 	bool		invalidated;	/* options changed: reconnect when idle */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
@@ -81,6 +94,7 @@ extern void spanner_disconnect(SpannerConnection *conn);
 extern bool spanner_session_ensure(SpannerConnection *conn, SpError *err);
 extern void spanner_session_forget(SpannerConnection *conn);
 extern void spanner_session_delete(SpannerConnection *conn);
+extern void spanner_session_release_xact(SpannerConnection *conn);
 
 /* stream.c */
 extern void spanner_stream_register(SpannerConnection *conn, SpStream *st,
@@ -89,15 +103,25 @@ extern void spanner_streams_close(SpannerConnection *conn, int min_level);
 extern void spanner_streams_reparent(SpannerConnection *conn, int level);
 
 /* xact.c */
-extern const char *spanner_xact_selector(SpannerConnection *conn, bool *begins);
+extern const char *spanner_xact_selector(SpannerConnection *conn, bool write,
+										 bool *begins);
 extern void spanner_xact_begun(SpannerConnection *conn, const char *id);
+extern int64 spanner_xact_next_seqno(SpannerConnection *conn);
+extern void spanner_xact_wrote(SpannerConnection *conn);
 extern bool spanner_xact_session_replaceable(SpannerConnection *conn);
 extern void spanner_xact_lost(SpannerConnection *conn);
+extern void spanner_xact_reset(SpannerConnection *conn);
+extern void spanner_xact_end(SpannerConnection *conn);
+extern void spanner_xact_subxact_end(SpannerConnection *conn, bool abort,
+									 int level);
 
 /* retry.c */
 typedef bool (*SpannerAttemptFn) (SpannerConnection *conn, void *arg,
 								  SpError *err);
 extern void spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt,
 						void *arg, const char *sql);
+extern void spanner_run_retrying_aborts(SpannerConnection *conn,
+										SpannerAttemptFn attempt, void *arg,
+										const char *sql);
 
 #endif							/* SPANNER_CONNECTION_H */

@@ -631,3 +631,121 @@ spanner_to_utf8(char *s)
 		return s;
 	return pg_server_to_any(s, strlen(s), PG_UTF8);
 }
+
+/* A value in its type's text form, as a JSON string. */
+static void
+append_as_text(StringInfo buf, Oid type, Datum value)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+
+	getTypeOutputInfo(type, &outfunc, &isvarlena);
+	escape_json(buf, OidOutputFunctionCall(outfunc, value));
+}
+
+/* One non-null value of PostgreSQL type "type" as Spanner type "code". */
+static bool
+append_as(StringInfo buf, Oid type, Datum value, SpTypeCode code)
+{
+	switch (code)
+	{
+		case SP_TYPE_BOOL:
+			if (type == BOOLOID)
+				return append_scalar(buf, type, value);
+			break;
+		case SP_TYPE_INT64:
+			if (type == INT2OID || type == INT4OID || type == INT8OID)
+				return append_scalar(buf, type, value);
+			break;
+		case SP_TYPE_FLOAT64:
+		case SP_TYPE_FLOAT32:
+			if (type == FLOAT4OID || type == FLOAT8OID)
+				return append_scalar(buf, type, value);
+			if (type == INT2OID || type == INT4OID || type == INT8OID ||
+				type == NUMERICOID)
+			{
+				/* a JSON number */
+				Oid			outfunc;
+				bool		isvarlena;
+
+				getTypeOutputInfo(type, &outfunc, &isvarlena);
+				appendStringInfoString(buf, OidOutputFunctionCall(outfunc, value));
+				return true;
+			}
+			break;
+		case SP_TYPE_BYTES:
+			if (type == BYTEAOID)
+				return append_scalar(buf, type, value);
+			break;
+		case SP_TYPE_DATE:
+			if (type == DATEOID)
+				return append_scalar(buf, type, value);
+			break;
+		case SP_TYPE_TIMESTAMP:
+			if (type == TIMESTAMPTZOID)
+				return append_scalar(buf, type, value);
+			if (type == TIMESTAMPOID)
+				/* a timestamp without time zone is taken as UTC */
+				return append_timestamp(buf, DatumGetTimestamp(value));
+			break;
+		default:
+			break;
+	}
+	append_as_text(buf, type, value);
+	return true;
+}
+
+/*
+ * spanner_append_column_value
+ *		Append a value to be written to a Spanner column of type code (elem
+ *		for arrays), in the JSON encoding Spanner expects for that type
+ *		(mutations and DML parameters alike).  Types that Spanner sends as
+ *		strings (STRING, JSON, NUMERIC, ...) get the value's text form.
+ *		Returns false if Spanner cannot represent the value (a date or
+ *		timestamp outside years 1..9999).
+ */
+bool
+spanner_append_column_value(StringInfo buf, Oid type, Datum value, bool isnull,
+							SpTypeCode code, SpTypeCode elem)
+{
+	if (isnull)
+	{
+		appendStringInfoString(buf, "null");
+		return true;
+	}
+	if (code == SP_TYPE_ARRAY)
+	{
+		Oid			elemtype = get_element_type(type);
+		ArrayType  *arr;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+		int16		elen;
+		bool		ebyval;
+		char		ealign;
+		bool		ok = true;
+
+		if (!OidIsValid(elemtype))
+		{
+			append_as_text(buf, type, value);
+			return true;
+		}
+		arr = DatumGetArrayTypeP(value);
+		get_typlenbyvalalign(elemtype, &elen, &ebyval, &ealign);
+		deconstruct_array(arr, elemtype, elen, ebyval, ealign, &elems, &nulls, &n);
+		appendStringInfoChar(buf, '[');
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendStringInfoChar(buf, ',');
+			if (nulls[i])
+				appendStringInfoString(buf, "null");
+			else if (!append_as(buf, elemtype, elems[i], elem))
+				ok = false;
+		}
+		appendStringInfoChar(buf, ']');
+		return ok;
+	}
+	return append_as(buf, type, value, code);
+}

@@ -441,3 +441,186 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 	spanner_deparse_table_name(buf, fpinfo->dialect, fpinfo->relid);
 	deparse_where(&context, remote_conds);
 }
+
+/* ", "-separated quoted Spanner names of the columns attrs */
+static void
+deparse_column_list(StringInfo buf, const SpannerDialect *dialect, Oid relid,
+					List *attrs)
+{
+	ListCell   *lc;
+
+	foreach(lc, attrs)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		dialect->quote_identifier(buf, spanner_column_name(relid, lfirst_int(lc)));
+	}
+}
+
+/*
+ * spanner_deparse_insert
+ *		"INSERT [OR IGNORE | OR UPDATE] INTO t (c1, c2, ...) VALUES ": the
+ *		rows are appended by the caller.
+ */
+void
+spanner_deparse_insert(StringInfo buf, const SpannerDialect *dialect, Oid relid,
+					   List *target_attrs, bool or_ignore, bool or_update)
+{
+	appendStringInfoString(buf, or_ignore ? dialect->insert_or_ignore
+						   : or_update ? dialect->insert_or_update
+						   : "INSERT INTO ");
+	spanner_deparse_table_name(buf, dialect, relid);
+	appendStringInfoString(buf, " (");
+	deparse_column_list(buf, dialect, relid, target_attrs);
+	appendStringInfoString(buf, ") VALUES ");
+}
+
+/*
+ * spanner_deparse_returning
+ *		" THEN RETURN c1, c2" (nothing if attrs is empty).
+ */
+void
+spanner_deparse_returning(StringInfo buf, const SpannerDialect *dialect, Oid relid,
+						  List *attrs)
+{
+	if (attrs == NIL)
+		return;
+	appendStringInfoString(buf, dialect->returning);
+	deparse_column_list(buf, dialect, relid, attrs);
+}
+
+/* "k1 = @pN AND k2 = @pN+1", parameters numbered from first */
+static void
+deparse_key_condition(StringInfo buf, const SpannerDialect *dialect, Oid relid,
+					  List *key_attrs, int first)
+{
+	ListCell   *lc;
+
+	foreach(lc, key_attrs)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, " AND ");
+		dialect->quote_identifier(buf, spanner_column_name(relid, lfirst_int(lc)));
+		appendStringInfoString(buf, " = ");
+		dialect->param_ref(buf, first + foreach_current_index(lc));
+	}
+}
+
+/*
+ * spanner_deparse_update
+ *		UPDATE of one row addressed by its key: "UPDATE t SET c1 = @p1, ...,
+ *		ts = <commit timestamp> WHERE k1 = @pN ... [THEN RETURN ...]".  The
+ *		new values are parameters 1..n, the key values follow.
+ */
+void
+spanner_deparse_update(StringInfo buf, const SpannerDialect *dialect, Oid relid,
+					   List *target_attrs, List *ts_attrs, List *key_attrs,
+					   List *returning_attrs)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	appendStringInfoString(buf, "UPDATE ");
+	spanner_deparse_table_name(buf, dialect, relid);
+	appendStringInfoString(buf, " SET ");
+	foreach(lc, target_attrs)
+	{
+		if (n++ > 0)
+			appendStringInfoString(buf, ", ");
+		dialect->quote_identifier(buf, spanner_column_name(relid, lfirst_int(lc)));
+		appendStringInfoString(buf, " = ");
+		dialect->param_ref(buf, n);
+	}
+	foreach(lc, ts_attrs)
+	{
+		if (list_member_int(target_attrs, lfirst_int(lc)))
+			continue;
+		if (n++ > 0)
+			appendStringInfoString(buf, ", ");
+		dialect->quote_identifier(buf, spanner_column_name(relid, lfirst_int(lc)));
+		appendStringInfo(buf, " = %s", dialect->commit_timestamp);
+	}
+	appendStringInfoString(buf, " WHERE ");
+	deparse_key_condition(buf, dialect, relid, key_attrs, list_length(target_attrs) + 1);
+	spanner_deparse_returning(buf, dialect, relid, returning_attrs);
+}
+
+/*
+ * spanner_deparse_delete
+ *		DELETE of one row by its key (parameters 1..n).
+ */
+void
+spanner_deparse_delete(StringInfo buf, const SpannerDialect *dialect, Oid relid,
+					   List *key_attrs, List *returning_attrs)
+{
+	appendStringInfoString(buf, "DELETE FROM ");
+	spanner_deparse_table_name(buf, dialect, relid);
+	appendStringInfoString(buf, " WHERE ");
+	deparse_key_condition(buf, dialect, relid, key_attrs, 1);
+	spanner_deparse_returning(buf, dialect, relid, returning_attrs);
+}
+
+/*
+ * spanner_deparse_direct_modify
+ *		The whole UPDATE or DELETE as one Spanner statement:
+ *		"UPDATE t SET c = @p1, ... WHERE <remote conds>" or
+ *		"DELETE FROM t WHERE <remote conds>".  The new values are computed
+ *		locally (they reference no column) and are parameters 1..n, in
+ *		target_attrs order; the conditions' parameters follow.
+ */
+void
+spanner_deparse_direct_modify(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
+							  CmdType operation, List *target_attrs,
+							  List *target_exprs, List *ts_attrs,
+							  List *remote_conds, List **params_list,
+							  List **plus_one)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	const SpannerDialect *dialect = fpinfo->dialect;
+	deparse_expr_cxt context;
+	ListCell   *lc1,
+			   *lc2;
+	int			n = 0;
+
+	context.root = root;
+	context.foreignrel = baserel;
+	context.dialect = dialect;
+	context.buf = buf;
+	context.params_list = params_list;
+	context.plus_one = plus_one;
+
+	if (operation == CMD_UPDATE)
+	{
+		appendStringInfoString(buf, "UPDATE ");
+		spanner_deparse_table_name(buf, dialect, fpinfo->relid);
+		appendStringInfoString(buf, " SET ");
+		forboth(lc1, target_attrs, lc2, target_exprs)
+		{
+			if (n++ > 0)
+				appendStringInfoString(buf, ", ");
+			dialect->quote_identifier(buf, spanner_column_name(fpinfo->relid, lfirst_int(lc1)));
+			appendStringInfoString(buf, " = ");
+			/* never shared with another parameter: it has the column's type */
+			*params_list = lappend(*params_list, lfirst(lc2));
+			dialect->param_ref(buf, list_length(*params_list));
+		}
+		foreach(lc1, ts_attrs)
+		{
+			if (list_member_int(target_attrs, lfirst_int(lc1)))
+				continue;
+			if (n++ > 0)
+				appendStringInfoString(buf, ", ");
+			dialect->quote_identifier(buf, spanner_column_name(fpinfo->relid, lfirst_int(lc1)));
+			appendStringInfo(buf, " = %s", dialect->commit_timestamp);
+		}
+	}
+	else
+	{
+		appendStringInfoString(buf, "DELETE FROM ");
+		spanner_deparse_table_name(buf, dialect, fpinfo->relid);
+	}
+	if (remote_conds == NIL)
+		appendStringInfoString(buf, dialect->where_true);
+	else
+		deparse_where(&context, remote_conds);
+}

@@ -99,6 +99,11 @@ const SpannerDialect spanner_googlesql_dialect = {
 	.trunc_micros_close = ", MICROSECOND)",
 	.no_columns = "1",
 	.default_schema = "",
+	.returning = " THEN RETURN ",
+	.commit_timestamp = "PENDING_COMMIT_TIMESTAMP()",
+	.insert_or_ignore = "INSERT OR IGNORE INTO ",
+	.insert_or_update = "INSERT OR UPDATE INTO ",
+	.where_true = " WHERE TRUE",
 	.import_query = googlesql_import_query,
 	.columns_query = googlesql_columns_query,
 };

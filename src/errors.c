@@ -68,6 +68,51 @@ remote_sqlstate(const SpError *err, const char **hint)
 }
 
 /*
+ * A constraint Spanner enforced, told by its status and message (the
+ * emulator's and production's wordings): the SQLSTATE PostgreSQL gives the
+ * same violation, and a primary message in its style.  0 if none.
+ */
+static int
+constraint_sqlstate(const SpError *err, const char **primary)
+{
+	const char *m = err->message;
+
+	if (err->grpc_code == SP_GRPC_ALREADY_EXISTS)
+	{
+		*primary = "duplicate key value violates a primary key or unique index on Spanner";
+		return ERRCODE_UNIQUE_VIOLATION;
+	}
+	if (err->grpc_code != SP_GRPC_FAILED_PRECONDITION &&
+		err->grpc_code != SP_GRPC_OUT_OF_RANGE &&
+		err->grpc_code != SP_GRPC_INVALID_ARGUMENT &&
+		err->grpc_code != SP_GRPC_NOT_FOUND)
+		return 0;
+	if (strstr(m, "Cannot specify a null value for column") ||
+		strstr(m, "must not be NULL"))
+	{
+		*primary = "null value violates a NOT NULL column on Spanner";
+		return ERRCODE_NOT_NULL_VIOLATION;
+	}
+	if (strstr(m, "Foreign key") || strstr(m, "foreign key") ||
+		strstr(m, "not found in parent table") || strstr(m, "Parent row"))
+	{
+		*primary = "write violates a foreign key or an interleaving on Spanner";
+		return ERRCODE_FOREIGN_KEY_VIOLATION;
+	}
+	if (strstr(m, "Check constraint") || strstr(m, "check constraint"))
+	{
+		*primary = "new row violates a check constraint on Spanner";
+		return ERRCODE_CHECK_VIOLATION;
+	}
+	if (strstr(m, "exceeds the maximum size limit"))
+	{
+		*primary = "value too long for a Spanner column";
+		return ERRCODE_STRING_DATA_RIGHT_TRUNCATION;
+	}
+	return 0;
+}
+
+/*
  * spanner_report_error
  *		Report err at elevel (returns only if elevel is below ERROR).
  */
@@ -112,17 +157,26 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 			primary = "out of memory in the Spanner client";
 			break;
 		case SP_ERR_REMOTE:
-			sqlstate = remote_sqlstate(err, &hint);
 			break;
 	}
 
-	if (err->kind == SP_ERR_REMOTE)
+	if (err->kind == SP_ERR_REMOTE &&
+		(sqlstate = constraint_sqlstate(err, &primary)) != 0)
+		ereport(elevel,
+				(errcode(sqlstate),
+				 errmsg_internal("%s", primary),
+				 errdetail_internal("%s", err->message),
+				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+	else if (err->kind == SP_ERR_REMOTE)
+	{
+		sqlstate = remote_sqlstate(err, &hint);
 		ereport(elevel,
 				(errcode(sqlstate),
 				 errmsg("Spanner request failed: %s", err->status),
 				 errdetail_internal("%s", err->message),
 				 hint ? errhint("%s", hint) : 0,
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+	}
 	else
 		ereport(elevel,
 				(errcode(sqlstate),

@@ -60,6 +60,10 @@ static const SpannerFdwOption valid_options[] = {
 	{"read_timeout", ForeignServerRelationId, false},
 	{"keep_connections", ForeignServerRelationId, false},
 	{"updatable", ForeignServerRelationId, false},
+	{"truncatable", ForeignServerRelationId, false},
+	{"batch_size", ForeignServerRelationId, false},
+	{"insert_mode", ForeignServerRelationId, false},
+	{"lazy_read_write", ForeignServerRelationId, false},
 	{"credentials_file", ForeignServerRelationId, true},
 
 	/* user mapping */
@@ -78,11 +82,15 @@ static const SpannerFdwOption valid_options[] = {
 	{"table_name", ForeignTableRelationId, false},
 	{"schema_name", ForeignTableRelationId, false},
 	{"updatable", ForeignTableRelationId, false},
+	{"truncatable", ForeignTableRelationId, false},
+	{"batch_size", ForeignTableRelationId, false},
+	{"insert_mode", ForeignTableRelationId, false},
 
 	/* column */
 	{"column_name", AttributeRelationId, false},
 	{"key", AttributeRelationId, false},
 	{"spanner_type", AttributeRelationId, false},
+	{"commit_timestamp", AttributeRelationId, false},
 
 	{NULL, InvalidOid, false}
 };
@@ -178,8 +186,43 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 								def->defname, value),
 						 errhint("Give a whole number of seconds, at least %d.", min)));
 		}
+		else if (strcmp(def->defname, "batch_size") == 0)
+		{
+			char	   *value = defGetString(def);
+			int			ival;
+
+			if (!parse_int(value, &ival, 0, NULL) || ival < 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for integer option \"%s\": %s",
+								def->defname, value),
+						 errhint("Give a whole number of rows, at least 1.")));
+		}
+		else if (strcmp(def->defname, "insert_mode") == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (spanner_insert_mode_from_name(value) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"insert_mode\": \"%s\"", value),
+						 errhint("Valid values are \"insert\", \"insert_or_update\" and \"replace\".")));
+		}
+		else if (strcmp(def->defname, "commit_timestamp") == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (strcmp(value, "insert") != 0 && strcmp(value, "update") != 0 &&
+				strcmp(value, "always") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"commit_timestamp\": \"%s\"", value),
+						 errhint("Valid values are \"insert\", \"update\" and \"always\".")));
+		}
 		else if (strcmp(def->defname, "keep_connections") == 0 ||
 				 strcmp(def->defname, "updatable") == 0 ||
+				 strcmp(def->defname, "truncatable") == 0 ||
+				 strcmp(def->defname, "lazy_read_write") == 0 ||
 				 strcmp(def->defname, "key") == 0 ||
 				 strcmp(def->defname, "allow_ambient_credentials") == 0 ||
 				 strcmp(def->defname, "allow_custom_urls") == 0)
@@ -328,6 +371,7 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 	opts->connect_timeout = 10;
 	opts->read_timeout = 600;
 	opts->keep_connections = true;
+	opts->lazy_read_write = -1;
 
 	foreach(lc, options)
 	{
@@ -349,6 +393,8 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 			(void) parse_int(defGetString(def), &opts->read_timeout, 0, NULL);
 		else if (strcmp(def->defname, "keep_connections") == 0)
 			opts->keep_connections = defGetBoolean(def);
+		else if (strcmp(def->defname, "lazy_read_write") == 0)
+			opts->lazy_read_write = defGetBoolean(def) ? 1 : 0;
 		else if (strcmp(def->defname, "credentials_file") == 0)
 			opts->server_credentials_file = defGetString(def);
 	}
@@ -431,6 +477,64 @@ spanner_table_option(Oid relid, const char *name)
 			return defGetString(def);
 	}
 	return NULL;
+}
+
+/*
+ * spanner_rel_option
+ *		A foreign table option, or the same option of its server, or NULL.
+ */
+char *
+spanner_rel_option(Oid relid, const char *name)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ForeignServer *server;
+	ListCell   *lc;
+	char	   *v = spanner_table_option(relid, name);
+
+	if (v)
+		return v;
+	server = GetForeignServer(table->serverid);
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/*
+ * spanner_rel_bool_option
+ *		A boolean table-or-server option (see spanner_rel_option), or dflt.
+ */
+bool
+spanner_rel_bool_option(Oid relid, const char *name, bool dflt)
+{
+	char	   *v = spanner_rel_option(relid, name);
+	bool		result;
+
+	if (v == NULL)
+		return dflt;
+	if (!parse_bool(v, &result))
+		return dflt;
+	return result;
+}
+
+/*
+ * spanner_insert_mode_from_name
+ *		The insert_mode option's value, -1 if not valid.
+ */
+int
+spanner_insert_mode_from_name(const char *name)
+{
+	if (strcmp(name, "insert") == 0)
+		return SPANNER_INSERT;
+	if (strcmp(name, "insert_or_update") == 0)
+		return SPANNER_INSERT_OR_UPDATE;
+	if (strcmp(name, "replace") == 0)
+		return SPANNER_REPLACE;
+	return -1;
 }
 
 /*

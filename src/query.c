@@ -44,6 +44,7 @@ build_query_body(const char *sql, const char *params_json,
 
 typedef struct OpenQueryArgs
 {
+	bool		write;
 	const char *sql;
 	const char *params_json;
 	const char *param_types_json;
@@ -60,7 +61,7 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 {
 	OpenQueryArgs *a = (OpenQueryArgs *) arg;
 	bool		begins;
-	const char *selector = spanner_xact_selector(conn, &begins);
+	const char *selector = spanner_xact_selector(conn, a->write, &begins);
 	char	   *body;
 	SpStream   *st;
 
@@ -97,15 +98,18 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 /*
  * spanner_open_query
  *		Start a streaming query in the connection's transaction; the scan's
- *		ref gets the stream.
+ *		ref gets the stream.  write: the query belongs to a statement that
+ *		writes on this connection, or locks the rows it reads, and runs in
+ *		the read-write transaction.
  */
 SpStream *
-spanner_open_query(SpannerConnection *conn, const char *sql,
+spanner_open_query(SpannerConnection *conn, bool write, const char *sql,
 				   const char *params_json, const char *param_types_json,
 				   SpannerStreamRef *ref)
 {
 	OpenQueryArgs a;
 
+	a.write = write;
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
@@ -182,4 +186,310 @@ spanner_execute_unary(SpannerConnection *conn, const char *sql,
 	a.resp = NULL;
 	spanner_run(conn, unary_attempt, &a, sql);
 	return a.resp;
+}
+
+/* metadata.transaction.id of a ResultSet, or NULL */
+static const char *
+result_transaction_id(json_object *rs)
+{
+	json_object *md,
+			   *tx,
+			   *id;
+
+	if (rs && json_object_object_get_ex(rs, "metadata", &md) &&
+		json_object_object_get_ex(md, "transaction", &tx) &&
+		json_object_object_get_ex(tx, "id", &id) &&
+		json_object_is_type(id, json_type_string))
+		return json_object_get_string(id);
+	return NULL;
+}
+
+/* The stats.rowCountExact (or rowCountLowerBound) of a ResultSet, or -1. */
+static int64
+result_row_count(json_object *rs)
+{
+	json_object *stats,
+			   *n;
+	int64_t		v;
+
+	if (rs && json_object_object_get_ex(rs, "stats", &stats) &&
+		(json_object_object_get_ex(stats, "rowCountExact", &n) ||
+		 json_object_object_get_ex(stats, "rowCountLowerBound", &n)))
+	{
+		if (json_object_is_type(n, json_type_int))
+			return json_object_get_int64(n);
+		if (json_object_is_type(n, json_type_string) &&
+			sp_parse_int64(json_object_get_string(n), &v))
+			return v;
+	}
+	return -1;
+}
+
+static void
+missing_transaction_id(const char *sql)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("Spanner did not return a transaction id for an inline begin"),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}
+
+typedef struct DmlArgs
+{
+	const char *sql;
+	const char *params_json;
+	const char *param_types_json;
+	const char *selector;		/* NULL: the connection's transaction */
+	json_object *resp;
+} DmlArgs;
+
+static bool
+dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
+{
+	DmlArgs    *a = (DmlArgs *) arg;
+	bool		begins = false;
+	const char *selector = a->selector ? a->selector
+		: spanner_xact_selector(conn, true, &begins);
+	StringInfoData buf;
+	char	   *path;
+	bool		ok;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"sql\":");
+	escape_json(&buf, a->sql);
+	if (a->params_json && a->params_json[0])
+	{
+		appendStringInfo(&buf, ",\"params\":%s", a->params_json);
+		appendStringInfo(&buf, ",\"paramTypes\":%s", a->param_types_json);
+	}
+	appendStringInfo(&buf, ",\"transaction\":%s,\"seqno\":\"" INT64_FORMAT "\"}",
+					 selector, spanner_xact_next_seqno(conn));
+	path = psprintf("/v1/%s:executeSql", conn->session);
+	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
+	pfree(path);
+	pfree(buf.data);
+	if (ok && begins)
+	{
+		const char *id = result_transaction_id(a->resp);
+
+		if (id == NULL)
+		{
+			json_object_put(a->resp);
+			a->resp = NULL;
+			missing_transaction_id(a->sql);
+		}
+		spanner_xact_begun(conn, id);
+	}
+	return ok;
+}
+
+/*
+ * spanner_execute_dml
+ *		Run one DML statement with executeSql in the connection's read-write
+ *		transaction (begun inline by the first).  Returns the ResultSet
+ *		(THEN RETURN rows; the caller json_object_put()s it) and sets *rows
+ *		to the number of rows the statement changed.
+ */
+json_object *
+spanner_execute_dml(SpannerConnection *conn, const char *sql,
+					const char *params_json, const char *param_types_json,
+					int64 *rows)
+{
+	DmlArgs		a;
+
+	a.sql = sql;
+	a.params_json = params_json;
+	a.param_types_json = param_types_json;
+	a.selector = NULL;
+	a.resp = NULL;
+	spanner_run(conn, dml_attempt, &a, sql);
+	*rows = result_row_count(a.resp);
+	if (*rows < 0)
+	{
+		json_object_put(a.resp);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Spanner did not return a row count for a DML statement"),
+				 errcontext("remote SQL command: %s", sql)));
+	}
+	if (*rows > 0)
+		spanner_xact_wrote(conn);
+	return a.resp;
+}
+
+typedef struct BatchArgs
+{
+	const char *statements;		/* JSON array of Statement objects */
+	const char *first_sql;
+	json_object *resp;
+} BatchArgs;
+
+static bool
+batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
+{
+	BatchArgs  *a = (BatchArgs *) arg;
+	bool		begins;
+	const char *selector = spanner_xact_selector(conn, true, &begins);
+	StringInfoData buf;
+	char	   *path;
+	bool		ok;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"transaction\":%s,\"seqno\":\"" INT64_FORMAT "\",\"statements\":%s}",
+					 selector, spanner_xact_next_seqno(conn), a->statements);
+	path = psprintf("/v1/%s:executeBatchDml", conn->session);
+	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
+	pfree(path);
+	pfree(buf.data);
+	if (ok && begins)
+	{
+		json_object *sets;
+		const char *id = NULL;
+
+		if (json_object_object_get_ex(a->resp, "resultSets", &sets) &&
+			json_object_is_type(sets, json_type_array) &&
+			json_object_array_length(sets) > 0)
+			id = result_transaction_id(json_object_array_get_idx(sets, 0));
+		if (id != NULL)
+			spanner_xact_begun(conn, id);
+		else
+		{
+			json_object *status,
+					   *code;
+
+			/* a failed first statement begins nothing: report its error */
+			if (!(json_object_object_get_ex(a->resp, "status", &status) &&
+				  json_object_object_get_ex(status, "code", &code) &&
+				  json_object_get_int(code) != 0))
+			{
+				json_object_put(a->resp);
+				a->resp = NULL;
+				missing_transaction_id(a->first_sql);
+			}
+		}
+	}
+	return ok;
+}
+
+/*
+ * spanner_execute_batch_dml
+ *		Run DML statements with one executeBatchDml in the connection's
+ *		read-write transaction.  statements: a JSON array of
+ *		{"sql","params","paramTypes"} objects.  counts[i] gets the row count
+ *		of statement i.  A failed statement is raised as an error (Spanner
+ *		stops at it).
+ */
+void
+spanner_execute_batch_dml(SpannerConnection *conn, const char *statements,
+						  int nstatements, const char *first_sql, int64 *counts)
+{
+	BatchArgs	a;
+	json_object *sets = NULL;
+	json_object *status;
+	int			n = 0;
+	int			i;
+
+	a.statements = statements;
+	a.first_sql = first_sql;
+	a.resp = NULL;
+	spanner_run(conn, batch_attempt, &a, first_sql);
+
+	if (json_object_object_get_ex(a.resp, "resultSets", &sets) &&
+		json_object_is_type(sets, json_type_array))
+		n = json_object_array_length(sets);
+	for (i = 0; i < nstatements; i++)
+		counts[i] = i < n ? result_row_count(json_object_array_get_idx(sets, i)) : 0;
+	for (i = 0; i < n; i++)
+		if (counts[i] > 0)
+			spanner_xact_wrote(conn);
+	if (json_object_object_get_ex(a.resp, "status", &status) &&
+		json_object_is_type(status, json_type_object))
+	{
+		json_object *code;
+
+		if (json_object_object_get_ex(status, "code", &code) &&
+			json_object_get_int(code) != 0)
+		{
+			SpError		err;
+
+			sp_error_clear(&err);
+			sp_error_from_json(&err, 200, status);
+			err.kind = SP_ERR_REMOTE;
+			json_object_put(a.resp);
+			spanner_report_error(ERROR, &err, first_sql);
+		}
+	}
+	json_object_put(a.resp);
+}
+
+typedef struct PdmlArgs
+{
+	const char *sql;
+	const char *params_json;
+	const char *param_types_json;
+	json_object *resp;
+} PdmlArgs;
+
+static bool
+pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
+{
+	PdmlArgs   *a = (PdmlArgs *) arg;
+	json_object *begin = NULL;
+	json_object *id;
+	char	   *path = psprintf("/v1/%s:beginTransaction", conn->session);
+	StringInfoData buf;
+	bool		ok;
+
+	ok = sp_conn_call(conn->rest, "POST", path,
+					  "{\"options\":{\"partitionedDml\":{}}}", &begin, err);
+	pfree(path);
+	if (!ok)
+		return false;
+	if (begin == NULL || !json_object_object_get_ex(begin, "id", &id) ||
+		!json_object_is_type(id, json_type_string))
+	{
+		json_object_put(begin);
+		missing_transaction_id(a->sql);
+	}
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"sql\":");
+	escape_json(&buf, a->sql);
+	if (a->params_json && a->params_json[0])
+	{
+		appendStringInfo(&buf, ",\"params\":%s", a->params_json);
+		appendStringInfo(&buf, ",\"paramTypes\":%s", a->param_types_json);
+	}
+	appendStringInfoString(&buf, ",\"transaction\":{\"id\":");
+	escape_json(&buf, json_object_get_string(id));
+	appendStringInfoString(&buf, "},\"seqno\":\"1\"}");
+	json_object_put(begin);
+	path = psprintf("/v1/%s:executeSql", conn->session);
+	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
+	pfree(path);
+	pfree(buf.data);
+	return ok;
+}
+
+/*
+ * spanner_execute_partitioned_dml
+ *		Run an UPDATE or DELETE as partitioned DML (its own transaction,
+ *		applied in independent parts); returns the lower bound of the rows
+ *		changed.
+ */
+int64
+spanner_execute_partitioned_dml(SpannerConnection *conn, const char *sql,
+								const char *params_json,
+								const char *param_types_json)
+{
+	PdmlArgs	a;
+	int64		rows;
+
+	a.sql = sql;
+	a.params_json = params_json;
+	a.param_types_json = param_types_json;
+	a.resp = NULL;
+	spanner_run(conn, pdml_attempt, &a, sql);
+	rows = result_row_count(a.resp);
+	json_object_put(a.resp);
+	return rows < 0 ? 0 : rows;
 }

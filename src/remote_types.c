@@ -318,6 +318,7 @@ spanner_remote_types(SpannerRelInfo *fpinfo, Bitmapset *needed, Oid userid)
 
 	fpinfo->natts = tupdesc->natts;
 	fpinfo->remote_types = palloc0(sizeof(SpTypeCode) * (tupdesc->natts + 1));
+	fpinfo->remote_elems = palloc0(sizeof(SpTypeCode) * (tupdesc->natts + 1));
 	for (i = 1; i <= tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i - 1);
@@ -340,6 +341,7 @@ spanner_remote_types(SpannerRelInfo *fpinfo, Bitmapset *needed, Oid userid)
 					 decl ? errhint("Declare the column as %s, the type IMPORT FOREIGN SCHEMA chooses.", decl) : 0));
 		}
 		fpinfo->remote_types[i] = code;
+		fpinfo->remote_elems[i] = elem;
 	}
 	RelationClose(rel);
 }

@@ -11,6 +11,10 @@
  *	  nothing of the current transaction lived on it, a new session is made
  *	  and the attempt repeated, once; otherwise the transaction's snapshot
  *	  is lost and the error is 40001;
+ *	- ABORTED, only for a request that can be repeated as a whole (a
+ *	  commit of buffered mutations with no transaction behind it): repeated
+ *	  up to SPANNER_MAX_ABORT_RETRIES times, after the delay Spanner asks
+ *	  for (RetryInfo) or an exponential backoff with jitter;
  *	- anything else goes to the error funnel.
  *
  * Copyright (c) 2026 spanner_fdw developers
@@ -24,9 +28,38 @@
 
 #include "pg_jsonc.h"
 
+#include "common/pg_prng.h"
 #include "miscadmin.h"
 
 #include "connection.h"
+
+#define SPANNER_MAX_ABORT_RETRIES 10
+
+/* Wait before repeating an aborted request: RetryInfo, or a backoff. */
+static void
+abort_backoff(const SpError *err, int attempt)
+{
+	long		ms;
+	long		waited = 0;
+
+	if (err->retry_delay > 0)
+		ms = (long) (err->retry_delay * 1000.0);
+	else
+	{
+		long		cap = Min(1000L, 10L << Min(attempt, 7));
+
+		ms = cap / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (cap / 2));
+	}
+	ms = Min(ms, 32000L);
+	while (waited < ms)
+	{
+		long		step = Min(ms - waited, 100L);
+
+		(void) spanner_wait(NULL, -1, false, false, step);
+		CHECK_FOR_INTERRUPTS();
+		waited += step;
+	}
+}
 
 /*
  * spanner_run
@@ -34,12 +67,13 @@
  *		attempt succeeded, raises the error otherwise.  sql names the remote
  *		command in error messages (may be NULL).
  */
-void
-spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
-			const char *sql)
+static void
+run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
+	const char *sql, int max_aborts)
 {
 	bool		auth_retried = false;
 	bool		session_retried = false;
+	int			aborts = 0;
 
 	spanner_xact_check_usable(conn, sql);
 	for (;;)
@@ -93,6 +127,33 @@ spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			}
 			spanner_session_forget(conn);
 		}
+		if (err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_ABORTED &&
+			aborts < max_aborts)
+		{
+			elog(DEBUG1, "spanner_fdw: Spanner aborted the request (%s); repeating it",
+				 err.message);
+			abort_backoff(&err, aborts);
+			aborts++;
+			continue;
+		}
 		spanner_report_error(ERROR, &err, sql);
 	}
+}
+
+void
+spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
+			const char *sql)
+{
+	run(conn, attempt, arg, sql, 0);
+}
+
+/*
+ * spanner_run_retrying_aborts
+ *		spanner_run for a request that may be repeated after ABORTED.
+ */
+void
+spanner_run_retrying_aborts(SpannerConnection *conn, SpannerAttemptFn attempt,
+							void *arg, const char *sql)
+{
+	run(conn, attempt, arg, sql, SPANNER_MAX_ABORT_RETRIES);
 }

@@ -25,8 +25,11 @@
 
 #include "commands/explain.h"
 #include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "catalog/pg_class.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -62,6 +65,9 @@ typedef struct SpannerScanState
 								 * are then node->fdw_recheck_quals */
 
 	SpannerConnection *conn;
+	bool		write;			/* runs in the read-write transaction: its
+								 * statement writes on this server, or it
+								 * locks rows (FOR UPDATE/SHARE) */
 	SpannerStreamRef sref;		/* open query (sref.stream), or none */
 	bool		eof;
 
@@ -76,6 +82,39 @@ typedef struct SpannerScanState
 } SpannerScanState;
 
 static void conversion_error_callback(void *arg);
+
+/*
+ * Must this scan read inside the read-write transaction?  When its
+ * statement modifies a foreign table of the same server (the rows it reads
+ * are then locked and stay consistent with what is written), or when it
+ * locks the rows it reads (SELECT ... FOR UPDATE/SHARE).
+ */
+static bool
+scan_needs_read_write(ForeignScan *fsplan, EState *estate, Oid serverid)
+{
+	PlannedStmt *stmt = estate->es_plannedstmt;
+	ListCell   *lc;
+
+	foreach(lc, stmt->rowMarks)
+	{
+		PlanRowMark *rc = (PlanRowMark *) lfirst(lc);
+
+		if (rc->strength != LCS_NONE &&
+			bms_is_member(rc->rti, fsplan->fs_relids))
+			return true;
+	}
+	if (stmt->commandType == CMD_SELECT && !stmt->hasModifyingCTE)
+		return false;
+	foreach(lc, stmt->resultRelations)
+	{
+		RangeTblEntry *rte = exec_rt_fetch(lfirst_int(lc), estate);
+
+		if (rte->relkind == RELKIND_FOREIGN_TABLE &&
+			GetForeignServerIdByRelId(rte->relid) == serverid)
+			return true;
+	}
+	return false;
+}
 
 /*
  * spanner_begin_scan
@@ -114,6 +153,7 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 	user = GetUserMapping(userid, table->serverid);
 	fsstate->conn = spanner_get_connection(user);
 	fsstate->dialect = spanner_server_dialect(table->serverid);
+	fsstate->write = scan_needs_read_write(fsplan, estate, table->serverid);
 
 	fsstate->rel = node->ss.ss_currentRelation;
 	fsstate->tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
@@ -223,7 +263,7 @@ start_query(ForeignScanState *node)
 		resetStringInfo(&types);
 	}
 
-	(void) spanner_open_query(fsstate->conn, sql, params.data, types.data, &fsstate->sref);
+	(void) spanner_open_query(fsstate->conn, fsstate->write, sql, params.data, types.data, &fsstate->sref);
 	fsstate->eof = false;
 	pfree(params.data);
 	pfree(types.data);

@@ -85,13 +85,58 @@ spanner_session_forget(SpannerConnection *conn)
 }
 
 /*
+ * spanner_session_release_xact
+ *		Best-effort, time-bounded rollback of the read-write transaction the
+ *		session holds, so that the session can be reused or deleted.  Never
+ *		raises an error (it runs while a transaction aborts).  If the
+ *		rollback fails the session is forgotten, not deleted: Spanner ends
+ *		an idle transaction by itself, and a session must not be deleted or
+ *		handed to another transaction while it holds one.
+ */
+void
+spanner_session_release_xact(SpannerConnection *conn)
+{
+	json_object *resp = NULL;
+	SpError		err;
+	StringInfoData body;
+	char	   *path;
+	bool		ok;
+
+	if (conn->xact.kind != SPANNER_XACT_READ_WRITE || conn->xact.id == NULL)
+		return;
+	if (conn->rest == NULL || conn->session == NULL)
+		return;
+	initStringInfo(&body);
+	appendStringInfoString(&body, "{\"transactionId\":");
+	escape_json(&body, conn->xact.id);
+	appendStringInfoChar(&body, '}');
+	path = psprintf("/v1/%s:rollback", conn->session);
+	sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
+	ok = sp_conn_call(conn->rest, "POST", path, body.data, &resp, &err);
+	sp_conn_set_request_timeout(conn->rest, 0);
+	json_object_put(resp);
+	pfree(path);
+	pfree(body.data);
+	pfree(conn->xact.id);
+	conn->xact.id = NULL;
+	conn->xact.kind = SPANNER_XACT_NONE;
+	if (!ok)
+	{
+		elog(DEBUG1, "spanner_fdw: rollback failed (%s); leaving session %s",
+			 err.message, conn->session);
+		spanner_session_forget(conn);
+	}
+}
+
+/*
  * spanner_session_delete
- *		Best-effort, time-bounded DELETE of the session, then forget it.  The
- *		session holds no read-write transaction (reads only).
+ *		Best-effort, time-bounded DELETE of the session, then forget it.  A
+ *		read-write transaction it holds is rolled back first.
  */
 void
 spanner_session_delete(SpannerConnection *conn)
 {
+	spanner_session_release_xact(conn);
 	if (conn->rest && conn->session)
 	{
 		json_object *resp = NULL;

@@ -50,6 +50,7 @@ typedef struct SpannerOptions
 	int			connect_timeout;	/* seconds */
 	int			read_timeout;	/* seconds without data; 0: none */
 	bool		keep_connections;
+	int			lazy_read_write;	/* -1: not set (the GUC decides) */
 	char	   *server_credentials_file;
 
 	/* user mapping */
@@ -81,6 +82,11 @@ typedef struct SpannerDialect
 	const char *trunc_micros_close;
 	const char *no_columns;		/* select list when no column is needed */
 	const char *default_schema; /* name of the default schema */
+	const char *returning;		/* RETURNING of DML */
+	const char *commit_timestamp;	/* the commit timestamp, in DML */
+	const char *insert_or_ignore;	/* INSERT ... ON CONFLICT DO NOTHING */
+	const char *insert_or_update;	/* upsert keeping columns not named */
+	const char *where_true;		/* a WHERE that matches every row */
 	const char *import_query;	/* IMPORT: @schema, @views */
 	const char *columns_query;	/* one table's column types: @schema, @table */
 } SpannerDialect;
@@ -103,6 +109,7 @@ typedef struct SpannerRelInfo
 	Selectivity local_selectivity;
 	SpTypeCode *remote_types;	/* Spanner type of each attnum (1-based
 								 * index), SP_TYPE_UNSPECIFIED if unknown */
+	SpTypeCode *remote_elems;	/* element type of ARRAY columns */
 	int			natts;
 } SpannerRelInfo;
 
@@ -124,7 +131,18 @@ typedef struct SpannerStreamRef
 	bool		lost;
 } SpannerStreamRef;
 
+/* The insert_mode option */
+typedef enum SpannerInsertMode
+{
+	SPANNER_INSERT = 0,			/* a row that exists is an error (23505) */
+	SPANNER_INSERT_OR_UPDATE,	/* upsert: columns not named keep their value */
+	SPANNER_REPLACE				/* upsert: columns not named get their default */
+} SpannerInsertMode;
+
 /* option.c */
+extern char *spanner_rel_option(Oid relid, const char *name);
+extern bool spanner_rel_bool_option(Oid relid, const char *name, bool dflt);
+extern int	spanner_insert_mode_from_name(const char *name);
 extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
 extern bool spanner_is_loopback_url(const char *url);
 extern char *spanner_column_option(Oid relid, AttrNumber attnum, const char *name);
@@ -137,7 +155,8 @@ extern SpannerConnection *spanner_get_connection(UserMapping *user);
 
 /* query.c */
 extern int	spanner_resume_buffer_kb;
-extern SpStream *spanner_open_query(SpannerConnection *conn, const char *sql,
+extern SpStream *spanner_open_query(SpannerConnection *conn, bool write,
+									const char *sql,
 									const char *params_json,
 									const char *param_types_json,
 									SpannerStreamRef *ref);
@@ -146,13 +165,32 @@ extern int	spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *sql,
 										  const char *params_json,
 										  const char *param_types_json);
+extern json_object *spanner_execute_dml(SpannerConnection *conn, const char *sql,
+										const char *params_json,
+										const char *param_types_json,
+										int64 *rows);
+extern int64 spanner_execute_partitioned_dml(SpannerConnection *conn,
+											 const char *sql,
+											 const char *params_json,
+											 const char *param_types_json);
+extern void spanner_execute_batch_dml(SpannerConnection *conn,
+									  const char *statements, int nstatements,
+									  const char *first_sql, int64 *counts);
 
 /* stream.c */
 extern SpStream *spanner_ref_stream(SpannerConnection *conn, SpannerStreamRef *ref);
 extern void spanner_close_query(SpannerConnection *conn, SpannerStreamRef *ref);
 
+/* commit.c */
+extern void spanner_commit_register_callbacks(void);
+extern void spanner_commit_connection(SpannerConnection *conn);
+
 /* xact.c */
-extern void spanner_xact_register_callbacks(void);
+extern bool spanner_lazy_read_write;
+extern void spanner_add_mutation(SpannerConnection *conn, const char *json,
+								 int64 cells);
+extern int64 spanner_pending_mutations(SpannerConnection *conn, size_t *bytes);
+extern bool spanner_in_read_write(SpannerConnection *conn);
 extern void spanner_xact_check_usable(SpannerConnection *conn, const char *sql);
 
 /* errors.c */
@@ -209,6 +247,22 @@ extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);
 extern char *spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype);
+extern void spanner_deparse_insert(StringInfo buf, const SpannerDialect *dialect,
+								   Oid relid, List *target_attrs, bool or_ignore,
+								   bool or_update);
+extern void spanner_deparse_returning(StringInfo buf, const SpannerDialect *dialect,
+									  Oid relid, List *attrs);
+extern void spanner_deparse_update(StringInfo buf, const SpannerDialect *dialect,
+								   Oid relid, List *target_attrs, List *ts_attrs,
+								   List *key_attrs, List *returning_attrs);
+extern void spanner_deparse_delete(StringInfo buf, const SpannerDialect *dialect,
+								   Oid relid, List *key_attrs,
+								   List *returning_attrs);
+extern void spanner_deparse_direct_modify(StringInfo buf, PlannerInfo *root,
+										  RelOptInfo *baserel, CmdType operation,
+										  List *target_attrs, List *target_exprs,
+										  List *ts_attrs, List *remote_conds,
+										  List **params_list, List **plus_one);
 
 /* convert.c */
 typedef struct SpannerColumnConv SpannerColumnConv;
@@ -220,6 +274,9 @@ extern Datum spanner_value_to_datum(SpannerColumnConv *convs, int idx,
 extern bool spanner_append_param_value(StringInfo buf, Oid type, Datum value,
 									   bool isnull);
 extern char *spanner_to_utf8(char *s);
+extern bool spanner_append_column_value(StringInfo buf, Oid type, Datum value,
+										bool isnull, SpTypeCode code,
+										SpTypeCode elem);
 
 /* wait.c */
 extern bool spanner_wait(void *arg, int fd, bool want_read, bool want_write,
@@ -240,6 +297,53 @@ extern const struct SpAuthSharedCache *spanner_token_cache_hooks(void);
 extern void spanner_token_cache_release_claim(void);
 extern void spanner_token_cache_shmem_request(void);
 extern void spanner_token_cache_shmem_startup(void);
+
+/* modify.c */
+extern int	spanner_commit_mutation_limit;
+extern bool spanner_nonatomic_bulk_load;
+extern List *spanner_key_attrs(Relation rel);
+extern void spanner_refuse_key_update(Relation rel, List *target_attrs);
+extern List *spanner_commit_ts_attrs(Relation rel, CmdType operation);
+extern void spanner_add_update_targets(PlannerInfo *root, Index rtindex,
+									   RangeTblEntry *target_rte,
+									   Relation target_relation);
+extern List *spanner_plan_modify(PlannerInfo *root, ModifyTable *plan,
+								 Index resultRelation, int subplan_index);
+extern int	spanner_is_updatable(Relation rel);
+extern void spanner_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+								 List *fdw_private, int subplan_index, int eflags);
+extern TupleTableSlot *spanner_exec_insert(EState *estate, ResultRelInfo *rinfo,
+										   TupleTableSlot *slot,
+										   TupleTableSlot *planSlot);
+extern TupleTableSlot **spanner_exec_batch_insert(EState *estate,
+												  ResultRelInfo *rinfo,
+												  TupleTableSlot **slots,
+												  TupleTableSlot **planSlots,
+												  int *numSlots);
+extern int	spanner_modify_batch_size(ResultRelInfo *rinfo);
+extern TupleTableSlot *spanner_exec_update(EState *estate, ResultRelInfo *rinfo,
+										   TupleTableSlot *slot,
+										   TupleTableSlot *planSlot);
+extern TupleTableSlot *spanner_exec_delete(EState *estate, ResultRelInfo *rinfo,
+										   TupleTableSlot *slot,
+										   TupleTableSlot *planSlot);
+extern void spanner_end_modify(EState *estate, ResultRelInfo *rinfo);
+extern void spanner_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+extern void spanner_end_insert(EState *estate, ResultRelInfo *rinfo);
+extern void spanner_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+								   List *fdw_private, int subplan_index,
+								   ExplainState *es);
+
+/* direct.c */
+extern bool spanner_partitioned_dml;
+extern bool spanner_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
+									   Index resultRelation, int subplan_index);
+extern void spanner_begin_direct_modify(ForeignScanState *node, int eflags);
+extern TupleTableSlot *spanner_iterate_direct_modify(ForeignScanState *node);
+extern void spanner_end_direct_modify(ForeignScanState *node);
+extern void spanner_explain_direct_modify(ForeignScanState *node, ExplainState *es);
+extern void spanner_exec_truncate(List *rels, DropBehavior behavior,
+								  bool restart_seqs);
 
 /* import.c */
 extern List *spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt,

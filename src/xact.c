@@ -29,29 +29,37 @@
 
 #include "connection.h"
 
-static void spanner_xact_callback(XactEvent event, void *arg);
-static void spanner_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-									 SubTransactionId parentSubid, void *arg);
+bool		spanner_lazy_read_write = false;
 
 /*
- * spanner_xact_register_callbacks
- *		Called once, at module load.
+ * need_read_write
+ *		Must a request that does not itself write run in the read-write
+ *		transaction?  In a REPEATABLE READ or SERIALIZABLE block, from its
+ *		first statement (Spanner then locks what the block reads), unless
+ *		the server or the spanner_fdw.lazy_read_write setting defers the
+ *		read-write transaction to the first write.
  */
-void
-spanner_xact_register_callbacks(void)
+static bool
+need_read_write(SpannerConnection *conn)
 {
-	RegisterXactCallback(spanner_xact_callback, NULL);
-	RegisterSubXactCallback(spanner_subxact_callback, NULL);
+	bool		lazy = conn->lazy_read_write >= 0 ? conn->lazy_read_write != 0
+		: spanner_lazy_read_write;
+
+	return IsTransactionBlock() && !XactReadOnly && IsolationUsesXactSnapshot() &&
+		!lazy;
 }
 
 /*
  * spanner_xact_selector
- *		The TransactionSelector (JSON) for the connection's next query:
- *		the transaction's id, or an inline begin (*begins set) if the
- *		PostgreSQL transaction has none yet.  Valid until the next call.
+ *		The TransactionSelector (JSON) for the connection's next request:
+ *		the transaction's id, or an inline begin (*begins set).  write: the
+ *		request writes, or belongs to a statement that writes on this
+ *		connection, or locks rows (FOR UPDATE/SHARE): it needs the read-write
+ *		transaction.  A read-only snapshot taken before the first write is
+ *		simply left behind (it needs no commit).  Valid until the next call.
  */
 const char *
-spanner_xact_selector(SpannerConnection *conn, bool *begins)
+spanner_xact_selector(SpannerConnection *conn, bool write, bool *begins)
 {
 	static StringInfoData buf;
 
@@ -63,28 +71,75 @@ spanner_xact_selector(SpannerConnection *conn, bool *begins)
 		MemoryContextSwitchTo(old);
 	}
 	resetStringInfo(&buf);
-	*begins = (conn->xact.id == NULL);
-	if (*begins)
-		appendStringInfoString(&buf, "{\"begin\":{\"readOnly\":{\"strong\":true}}}");
-	else
+	if (conn->xact.doomed)
+		ereport(ERROR,
+				(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
+				 errmsg("%s", conn->xact.doomed),
+				 errdetail("Spanner cannot undo part of a transaction, so none of its writes will be committed."),
+				 errhint("End the transaction with ROLLBACK.")));
+	if (!write && conn->xact.kind != SPANNER_XACT_READ_WRITE)
+		write = need_read_write(conn);
+
+	*begins = false;
+	if (conn->xact.kind == SPANNER_XACT_READ_WRITE ||
+		(conn->xact.kind == SPANNER_XACT_READ_ONLY && !write))
 	{
 		appendStringInfoString(&buf, "{\"id\":");
 		escape_json(&buf, conn->xact.id);
 		appendStringInfoChar(&buf, '}');
+		return buf.data;
 	}
+	*begins = true;
+	if (write)
+	{
+		conn->xact.rw_begun = true;
+		appendStringInfoString(&buf, "{\"begin\":{\"readWrite\":{}}}");
+	}
+	else
+		appendStringInfoString(&buf, "{\"begin\":{\"readOnly\":{\"strong\":true}}}");
 	return buf.data;
 }
 
 /*
  * spanner_xact_begun
- *		Record the id of the transaction an inline begin started.
+ *		Record the id of the transaction an inline begin started (of the
+ *		kind the last selector asked for).
  */
 void
 spanner_xact_begun(SpannerConnection *conn, const char *id)
 {
+	if (conn->xact.id)
+		pfree(conn->xact.id);
 	conn->xact.id = MemoryContextStrdup(conn->cxt, id);
-	conn->xact.kind = SPANNER_XACT_READ_ONLY;
-	conn->xact.seqno = 1;
+	conn->xact.kind = conn->xact.rw_begun ? SPANNER_XACT_READ_WRITE
+		: SPANNER_XACT_READ_ONLY;
+}
+
+/*
+ * spanner_xact_next_seqno
+ *		The sequence number of the next request in the transaction: strictly
+ *		increasing within it, as Spanner requires of DML.
+ */
+int64
+spanner_xact_next_seqno(SpannerConnection *conn)
+{
+	if (conn->xact.seqno < 1)
+		conn->xact.seqno = 1;
+	return conn->xact.seqno++;
+}
+
+/*
+ * spanner_xact_wrote
+ *		A write succeeded at the current (sub)transaction level: rolling
+ *		back to a savepoint set before it cannot be honoured.
+ */
+void
+spanner_xact_wrote(SpannerConnection *conn)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (level > conn->xact.write_level)
+		conn->xact.write_level = level;
 }
 
 /*
@@ -131,82 +186,112 @@ spanner_xact_check_usable(SpannerConnection *conn, const char *sql)
 		spanner_report_snapshot_lost(sql);
 }
 
-static void
-refuse_prepare(SpannerConnection *conn, void *arg)
+/*
+ * spanner_xact_reset
+ *		Forget everything of the current transaction on the connection (its
+ *		read-write transaction, if any, was committed or rolled back).
+ */
+void
+spanner_xact_reset(SpannerConnection *conn)
 {
-	if (conn->xact.in_use)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot PREPARE a transaction that has operated on spanner_fdw foreign tables"),
-				 errdetail("Spanner has no two-phase commit.")));
-}
-
-static void
-end_of_xact(SpannerConnection *conn, void *arg)
-{
-	spanner_streams_close(conn, 0);
-	/* read-only transactions are not committed: just forget it */
 	if (conn->xact.id)
 		pfree(conn->xact.id);
 	conn->xact.id = NULL;
 	conn->xact.kind = SPANNER_XACT_NONE;
 	conn->xact.seqno = 0;
 	conn->xact.snapshot_lost = false;
+	conn->xact.rw_begun = false;
+	conn->xact.write_level = 0;
+	if (conn->xact.doomed)
+		pfree(conn->xact.doomed);
+	conn->xact.doomed = NULL;
+	if (conn->xact.mutations.data)
+		pfree(conn->xact.mutations.data);
+	conn->xact.mutations.data = NULL;
+	conn->xact.mutation_cells = 0;
+}
+
+/*
+ * spanner_xact_end
+ *		The PostgreSQL transaction ended: close its queries, roll back a
+ *		read-write transaction still open (an abort), forget its state, and
+ *		disconnect if the connection is not kept.
+ */
+void
+spanner_xact_end(SpannerConnection *conn)
+{
+	spanner_streams_close(conn, 0);
+	if (conn->xact.kind == SPANNER_XACT_READ_WRITE)
+		spanner_session_release_xact(conn);
+	spanner_xact_reset(conn);
 	conn->xact.in_use = false;
 	if (!conn->keep_connections || conn->invalidated)
 		spanner_disconnect(conn);
 }
 
-static void
-spanner_xact_callback(XactEvent event, void *arg)
+/*
+ * spanner_xact_subxact_end
+ *		A subtransaction at nest level "level" ended.  Its queries are closed
+ *		(abort) or handed to the parent (commit).  Rolling back to a
+ *		savepoint after a Spanner write since it was set dooms the
+ *		transaction: Spanner cannot undo part of one.
+ */
+void
+spanner_xact_subxact_end(SpannerConnection *conn, bool abort, int level)
 {
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			/* read-only transactions have nothing to commit */
-			break;
-		case XACT_EVENT_PRE_PREPARE:
-			spanner_connection_foreach(refuse_prepare, NULL);
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			spanner_connection_foreach(end_of_xact, NULL);
-			break;
-	}
-}
-
-typedef struct SubxactArg
-{
-	bool		abort;
-	int			level;
-} SubxactArg;
-
-static void
-end_of_subxact(SpannerConnection *conn, void *arg)
-{
-	SubxactArg *a = (SubxactArg *) arg;
-
 	if (!conn->xact.in_use)
 		return;
-	if (a->abort)
-		spanner_streams_close(conn, a->level);
-	else
-		spanner_streams_reparent(conn, a->level);
+	if (!abort)
+	{
+		spanner_streams_reparent(conn, level);
+		if (conn->xact.write_level >= level)
+			conn->xact.write_level = level - 1;
+		return;
+	}
+	spanner_streams_close(conn, level);
+	if (conn->xact.write_level >= level && conn->xact.doomed == NULL)
+		conn->xact.doomed = MemoryContextStrdup(conn->cxt,
+												"the transaction was rolled back to a savepoint after a write to Spanner");
 }
 
-static void
-spanner_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
+/*
+ * spanner_add_mutation
+ *		Buffer a mutation (JSON) to be sent with the connection's commit;
+ *		cells: the values it writes.
+ */
+void
+spanner_add_mutation(SpannerConnection *conn, const char *json, int64 cells)
 {
-	SubxactArg	a;
+	if (conn->xact.mutations.data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(conn->cxt);
 
-	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
-		return;
-	a.abort = (event == SUBXACT_EVENT_ABORT_SUB);
-	a.level = GetCurrentTransactionNestLevel();
-	spanner_connection_foreach(end_of_subxact, &a);
+		initStringInfo(&conn->xact.mutations);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		appendStringInfoChar(&conn->xact.mutations, ',');
+	appendStringInfoString(&conn->xact.mutations, json);
+	conn->xact.mutation_cells += cells;
+}
+
+/*
+ * spanner_pending_mutations
+ *		Values and bytes of the mutations waiting for the commit.
+ */
+int64
+spanner_pending_mutations(SpannerConnection *conn, size_t *bytes)
+{
+	*bytes = conn->xact.mutations.data ? (size_t) conn->xact.mutations.len : 0;
+	return conn->xact.mutation_cells;
+}
+
+/*
+ * spanner_in_read_write
+ *		Has the connection a read-write transaction (begun, or being begun)?
+ */
+bool
+spanner_in_read_write(SpannerConnection *conn)
+{
+	return conn->xact.kind == SPANNER_XACT_READ_WRITE || conn->xact.rw_begun;
 }
