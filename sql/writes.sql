@@ -8,18 +8,23 @@ SET TimeZone = 'UTC';
 SELECT current_setting('spanner_test.endpoint') AS endpoint,
        current_setting('spanner_test.project') AS project,
        current_setting('spanner_test.instance') AS instance \gset
+-- the write tests' server, foreign tables and second-session helper (each
+-- of the write suites can run alone)
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS spanner_fdw;
 CREATE EXTENSION IF NOT EXISTS dblink;
-CREATE SERVER wr FOREIGN DATA WRAPPER spanner_fdw
+CREATE SERVER IF NOT EXISTS wr FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (project :'project', instance :'instance', database 'writes', endpoint :'endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER wr OPTIONS (auth 'none');
-CREATE SCHEMA w;
+CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER wr OPTIONS (auth 'none');
+CREATE SCHEMA IF NOT EXISTS w;
+SELECT to_regclass('w.kv') IS NULL AS need_import \gset
+\if :need_import
 IMPORT FOREIGN SCHEMA public FROM SERVER wr INTO w;
+\endif
 RESET client_min_messages;
 SET search_path = w, public;
 -- what a second session sees (it only reads)
-CREATE FUNCTION public.peer(q text) RETURNS SETOF text LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION public.peer(q text) RETURNS SETOF text LANGUAGE sql AS $$
   SELECT t FROM dblink('dbname=' || current_database() || ' port=' || current_setting('port'),
                        'SET search_path = w; SELECT x::text FROM (' || q || ') AS x') AS r(t text)
 $$;

@@ -71,7 +71,12 @@ commit_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	char	   *path = psprintf("/v1/%s:commit", conn->session);
 	bool		ok;
 
-	ok = sp_conn_call(conn->rest, "POST", path, a->body, &a->resp, err);
+	/*
+	 * Never sent twice behind our back: a single-use commit is not
+	 * replay-protected, and a repeated commit of a transaction that was
+	 * applied would report a misleading error.
+	 */
+	ok = sp_conn_call_once(conn->rest, "POST", path, a->body, &a->resp, err);
 	pfree(path);
 	if (!ok && (err->kind == SP_ERR_TRANSPORT || err->kind == SP_ERR_CANCELLED ||
 				(err->kind == SP_ERR_REMOTE &&

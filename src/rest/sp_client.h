@@ -141,6 +141,16 @@ extern bool sp_conn_call(SpConn *conn, const char *method, const char *path,
 						 const char *body, json_object **resp, SpError *err);
 
 /*
+ * sp_conn_call for a request that must never be sent twice (a commit that
+ * is not replay-protected): it goes out on a new connection, because
+ * libcurl silently sends a request again when a reused keep-alive
+ * connection closes before any answer - after the server may have acted
+ * on it.  A failure is then reported, never repeated.
+ */
+extern bool sp_conn_call_once(SpConn *conn, const char *method, const char *path,
+							  const char *body, json_object **resp, SpError *err);
+
+/*
  * A request outside the Spanner API (token exchanges, metadata services)
  * made with a connection's transport: its CA file, connect timeout, wait
  * and interrupt callbacks - so it is cancellable like any query - but not
@@ -157,6 +167,8 @@ typedef struct SpHttpCall
 	bool		no_proxy;		/* never through a proxy (link-local hosts) */
 	long		timeout_ms;		/* whole transfer; 0: none */
 	size_t		max_response;	/* 0: the connection's cap */
+	bool		fresh_connection;	/* on a new connection (see
+									 * sp_conn_call_once) */
 } SpHttpCall;
 
 typedef struct SpHttpReply

@@ -119,6 +119,9 @@ struct SpStream
 
 struct SpUnary;
 static void unary_free(SpConn *conn, struct SpUnary *u, bool reusable);
+static bool call_json(SpConn *conn, const char *method, const char *path,
+					  const char *body, bool fresh, json_object **resp,
+					  SpError *err);
 
 static void
 buf_free(SpBuf *b)
@@ -670,7 +673,9 @@ unary_run(SpConn *conn, SpUnary *u, const SpHttpCall *call, bool raw,
 		(timeout > 0 &&
 		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK) ||
 		(call->no_proxy &&
-		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK))
+		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK) ||
+		curl_easy_setopt(u->x.easy, CURLOPT_FRESH_CONNECT,
+						 call->fresh_connection ? 1L : 0L) != CURLE_OK)
 	{
 		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
 		return false;
@@ -702,6 +707,20 @@ bool
 sp_conn_call(SpConn *conn, const char *method, const char *path,
 			 const char *body, json_object **resp, SpError *err)
 {
+	return call_json(conn, method, path, body, false, resp, err);
+}
+
+bool
+sp_conn_call_once(SpConn *conn, const char *method, const char *path,
+				  const char *body, json_object **resp, SpError *err)
+{
+	return call_json(conn, method, path, body, true, resp, err);
+}
+
+static bool
+call_json(SpConn *conn, const char *method, const char *path, const char *body,
+		  bool fresh, json_object **resp, SpError *err)
+{
 	SpUnary    *u;
 	SpHttpCall	call;
 	bool		ok = false;
@@ -726,6 +745,7 @@ sp_conn_call(SpConn *conn, const char *method, const char *path,
 	call.url = u->url;
 	call.body = body;
 	call.body_len = body ? strlen(body) : 0;
+	call.fresh_connection = fresh;
 	if (!unary_run(conn, u, &call, false, &status, err))
 		goto done;
 	if (status != 200)

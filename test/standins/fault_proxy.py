@@ -19,7 +19,11 @@ emulator cannot show (see shared docs: spanner-rest-api.md sections 0, 2.4, 6):
   "error_after" N messages then an {"error": ...} element with
   "error_code" (gRPC int) for the next "error_times" requests;
   "session_gone_times": answer the next streaming requests with production's
-  404 "Session not found" body.
+  404 "Session not found" body; "commit_abort_times": answer the next commits
+  with production's 409 ABORTED and a RetryInfo of "commit_retry_delay"
+  (not forwarded: nothing is committed); "commit_drop_times": forward the
+  next commits, then drop the connection without an answer (the client
+  cannot know the outcome).
 * Error bodies are converted to production's {"error":{"code":<http>,
   "message":..,"status":..}} shape.
 
@@ -49,9 +53,11 @@ GRPC_NAMES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEED
 LOCK = threading.Lock()
 CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
-          "session_gone_times": 0}
+          "session_gone_times": 0, "commit_abort_times": 0, "commit_retry_delay": "0.05s",
+          "commit_drop_times": 0}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
-         "session_gone": 0, "messages": 0}
+         "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
+         "commits_dropped": 0}
 UPSTREAM = None
 
 
@@ -168,7 +174,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.endswith(":executeStreamingSql"):
             self.streaming(body)
             return
+        if self.path.endswith(":commit"):
+            self.commit(body)
+            return
         self.forward(body)
+
+    def commit(self, body):
+        with LOCK:
+            STATS["requests"] += 1
+            STATS["commits"] += 1
+            abort = CONFIG["commit_abort_times"] > 0
+            if abort:
+                CONFIG["commit_abort_times"] -= 1
+                STATS["commits_aborted"] += 1
+            drop = not abort and CONFIG["commit_drop_times"] > 0
+            if drop:
+                CONFIG["commit_drop_times"] -= 1
+                STATS["commits_dropped"] += 1
+            delay = CONFIG["commit_retry_delay"]
+        if abort:
+            self.reply(409, json.dumps({"error": {
+                "code": 409, "message": "Transaction was aborted.", "status": "ABORTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                             "retryDelay": delay}]}}).encode())
+            return
+        status, data = self.upstream(self.command, body)
+        if drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(2)
+            except OSError:
+                pass
+            return
+        if status != 200:
+            data = production_error(status, data)
+        self.reply(status, data)
 
     def upstream(self, method, body):
         conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
