@@ -114,6 +114,24 @@ SELECT * FROM peer('SELECT k || '':'' || v FROM kv WHERE k >= 100 ORDER BY k');
 INSERT INTO ckv (k, v, n) VALUES (105, 'after', 1);
 SELECT count(*) FROM ckv WHERE k >= 100;
 
+-- a read-write transaction lost with its session (production's 404
+-- "Session not found"): the block can no longer commit, even after ROLLBACK
+-- TO SAVEPOINT.  (On a database of its own: the emulator's real session
+-- keeps the transaction open.)
+CREATE SERVER cpx2 FOREIGN DATA WRAPPER spanner_fdw
+  OPTIONS (project :'project', instance :'instance', database 'writes2', endpoint :'pxurl');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cpx2 OPTIONS (auth 'none');
+CREATE FOREIGN TABLE ckv2 (k bigint OPTIONS (key 'true'), v text, n bigint)
+  SERVER cpx2 OPTIONS (table_name 'kv');
+BEGIN;
+INSERT INTO ckv2 (k, v, n) VALUES (1, 'lost', 1);
+SAVEPOINT a;
+SELECT cpx_config('{"session_gone_times": 1}');
+SELECT count(*) FROM ckv2;
+ROLLBACK TO SAVEPOINT a;
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+
 -- stop the proxy
 SELECT format('cat >/dev/null; kill %s', pg_read_file(:'pxfile' || '.pid')) AS killcmd \gset
 COPY (SELECT 1) TO PROGRAM :'killcmd';

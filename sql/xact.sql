@@ -127,6 +127,16 @@ COMMIT;
 \set ON_ERROR_ROLLBACK off
 SELECT * FROM peer('SELECT id || '':'' || balance FROM acct ORDER BY id');
 
+-- a write that failed as the transaction's first statement began nothing:
+-- the block reads on a snapshot and commits
+BEGIN;
+SAVEPOINT a;
+INSERT INTO acct VALUES (1, 0);
+ROLLBACK TO SAVEPOINT a;
+SELECT sum(balance) FROM acct;
+SELECT tx();
+COMMIT;
+
 -- PREPARE TRANSACTION is refused; nothing is committed
 BEGIN;
 UPDATE acct SET balance = 0;
@@ -146,3 +156,11 @@ SELECT tx();
 COMMIT;
 SELECT * FROM peer('SELECT a.balance || '','' || b.balance FROM acct a JOIN acct2 b USING (id)');
 SELECT tx();
+-- one doomed server: nothing is committed on any server
+BEGIN;
+UPDATE acct SET balance = 1000 WHERE id = 1;
+SAVEPOINT s;
+UPDATE acct2 SET balance = 1000 WHERE id = 1;
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT * FROM peer('SELECT a.balance || '','' || b.balance FROM acct a JOIN acct2 b USING (id)');

@@ -79,7 +79,7 @@ commit_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	ok = sp_conn_call_once(conn->rest, "POST", path, a->body, &a->resp, err);
 	pfree(path);
 	if (!ok && (err->kind == SP_ERR_TRANSPORT || err->kind == SP_ERR_CANCELLED ||
-				(err->kind == SP_ERR_REMOTE &&
+				(err->kind == SP_ERR_REMOTE && !err->session_gone &&
 				 (err->grpc_code == SP_GRPC_DEADLINE_EXCEEDED ||
 				  err->grpc_code == SP_GRPC_UNAVAILABLE ||
 				  err->grpc_code == SP_GRPC_INTERNAL ||
@@ -171,6 +171,17 @@ spanner_commit_connection(SpannerConnection *conn)
 	conn->xact.mutation_cells = 0;
 }
 
+/* Before anything is committed: no server's transaction may be doomed. */
+static void
+check_committable(SpannerConnection *conn, void *arg)
+{
+	if (conn->xact.in_use && conn->xact.doomed)
+		ereport(ERROR,
+				(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
+				 errmsg("%s", conn->xact.doomed),
+				 errdetail("Spanner cannot undo part of a transaction, so none of its writes were committed.")));
+}
+
 static void
 commit_one(SpannerConnection *conn, void *arg)
 {
@@ -201,6 +212,7 @@ spanner_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			spanner_connection_foreach(check_committable, NULL);
 			spanner_connection_foreach(commit_one, NULL);
 			break;
 		case XACT_EVENT_PRE_PREPARE:

@@ -53,6 +53,12 @@ typedef struct SpannerXactState
 								 * reads must not start another */
 	bool		rw_begun;		/* a read-write begin was sent (its id may be
 								 * unknown if that statement failed) */
+	bool		begin_rw;		/* what the last inline begin asked for */
+	bool		rw_orphan;		/* a read-write begin whose answer was lost:
+								 * the session may hold a transaction we
+								 * cannot name, so it is never reused */
+	TimestampTz mutations_stmt; /* start of the statement that buffered the
+								 * mutations */
 	int			write_level;	/* deepest (sub)transaction nest level with a
 								 * successful write; 0: none */
 	char	   *doomed;			/* why this transaction can no longer commit,
@@ -108,6 +114,8 @@ extern const char *spanner_xact_selector(SpannerConnection *conn, bool write,
 extern void spanner_xact_begun(SpannerConnection *conn, const char *id);
 extern int64 spanner_xact_next_seqno(SpannerConnection *conn);
 extern void spanner_xact_wrote(SpannerConnection *conn);
+extern void spanner_xact_request_failed(SpannerConnection *conn, bool begins,
+										const SpError *err);
 extern bool spanner_xact_session_replaceable(SpannerConnection *conn);
 extern void spanner_xact_lost(SpannerConnection *conn);
 extern void spanner_xact_reset(SpannerConnection *conn);

@@ -664,12 +664,17 @@ append_as(StringInfo buf, Oid type, Datum value, SpTypeCode code)
 			if (type == INT2OID || type == INT4OID || type == INT8OID ||
 				type == NUMERICOID)
 			{
-				/* a JSON number */
+				/* a JSON number; NaN and the infinities as Spanner spells them */
 				Oid			outfunc;
 				bool		isvarlena;
+				char	   *s;
 
 				getTypeOutputInfo(type, &outfunc, &isvarlena);
-				appendStringInfoString(buf, OidOutputFunctionCall(outfunc, value));
+				s = OidOutputFunctionCall(outfunc, value);
+				if (isdigit((unsigned char) s[s[0] == '-' ? 1 : 0]))
+					appendStringInfoString(buf, s);
+				else
+					appendStringInfo(buf, "\"%s\"", s);
 				return true;
 			}
 			break;

@@ -50,8 +50,10 @@ bool		spanner_partitioned_dml = false;
 enum FdwDirectModifyPrivateIndex
 {
 	FdwDirectModifyPrivateSql,	/* the UPDATE or DELETE (String) */
-	FdwDirectModifyPrivateTargetAttrs	/* columns whose new values are
+	FdwDirectModifyPrivateTargetAttrs,	/* columns whose new values are
 										 * parameters 1..n (integer List) */
+	FdwDirectModifyPrivateSetProcessed	/* the statement's own rows count in
+										 * its command tag (Integer) */
 };
 
 typedef struct SpannerDirectState
@@ -153,7 +155,8 @@ spanner_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 	fscan->operation = operation;
 	fscan->resultRelation = resultRelation;
 	fscan->fdw_exprs = params_list;
-	fscan->fdw_private = list_make2(makeString(sql.data), target_attrs);
+	fscan->fdw_private = list_make3(makeString(sql.data), target_attrs,
+									makeInteger(plan->canSetTag ? 1 : 0));
 	return true;
 }
 
@@ -212,7 +215,8 @@ spanner_begin_direct_modify(ForeignScanState *node, int eflags)
 		dmstate->param_types = lappend_oid(dmstate->param_types,
 										   exprType((Node *) lfirst(lc)));
 	/* the statement's own rows, not those of a WITH clause */
-	dmstate->set_processed = estate->es_plannedstmt->commandType == fsplan->operation;
+	dmstate->set_processed = intVal(list_nth(fsplan->fdw_private,
+											 FdwDirectModifyPrivateSetProcessed)) != 0;
 	if (spanner_partitioned_dml)
 		refuse_in_block();
 	dmstate->conn = spanner_get_connection(GetUserMapping(direct_userid(fsplan, rte),

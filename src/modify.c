@@ -203,7 +203,8 @@ spanner_add_update_targets(PlannerInfo *root, Index rtindex,
 		Var		   *var = makeVar(rtindex, attno, att->atttypid, att->atttypmod,
 								  att->attcollation, 0);
 
-		add_row_identity_var(root, var, rtindex, psprintf("spanner_key%d", attno));
+		add_row_identity_var(root, var, rtindex,
+							 psprintf("spanner_key_%s", NameStr(att->attname)));
 	}
 }
 
@@ -483,7 +484,9 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		fmstate->key_junk = palloc(sizeof(AttrNumber) * list_length(fmstate->key_attrs));
 		foreach(lc, fmstate->key_attrs)
 		{
-			char	   *name = psprintf("spanner_key%d", lfirst_int(lc));
+			char	   *name = psprintf("spanner_key_%s",
+										NameStr(TupleDescAttr(RelationGetDescr(rel),
+															  lfirst_int(lc) - 1)->attname));
 
 			fmstate->key_junk[i] = ExecFindJunkAttributeInTlist(subplan_tlist, name);
 			if (!AttributeNumberIsValid(fmstate->key_junk[i]))
@@ -582,7 +585,7 @@ flush_as_mutations(SpannerModifyState *fmstate)
 	if (pending > 0 && (pending + cells > spanner_commit_mutation_limit ||
 						bytes + buf.len > SPANNER_MAX_COMMIT_BYTES))
 	{
-		if (!spanner_nonatomic_bulk_load)
+		if (!spanner_nonatomic_bulk_load || spanner_in_read_write(fmstate->conn))
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("the statement writes more than one Spanner commit can hold"),
@@ -791,20 +794,48 @@ flush_rows(SpannerModifyState *fmstate, json_object **resp)
 {
 	int64		n = list_length(fmstate->rows);
 
+	MemoryContext old;
+
 	if (n == 0)
 		return 0;
+	/* what the flush builds is freed with the rows */
+	old = MemoryContextSwitchTo(fmstate->batch_cxt);
 	if (fmstate->mutations)
 		flush_as_mutations(fmstate);
 	else
 		n = flush_as_dml(fmstate, resp);
+	MemoryContextSwitchTo(old);
 	fmstate->rows = NIL;
 	MemoryContextReset(fmstate->batch_cxt);
 	return n;
 }
 
-/* Put the THEN RETURN row of rs into slot (other columns kept or NULL). */
+static void store_returning_guts(SpannerModifyState *fmstate, json_object *rs,
+								 TupleTableSlot *slot, bool keep_others);
+
+/*
+ * Put the THEN RETURN row of rs into slot (other columns kept or NULL); rs
+ * is released, also when the row cannot be converted.
+ */
 static void
-store_returning(SpannerModifyState *fmstate, json_object *rs, TupleTableSlot *slot,
+store_returning(SpannerModifyState *fmstate, json_object *volatile rs,
+				TupleTableSlot *slot, bool keep_others)
+{
+	PG_TRY();
+	{
+		store_returning_guts(fmstate, rs, slot, keep_others);
+	}
+	PG_CATCH();
+	{
+		json_object_put(rs);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	json_object_put(rs);
+}
+
+static void
+store_returning_guts(SpannerModifyState *fmstate, json_object *rs, TupleTableSlot *slot,
 				bool keep_others)
 {
 	json_object *rows,
@@ -903,7 +934,8 @@ spanner_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	n = flush_rows(fmstate, fmstate->returning_attrs ? &rs : NULL);
 	if (n > 0 && rs)
 		store_returning(fmstate, rs, slot, true);
-	json_object_put(rs);
+	else
+		json_object_put(rs);
 	return n > 0 ? slot : NULL;
 }
 
@@ -973,12 +1005,16 @@ run_row_dml(SpannerModifyState *fmstate, TupleTableSlot *slot, StringInfo params
 {
 	json_object *rs;
 	int64		n;
+	MemoryContext old = MemoryContextSwitchTo(fmstate->batch_cxt);
+	char	   *p = psprintf("{%s}", params->data);
+	char	   *t = psprintf("{%s}", types->data);
 
-	rs = spanner_execute_dml(fmstate->conn, fmstate->sql, psprintf("{%s}", params->data),
-							 psprintf("{%s}", types->data), &n);
+	MemoryContextSwitchTo(old);
+	rs = spanner_execute_dml(fmstate->conn, fmstate->sql, p, t, &n);
 	if (n > 0 && fmstate->returning_attrs)
 		store_returning(fmstate, rs, slot, keep_others);
-	json_object_put(rs);
+	else
+		json_object_put(rs);
 	return n > 0 ? slot : NULL;
 }
 
@@ -991,6 +1027,8 @@ spanner_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 				types;
 	ListCell   *lc;
 	int			n = 0;
+	MemoryContext old = MemoryContextSwitchTo(fmstate->batch_cxt);
+	TupleTableSlot *result;
 
 	initStringInfo(&params);
 	initStringInfo(&types);
@@ -1007,7 +1045,10 @@ spanner_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 						 fmstate->dialect->type_json(fmstate->types[attnum], fmstate->elems[attnum]));
 	}
 	append_key_params(fmstate, planSlot, &params, &types, n + 1);
-	return run_row_dml(fmstate, slot, &params, &types, true);
+	MemoryContextSwitchTo(old);
+	result = run_row_dml(fmstate, slot, &params, &types, true);
+	MemoryContextReset(fmstate->batch_cxt);
+	return result;
 }
 
 TupleTableSlot *
@@ -1017,11 +1058,16 @@ spanner_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	SpannerModifyState *fmstate = (SpannerModifyState *) rinfo->ri_FdwState;
 	StringInfoData params,
 				types;
+	MemoryContext old = MemoryContextSwitchTo(fmstate->batch_cxt);
+	TupleTableSlot *result;
 
 	initStringInfo(&params);
 	initStringInfo(&types);
 	append_key_params(fmstate, planSlot, &params, &types, 1);
-	return run_row_dml(fmstate, slot, &params, &types, false);
+	MemoryContextSwitchTo(old);
+	result = run_row_dml(fmstate, slot, &params, &types, false);
+	MemoryContextReset(fmstate->batch_cxt);
+	return result;
 }
 
 void

@@ -76,6 +76,9 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	if (!sp_stream_wait_metadata(st, err))
 	{
 		spanner_close_query(conn, a->ref);
+		/* a read changed nothing, but a lost begin may have left one */
+		if (begins && conn->xact.begin_rw && err->kind != SP_ERR_REMOTE)
+			conn->xact.rw_orphan = true;
 		return false;
 	}
 	if (begins)
@@ -268,6 +271,8 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
 	pfree(path);
 	pfree(buf.data);
+	if (!ok && a->selector == NULL)
+		spanner_xact_request_failed(conn, begins, err);
 	if (ok && begins)
 	{
 		const char *id = result_transaction_id(a->resp);
@@ -341,6 +346,8 @@ batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
 	pfree(path);
 	pfree(buf.data);
+	if (!ok)
+		spanner_xact_request_failed(conn, begins, err);
 	if (ok && begins)
 	{
 		json_object *sets;

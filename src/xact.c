@@ -77,6 +77,13 @@ spanner_xact_selector(SpannerConnection *conn, bool write, bool *begins)
 				 errmsg("%s", conn->xact.doomed),
 				 errdetail("Spanner cannot undo part of a transaction, so none of its writes will be committed."),
 				 errhint("End the transaction with ROLLBACK.")));
+	if (conn->xact.mutations.data != NULL &&
+		conn->xact.mutations_stmt != GetCurrentStatementStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot run another statement on a Spanner server after an INSERT whose rows wait for the commit"),
+				 errdetail("An INSERT or COPY outside a transaction block sends its rows with the commit, so a later statement of the same transaction would not see them."),
+				 errhint("Send the statements in a transaction block (BEGIN ... COMMIT), or each in its own transaction.")));
 	if (!write && conn->xact.kind != SPANNER_XACT_READ_WRITE)
 		write = need_read_write(conn);
 
@@ -90,6 +97,7 @@ spanner_xact_selector(SpannerConnection *conn, bool write, bool *begins)
 		return buf.data;
 	}
 	*begins = true;
+	conn->xact.begin_rw = write;
 	if (write)
 	{
 		conn->xact.rw_begun = true;
@@ -111,7 +119,7 @@ spanner_xact_begun(SpannerConnection *conn, const char *id)
 	if (conn->xact.id)
 		pfree(conn->xact.id);
 	conn->xact.id = MemoryContextStrdup(conn->cxt, id);
-	conn->xact.kind = conn->xact.rw_begun ? SPANNER_XACT_READ_WRITE
+	conn->xact.kind = conn->xact.begin_rw ? SPANNER_XACT_READ_WRITE
 		: SPANNER_XACT_READ_ONLY;
 }
 
@@ -143,6 +151,24 @@ spanner_xact_wrote(SpannerConnection *conn)
 }
 
 /*
+ * spanner_xact_request_failed
+ *		A request in the read-write transaction (begins: one that began it)
+ *		failed.  A definite error from Spanner changed nothing.  Otherwise
+ *		(connection lost, cancelled) it may have been applied: a later
+ *		ROLLBACK TO SAVEPOINT cannot be honoured, and an inline begin whose
+ *		answer was lost may have left a transaction on the session.
+ */
+void
+spanner_xact_request_failed(SpannerConnection *conn, bool begins, const SpError *err)
+{
+	if (err->kind == SP_ERR_REMOTE)
+		return;
+	spanner_xact_wrote(conn);
+	if (begins && conn->xact.begin_rw)
+		conn->xact.rw_orphan = true;
+}
+
+/*
  * spanner_xact_session_replaceable
  *		May a lost session be replaced by a new one without losing anything
  *		of the current transaction?  Only while no Spanner transaction was
@@ -163,6 +189,11 @@ spanner_xact_session_replaceable(SpannerConnection *conn)
 void
 spanner_xact_lost(SpannerConnection *conn)
 {
+	/* its writes went with it: nothing of this transaction may commit */
+	if ((conn->xact.kind == SPANNER_XACT_READ_WRITE || conn->xact.rw_begun) &&
+		conn->xact.doomed == NULL)
+		conn->xact.doomed = MemoryContextStrdup(conn->cxt,
+												"the Spanner read-write transaction was lost with its session");
 	if (conn->xact.id)
 		pfree(conn->xact.id);
 	conn->xact.id = NULL;
@@ -201,6 +232,8 @@ spanner_xact_reset(SpannerConnection *conn)
 	conn->xact.seqno = 0;
 	conn->xact.snapshot_lost = false;
 	conn->xact.rw_begun = false;
+	conn->xact.begin_rw = false;
+	conn->xact.rw_orphan = false;
 	conn->xact.write_level = 0;
 	if (conn->xact.doomed)
 		pfree(conn->xact.doomed);
@@ -223,6 +256,8 @@ spanner_xact_end(SpannerConnection *conn)
 	spanner_streams_close(conn, 0);
 	if (conn->xact.kind == SPANNER_XACT_READ_WRITE)
 		spanner_session_release_xact(conn);
+	if (conn->xact.rw_orphan)
+		spanner_session_forget(conn);
 	spanner_xact_reset(conn);
 	conn->xact.in_use = false;
 	if (!conn->keep_connections || conn->invalidated)
@@ -271,6 +306,7 @@ spanner_add_mutation(SpannerConnection *conn, const char *json, int64 cells)
 	}
 	else
 		appendStringInfoChar(&conn->xact.mutations, ',');
+	conn->xact.mutations_stmt = GetCurrentStatementStartTimestamp();
 	appendStringInfoString(&conn->xact.mutations, json);
 	conn->xact.mutation_cells += cells;
 }
