@@ -141,11 +141,11 @@ extern bool sp_conn_call(SpConn *conn, const char *method, const char *path,
 						 const char *body, json_object **resp, SpError *err);
 
 /*
- * sp_conn_call for a request that must never be sent twice (a commit that
- * is not replay-protected): it goes out on a new connection, because
- * libcurl silently sends a request again when a reused keep-alive
- * connection closes before any answer - after the server may have acted
- * on it.  A failure is then reported, never repeated.
+ * sp_conn_call for a request that must never be sent twice (a commit):
+ * libcurl silently sends a request again on a new connection when a reused
+ * keep-alive connection closes before any answer - after the server may
+ * have acted on it.  Here the body cannot be rewound, so that re-send
+ * fails, and the failure is reported (SP_ERR_TRANSPORT), never repeated.
  */
 extern bool sp_conn_call_once(SpConn *conn, const char *method, const char *path,
 							  const char *body, json_object **resp, SpError *err);
@@ -167,8 +167,7 @@ typedef struct SpHttpCall
 	bool		no_proxy;		/* never through a proxy (link-local hosts) */
 	long		timeout_ms;		/* whole transfer; 0: none */
 	size_t		max_response;	/* 0: the connection's cap */
-	bool		fresh_connection;	/* on a new connection (see
-									 * sp_conn_call_once) */
+	bool		send_once;		/* never sent twice (see sp_conn_call_once) */
 } SpHttpCall;
 
 typedef struct SpHttpReply

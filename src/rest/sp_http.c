@@ -90,11 +90,26 @@ typedef struct SpBuf
  * can fail inside WaitLatchOrSocket) nothing registered with libcurl points
  * into a dead stack frame: the next call on the connection cleans it up.
  */
+/*
+ * The body of a request that must never be sent twice, handed to libcurl
+ * through a read callback that cannot rewind: libcurl then cannot quietly
+ * re-send it on a new connection when a reused one closes before the
+ * answer (it does so for POSTFIELDS bodies), and the transfer fails.
+ */
+typedef struct SpOnceBody
+{
+	const char *data;
+	size_t		len;
+	size_t		pos;
+	bool		resend;			/* libcurl tried to send it again */
+} SpOnceBody;
+
 typedef struct SpUnary
 {
 	SpXfer		x;
 	SpBuf		b;
 	char	   *url;
+	SpOnceBody	once;
 } SpUnary;
 
 struct SpStream
@@ -120,7 +135,7 @@ struct SpStream
 struct SpUnary;
 static void unary_free(SpConn *conn, struct SpUnary *u, bool reusable);
 static bool call_json(SpConn *conn, const char *method, const char *path,
-					  const char *body, bool fresh, json_object **resp,
+					  const char *body, bool once, json_object **resp,
 					  SpError *err);
 
 static void
@@ -649,6 +664,31 @@ unary_begin(SpConn *conn, size_t limit, SpError *err)
 	return u;
 }
 
+static size_t
+once_read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	SpOnceBody *ob = (SpOnceBody *) arg;
+	size_t		n = size * nitems;
+
+	if (n > ob->len - ob->pos)
+		n = ob->len - ob->pos;
+	memcpy(buf, ob->data + ob->pos, n);
+	ob->pos += n;
+	return n;
+}
+
+static int
+once_seek_cb(void *arg, curl_off_t offset, int origin)
+{
+	SpOnceBody *ob = (SpOnceBody *) arg;
+
+	/* the only rewind of a fresh request is libcurl's re-send */
+	if (offset == 0 && origin == SEEK_SET && ob->pos == 0)
+		return CURL_SEEKFUNC_OK;
+	ob->resend = true;
+	return CURL_SEEKFUNC_FAIL;
+}
+
 /*
  * Run a unary transfer to completion; *status gets the HTTP status and u->b
  * the body.  raw: a request outside the Spanner API (see setup_request_ex).
@@ -673,9 +713,30 @@ unary_run(SpConn *conn, SpUnary *u, const SpHttpCall *call, bool raw,
 		(timeout > 0 &&
 		 curl_easy_setopt(u->x.easy, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK) ||
 		(call->no_proxy &&
-		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK) ||
-		curl_easy_setopt(u->x.easy, CURLOPT_FRESH_CONNECT,
-						 call->fresh_connection ? 1L : 0L) != CURLE_OK)
+		 curl_easy_setopt(u->x.easy, CURLOPT_PROXY, "") != CURLE_OK))
+	{
+		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
+		return false;
+	}
+	memset(&u->once, 0, sizeof(u->once));
+	if (call->send_once && call->body)
+	{
+		u->once.data = call->body;
+		u->once.len = call->body_len;
+		if (curl_easy_setopt(u->x.easy, CURLOPT_POSTFIELDS, NULL) != CURLE_OK ||
+			curl_easy_setopt(u->x.easy, CURLOPT_READFUNCTION, once_read_cb) != CURLE_OK ||
+			curl_easy_setopt(u->x.easy, CURLOPT_READDATA, (void *) &u->once) != CURLE_OK ||
+			curl_easy_setopt(u->x.easy, CURLOPT_SEEKFUNCTION, once_seek_cb) != CURLE_OK ||
+			curl_easy_setopt(u->x.easy, CURLOPT_SEEKDATA, (void *) &u->once) != CURLE_OK)
+		{
+			sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
+			return false;
+		}
+	}
+	else if (curl_easy_setopt(u->x.easy, CURLOPT_READFUNCTION, NULL) != CURLE_OK ||
+			 curl_easy_setopt(u->x.easy, CURLOPT_READDATA, NULL) != CURLE_OK ||
+			 curl_easy_setopt(u->x.easy, CURLOPT_SEEKFUNCTION, NULL) != CURLE_OK ||
+			 curl_easy_setopt(u->x.easy, CURLOPT_SEEKDATA, NULL) != CURLE_OK)
 	{
 		sp_error_set(err, SP_ERR_USAGE, "could not set a libcurl option");
 		return false;
@@ -697,6 +758,9 @@ unary_run(SpConn *conn, SpUnary *u, const SpHttpCall *call, bool raw,
 			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
 		else
 			transport_error(err, &u->x, u->x.result);
+		if (u->once.resend)
+			snprintf(err->message, sizeof(err->message),
+					 "the connection closed before Spanner answered; the request was not sent again");
 		return false;
 	}
 	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, status);
@@ -719,7 +783,7 @@ sp_conn_call_once(SpConn *conn, const char *method, const char *path,
 
 static bool
 call_json(SpConn *conn, const char *method, const char *path, const char *body,
-		  bool fresh, json_object **resp, SpError *err)
+		  bool once, json_object **resp, SpError *err)
 {
 	SpUnary    *u;
 	SpHttpCall	call;
@@ -745,7 +809,7 @@ call_json(SpConn *conn, const char *method, const char *path, const char *body,
 	call.url = u->url;
 	call.body = body;
 	call.body_len = body ? strlen(body) : 0;
-	call.fresh_connection = fresh;
+	call.send_once = once;
 	if (!unary_run(conn, u, &call, false, &status, err))
 		goto done;
 	if (status != 200)
