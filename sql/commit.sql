@@ -114,6 +114,33 @@ SELECT * FROM peer('SELECT k || '':'' || v FROM kv WHERE k >= 100 ORDER BY k');
 INSERT INTO ckv (k, v, n) VALUES (105, 'after', 1);
 SELECT count(*) FROM ckv WHERE k >= 100;
 
+-- REPEATABLE READ blocks ask for Spanner's REPEATABLE_READ isolation; where
+-- it is refused (the emulator), once per connection, then serializable
+SELECT cpx_stat('requests') AS r0 \gset
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM ckv WHERE k = 100;
+COMMIT;
+SELECT cpx_stat('requests') - :r0 AS first_block_requests, cpx_stat('requests') AS r1 \gset
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM ckv WHERE k = 100;
+COMMIT;
+SELECT :first_block_requests AS first_block, cpx_stat('requests') - :r1 AS second_block;
+-- where Spanner takes it (production), every such block asks for it
+SELECT cpx_config('{"accept_isolation": true}');
+SELECT spanner_fdw_disconnect('cpx');
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM ckv WHERE k = 100;
+UPDATE ckv SET n = n + 1 WHERE k = 100;
+COMMIT;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM ckv WHERE k = 100;
+COMMIT;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT count(*) FROM ckv WHERE k = 100;
+COMMIT;
+SELECT cpx_stat('isolation_repeatable_read') AS asked;
+SELECT cpx_config('{"accept_isolation": false}');
+
 -- a read-write transaction lost with its session (production's 404
 -- "Session not found"): the block can no longer commit, even after ROLLBACK
 -- TO SAVEPOINT.  (On a database of its own: the emulator's real session

@@ -54,6 +54,7 @@ typedef struct SpannerXactState
 	bool		rw_begun;		/* a read-write begin was sent (its id may be
 								 * unknown if that statement failed) */
 	bool		begin_rw;		/* what the last inline begin asked for */
+	bool		begin_rr;		/* ... with isolationLevel REPEATABLE_READ */
 	bool		rw_orphan;		/* a read-write begin whose answer was lost:
 								 * the session may hold a transaction we
 								 * cannot name, so it is never reused */
@@ -80,6 +81,9 @@ struct SpannerConnection
 	char	   *database_role;	/* creator role for sessions, or NULL */
 	bool		keep_connections;
 	int			lazy_read_write;	/* server option, -1 if not set */
+	int			rr_isolation;	/* Spanner takes isolationLevel
+								 * REPEATABLE_READ: -1 not known yet, 0 no
+								 * (the emulator), 1 yes */
 	bool		invalidated;	/* options changed: reconnect when idle */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;

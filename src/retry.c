@@ -11,6 +11,9 @@
  *	  nothing of the current transaction lived on it, a new session is made
  *	  and the attempt repeated, once; otherwise the transaction's snapshot
  *	  is lost and the error is 40001;
+ *	- INVALID_ARGUMENT naming isolationLevel, for a request that began a
+ *	  REPEATABLE READ transaction: Spanner does not take the field (the
+ *	  emulator); the connection stops asking and the attempt is repeated;
  *	- ABORTED, only for a request that can be repeated as a whole (a
  *	  commit of buffered mutations with no transaction behind it): repeated
  *	  up to SPANNER_MAX_ABORT_RETRIES times, after the delay Spanner asks
@@ -95,6 +98,17 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			elog(DEBUG1, "spanner_fdw: the access token was refused; fetching a new one");
 			auth_retried = true;
 			spanner_auth_apply(conn->auth, conn->rest, true);
+			continue;
+		}
+		if (conn->xact.begin_rr && err.kind == SP_ERR_REMOTE &&
+			err.grpc_code == SP_GRPC_INVALID_ARGUMENT &&
+			(strstr(err.message, "isolationLevel") ||
+			 strstr(err.message, "isolation_level")))
+		{
+			/* asked once per connection; serializable is the fallback */
+			elog(DEBUG1, "spanner_fdw: Spanner does not take isolationLevel REPEATABLE_READ; using its default (serializable)");
+			conn->rr_isolation = 0;
+			conn->xact.begin_rr = false;
 			continue;
 		}
 		if (creating && err.kind == SP_ERR_REMOTE &&

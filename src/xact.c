@@ -98,7 +98,20 @@ spanner_xact_selector(SpannerConnection *conn, bool write, bool *begins)
 	}
 	*begins = true;
 	conn->xact.begin_rw = write;
-	if (write)
+	conn->xact.begin_rr = false;
+	if (write && IsTransactionBlock() && XactIsoLevel == XACT_REPEATABLE_READ &&
+		conn->rr_isolation != 0)
+	{
+		/*
+		 * PostgreSQL's REPEATABLE READ exactly: snapshot reads without
+		 * locks, write conflicts fail at commit.  Where Spanner does not
+		 * take it, the attempt is repeated without (retry.c).
+		 */
+		conn->xact.rw_begun = true;
+		conn->xact.begin_rr = true;
+		appendStringInfoString(&buf, "{\"begin\":{\"readWrite\":{},\"isolationLevel\":\"REPEATABLE_READ\"}}");
+	}
+	else if (write)
 	{
 		conn->xact.rw_begun = true;
 		appendStringInfoString(&buf, "{\"begin\":{\"readWrite\":{}}}");
@@ -121,6 +134,8 @@ spanner_xact_begun(SpannerConnection *conn, const char *id)
 	conn->xact.id = MemoryContextStrdup(conn->cxt, id);
 	conn->xact.kind = conn->xact.begin_rw ? SPANNER_XACT_READ_WRITE
 		: SPANNER_XACT_READ_ONLY;
+	if (conn->xact.begin_rr)
+		conn->rr_isolation = 1;
 }
 
 /*

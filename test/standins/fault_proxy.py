@@ -23,7 +23,9 @@ emulator cannot show (see shared docs: spanner-rest-api.md sections 0, 2.4, 6):
   with production's 409 ABORTED and a RetryInfo of "commit_retry_delay"
   (not forwarded: nothing is committed); "commit_drop_times": forward the
   next commits, then drop the connection without an answer (the client
-  cannot know the outcome).
+  cannot know the outcome); "accept_isolation": take a begin's
+  "isolationLevel" as production does (the emulator refuses the field): it
+  is counted and removed before the request goes on.
 * Error bodies are converted to production's {"error":{"code":<http>,
   "message":..,"status":..}} shape.
 
@@ -54,10 +56,10 @@ LOCK = threading.Lock()
 CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
           "session_gone_times": 0, "commit_abort_times": 0, "commit_retry_delay": "0.05s",
-          "commit_drop_times": 0}
+          "commit_drop_times": 0, "accept_isolation": False}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
-         "commits_dropped": 0}
+         "commits_dropped": 0, "isolation_repeatable_read": 0}
 UPSTREAM = None
 
 
@@ -171,6 +173,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 CONFIG.update(json.loads(body or b"{}"))
                 self.reply(200, json.dumps(CONFIG).encode())
             return
+        with LOCK:
+            accept = CONFIG["accept_isolation"]
+        if accept and b"isolationLevel" in body:
+            req = json.loads(body)
+            begin = req.get("transaction", {}).get("begin", {})
+            if begin.pop("isolationLevel", None) == "REPEATABLE_READ":
+                with LOCK:
+                    STATS["isolation_repeatable_read"] += 1
+            body = json.dumps(req).encode()
         if self.path.endswith(":executeStreamingSql"):
             self.streaming(body)
             return
