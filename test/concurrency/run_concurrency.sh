@@ -413,4 +413,35 @@ t_is "autocommit INSERT: the pgbench logs show all $((AC_CLIENTS * AC_TX)) state
 	"$(kv committed "$c")" $((AC_CLIENTS * AC_TX))
 grep '^verdict\|Traceback\|Error' "$c" | head -n 20 | diag
 
+# ================================================================== 4. pipelined statements
+# Statements pipelined without a Sync between them share one implicit
+# transaction, outside any transaction block.  An INSERT there must not
+# leave its rows waiting for the commit while a later statement of the same
+# transaction reads: that statement is refused, and nothing is written.
+cat >"$WORK/pgb/pipeline.sql" <<'EOF'
+\startpipeline
+INSERT INTO events (id, client, seq) VALUES ('pipelined-1', 0, 0);
+SELECT count(*) FROM events WHERE id = 'pipelined-1';
+\endpipeline
+EOF
+chmod 644 "$WORK/pgb/pipeline.sql"
+pgb pipeline 1 1 postgres pipeline.sql -- -M extended
+t_file_has "pipeline: the read after a buffered INSERT in one implicit transaction is refused" \
+	"$WORK/out/pipeline.err" "cannot run another statement on a Spanner server after an INSERT whose rows wait for the commit"
+t_is "pipeline: the refused transaction wrote nothing" \
+	"$(tap_psql postgres -c "SELECT count(*) FROM events WHERE id = 'pipelined-1'" 2>&1)" 0
+# the same statements as separate transactions work
+cat >"$WORK/pgb/pipeline_sync.sql" <<'EOF'
+\startpipeline
+INSERT INTO events (id, client, seq) VALUES ('pipelined-2', 0, 0);
+\endpipeline
+\startpipeline
+SELECT count(*) FROM events WHERE id = 'pipelined-2';
+\endpipeline
+EOF
+chmod 644 "$WORK/pgb/pipeline_sync.sql"
+pgb pipeline_sync 1 1 postgres pipeline_sync.sql -- -M extended
+t_is "pipeline: each statement in its own transaction: exit status, row written once" \
+	"$(cat "$WORK/out/pipeline_sync.rc") $(tap_psql postgres -c "SELECT count(*) FROM events WHERE id = 'pipelined-2'" 2>&1)" "0 1"
+
 finish
