@@ -71,9 +71,10 @@ SELECT * FROM peer('SELECT k, v, n FROM kv ORDER BY k');
 -- a key cannot change
 UPDATE kv SET k = 5 WHERE k = 2;
 
--- multi-row INSERT in a block: batch_size rows per executeBatchDml,
--- split to respect the parameter limit
-ALTER SERVER wr OPTIONS (ADD batch_size '300');
+-- multi-row INSERT in a block: batch_size rows at a time, split into several
+-- statements of one executeBatchDml to respect the parameter limit
+ALTER SERVER wr OPTIONS (ADD batch_size '1000');
+EXPLAIN (VERBOSE, COSTS OFF) INSERT INTO bulk SELECT g, 'v' FROM generate_series(1, 2) g;
 BEGIN;
 INSERT INTO bulk SELECT g, 'v' || g FROM generate_series(1, 1000) g;
 SELECT count(*), min(id), max(id) FROM bulk;
@@ -83,6 +84,26 @@ SELECT * FROM peer('SELECT count(*) FROM bulk');
 -- INSERT ... SELECT from a foreign table of the same server (autocommit)
 INSERT INTO bulk SELECT id + 1000, v FROM bulk WHERE id <= 10;
 SELECT * FROM peer('SELECT count(*) FROM bulk');
+
+-- an autocommit INSERT larger than one commit fails and writes nothing,
+-- unless the user opts into several commits
+SET spanner_fdw.commit_mutation_limit = 100;
+ALTER FOREIGN TABLE bulk OPTIONS (ADD batch_size '20');
+INSERT INTO bulk SELECT g, 'big' FROM generate_series(3001, 3060) g;
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM peer('SELECT count(*) FROM bulk WHERE id > 3000');
+SET spanner_fdw.nonatomic_bulk_load = on;
+INSERT INTO bulk SELECT g, 'big' FROM generate_series(3001, 3060) g;
+SELECT * FROM peer('SELECT count(*) FROM bulk WHERE id > 3000');
+-- in a block rows are DML: this limit of buffered inserts does not apply
+-- (Spanner enforces its own at commit)
+BEGIN;
+INSERT INTO bulk SELECT g, 'big' FROM generate_series(3101, 3160) g;
+COMMIT;
+DELETE FROM bulk WHERE id > 3000;
+RESET spanner_fdw.nonatomic_bulk_load;
+RESET spanner_fdw.commit_mutation_limit;
+ALTER FOREIGN TABLE bulk OPTIONS (DROP batch_size);
 
 -- COPY: autocommit (mutations), then in a block (DML)
 COPY bulk FROM STDIN;

@@ -582,17 +582,19 @@ flush_as_mutations(SpannerModifyState *fmstate)
 	appendStringInfoString(&buf, "]}}");
 
 	pending = spanner_pending_mutations(fmstate->conn, &bytes);
-	if (pending > 0 && (pending + cells > spanner_commit_mutation_limit ||
-						bytes + buf.len > SPANNER_MAX_COMMIT_BYTES))
+	if (pending + cells > spanner_commit_mutation_limit ||
+		bytes + buf.len > SPANNER_MAX_COMMIT_BYTES)
 	{
 		if (!spanner_nonatomic_bulk_load || spanner_in_read_write(fmstate->conn))
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("the statement writes more than one Spanner commit can hold"),
-					 errdetail("A commit holds at most %d values (spanner_fdw.commit_mutation_limit) and 100 MB.",
-							   spanner_commit_mutation_limit),
+					 errdetail("A commit holds at most %d values (spanner_fdw.commit_mutation_limit) and 100 MB; this statement has written " INT64_FORMAT " so far.",
+							   spanner_commit_mutation_limit, pending + cells),
 					 errhint("Split the statement into smaller ones, or SET spanner_fdw.nonatomic_bulk_load = on to commit it in several transactions (not atomic).")));
-		spanner_commit_connection(fmstate->conn);
+		/* commit what is pending; a batch alone larger than a commit is sent as it is */
+		if (pending > 0)
+			spanner_commit_connection(fmstate->conn);
 	}
 	spanner_add_mutation(fmstate->conn, buf.data, cells);
 	pfree(buf.data);
