@@ -1134,14 +1134,37 @@ spanner_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 					   List *fdw_private, int subplan_index, ExplainState *es)
 {
 	SpannerModifyState *fmstate = (SpannerModifyState *) rinfo->ri_FdwState;
+	Relation	rel = rinfo->ri_RelationDesc;
+	Oid			relid = RelationGetRelid(rel);
+	const SpannerDialect *dialect = spanner_server_dialect(GetForeignTable(relid)->serverid);
+	List	   *target_attrs = (List *) list_nth(fdw_private, FdwModifyPrivateTargetAttrs);
+	List	   *returning_attrs = (List *) list_nth(fdw_private, FdwModifyPrivateReturningAttrs);
+	StringInfoData sql;
 
-	if (fmstate && es->verbose)
+	if (!es->verbose)
+		return;
+	/* the statement as it is sent (rows are parameters) */
+	initStringInfo(&sql);
+	if (mtstate->operation == CMD_INSERT)
 	{
-		ExplainPropertyText("Remote SQL", fmstate->sql, es);
-		if (fmstate->operation == CMD_INSERT)
-			ExplainPropertyText("Spanner Write", fmstate->mutations ? "mutations sent with the commit" : "DML", es);
+		char	   *mode = spanner_rel_option(relid, "insert_mode");
+
+		spanner_deparse_insert(&sql, dialect, relid, target_attrs,
+							   intVal(list_nth(fdw_private, FdwModifyPrivateOrIgnore)) != 0,
+							   mode && spanner_insert_mode_from_name(mode) == SPANNER_INSERT_OR_UPDATE);
+		appendStringInfoString(&sql, "(...)");
+		spanner_deparse_returning(&sql, dialect, relid, returning_attrs);
 	}
-	else if (es->verbose && mtstate->operation == CMD_INSERT)
-		ExplainPropertyInteger("Batch Size", NULL,
-							   option_batch_size(RelationGetRelid(rinfo->ri_RelationDesc)), es);
+	else if (mtstate->operation == CMD_UPDATE)
+		spanner_deparse_update(&sql, dialect, relid, target_attrs,
+							   spanner_commit_ts_attrs(rel, CMD_UPDATE),
+							   spanner_key_attrs(rel), returning_attrs);
+	else
+		spanner_deparse_delete(&sql, dialect, relid, spanner_key_attrs(rel), returning_attrs);
+	ExplainPropertyText("Remote SQL", sql.data, es);
+	if (mtstate->operation == CMD_INSERT && rinfo->ri_BatchSize > 1)
+		ExplainPropertyInteger("Batch Size", NULL, rinfo->ri_BatchSize, es);
+	if (mtstate->operation == CMD_INSERT && fmstate && es->analyze)
+		ExplainPropertyText("Spanner Write",
+							fmstate->mutations ? "mutations sent with the commit" : "DML", es);
 }
