@@ -44,3 +44,13 @@ SELECT * FROM spanner."AllTypes" WHERE "Id" = 4;
 -- What is sent to Spanner
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT "SingerId", "LastName" FROM spanner."Singers" WHERE "SingerId" = 7;
+
+-- Writing: an autocommit INSERT is one Spanner commit; a transaction block
+-- is one Spanner read-write transaction, committed with the block
+INSERT INTO spanner.genres (genre_id, name) VALUES (900, 'Demo genre');
+BEGIN;
+UPDATE spanner.genres SET name = 'Demo genre, renamed' WHERE genre_id = 900;
+SELECT genre_id, name FROM spanner.genres WHERE genre_id = 900;
+COMMIT;
+SELECT spanner_fdw_commit_timestamp() IS NOT NULL AS committed;
+DELETE FROM spanner.genres WHERE genre_id = 900 RETURNING genre_id, name;
