@@ -3,7 +3,7 @@
  * libcurl client that writes rows over REST the way spanner_fdw's
  * autocommit INSERT and COPY do, and nothing more.
  *
- *   raw_write ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT
+ *   raw_write ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh]
  *     ENDPOINT           e.g. http://127.0.0.1:9020
  *     DATABASE           projects/P/instances/I/databases/D
  *     TABLE              Spanner table
@@ -13,6 +13,10 @@
  *     ROWS_PER_MUTATION  rows in one "insert" mutation (spanner_fdw: batch_size)
  *     ROWS_PER_COMMIT    rows in one single-use commit (a multiple of
  *                        ROWS_PER_MUTATION, or 1)
+ *     fresh              send every commit on a new TCP connection
+ *                        (CURLOPT_FRESH_CONNECT), as spanner_fdw does so that
+ *                        libcurl never re-sends a commit on a reused connection
+ *                        that closed before answering
  *
  * The whole file is read into memory before the clock starts.  Then, timed,
  * over one easy handle (one keep-alive connection):
@@ -27,7 +31,7 @@
  *
  * Prints one line on stdout:
  *   RAW total_s=... session_s=... commits=... aborted=... rows=... body_bytes=...
- *       commit_min_ms=... commit_median_ms=... commit_max_ms=...
+ *       commit_min_ms=... commit_median_ms=... commit_max_ms=... fresh=0|1
  * total_s = session creation + every commit (CLOCK_MONOTONIC).
  * Exits non-zero on any HTTP or transport error.
  *
@@ -137,6 +141,7 @@ main(int argc, char **argv)
 			   *database,
 			   *table,
 			   *columns;
+	int			fresh;
 	long		per_mutation,
 				per_commit,
 				nrows = 0,
@@ -166,12 +171,13 @@ main(int argc, char **argv)
 	const char *p,
 			   *e;
 
-	if (argc != 8)
+	if (argc != 8 && !(argc == 9 && strcmp(argv[8], "fresh") == 0))
 	{
-		fprintf(stderr, "usage: %s ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT\n",
+		fprintf(stderr, "usage: %s ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh]\n",
 				argv[0]);
 		return 2;
 	}
+	fresh = (argc == 9);
 	endpoint = argv[1];
 	database = argv[2];
 	table = argv[3];
@@ -262,6 +268,8 @@ main(int argc, char **argv)
 	t1 = now();
 
 	snprintf(url, sizeof(url), "%s/v1/%s:commit", endpoint, session);
+	if (fresh)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	for (i = 0; i < nrows; i += per_commit)
 	{
 		long		end = i + per_commit < nrows ? i + per_commit : nrows,
@@ -303,14 +311,15 @@ main(int argc, char **argv)
 	t2 = now();
 
 	/* clean up outside the timed region, as the FDW does at backend exit */
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
 	snprintf(url, sizeof(url), "%s/v1/%s", endpoint, session);
 	request(h, "DELETE", url, NULL, 0, &resp);
 
 	qsort(lat, ncommits, sizeof(double), cmp_double);
 	printf("RAW total_s=%.6f session_s=%.6f commits=%ld aborted=%ld rows=%ld body_bytes=%zu"
-		   " commit_min_ms=%.3f commit_median_ms=%.3f commit_max_ms=%.3f\n",
+		   " commit_min_ms=%.3f commit_median_ms=%.3f commit_max_ms=%.3f fresh=%d\n",
 		   t2 - t0, t1 - t0, ncommits, aborted, nrows, body_bytes,
-		   lat[0] * 1000, lat[ncommits / 2] * 1000, lat[ncommits - 1] * 1000);
+		   lat[0] * 1000, lat[ncommits / 2] * 1000, lat[ncommits - 1] * 1000, fresh);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	curl_global_cleanup();

@@ -15,6 +15,9 @@
 # Environment:
 #   N=100000          rows of the copy phase
 #   SINGLE=1000       statements / commits of the single phase
+#   SINGLE_FRESH=1    the single phase also runs raw_write with a new TCP
+#                     connection per commit ("rawfresh"), as spanner_fdw sends
+#                     each commit on a new connection; 0: not
 #   PAIRS=5           timed FDW/raw pairs per phase (after one untimed warm-up each)
 #   BATCH=100         rows per insert mutation: the foreign table's batch_size
 #                     option is set to it (spanner_fdw's default is 100)
@@ -49,8 +52,10 @@
 #       single: clock_timestamp() before the first and after the last of the
 #               SINGLE INSERT statements (psql -f, one session)
 #     then the backend's CPU time from /proc (utime+stime).
-#   raw runs: bench/raw_write (libcurl; rows preloaded in memory), total_s.
-# Pair k runs FDW first when k is odd and raw first when k is even.
+#   raw runs: bench/raw_write (libcurl; rows preloaded in memory), total_s;
+#     "rawfresh" (single phase): the same with every commit on a new
+#     connection.
+# Pair k runs FDW first when k is odd and raw (rawfresh) first when k is even.
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +80,7 @@ case $WHAT in copy | single | all) ;; *)
 esac
 N=${N:-100000}
 SINGLE=${SINGLE:-1000}
+SINGLE_FRESH=${SINGLE_FRESH:-1}
 PAIRS=${PAIRS:-5}
 BATCH=${BATCH:-100}
 MUTATION_LIMIT=${MUTATION_LIMIT:-80000}
@@ -262,14 +268,17 @@ run_fdw() {
 		"$(cut -d' ' -f2 "$f.check")"
 }
 
-# run_raw PHASE LABEL
+# run_raw PHASE LABEL [fresh]: fresh: every commit on a new connection
+# (kind "rawfresh")
 run_raw() {
-	local phase=$1 label=$2 f=$OUT/$1.raw.$2 e0 e1 b0 b1 args
+	local phase=$1 label=$2 kind=raw${3:-} f e0 e1 b0 b1 args
+	f=$OUT/$phase.$kind.$label
 	if [ "$phase" = copy ]; then
 		args=("$TMPD/rows.json" "$BATCH" "$COMMIT_ROWS")
 	else
 		args=("$TMPD/single.json" 1 1)
 	fi
+	[ -z "${3:-}" ] || args+=(fresh)
 	fresh_emulator
 	e0=$(emu_cpu)
 	b0=$(sys_busy)
@@ -282,25 +291,30 @@ run_raw() {
 	b1=$(sys_busy)
 	e1=$(emu_cpu)
 	check_table "$(kv rows "$f.log")" "$f.check" || return 1
-	record "$phase" raw "$label" "$(kv total_s "$f.log")" "$f.time" "$(cpu_of "$f.time")" "$e0" "$e1" "$b0" "$b1" \
+	record "$phase" "$kind" "$label" "$(kv total_s "$f.log")" "$f.time" "$(cpu_of "$f.time")" "$e0" "$e1" "$b0" "$b1" \
 		"$(cut -d' ' -f2 "$f.check")"
 }
+
+# the single phase's third client: raw commits on fresh connections
+fresh_too() { [ "$1" = single ] && [ "$SINGLE_FRESH" = 1 ]; }
 
 phase() {
 	local p=$1 k
 	log "$p: warm-up (one untimed run each)"
 	run_fdw "$p" warmup
 	run_raw "$p" warmup
+	! fresh_too "$p" || run_raw "$p" warmup fresh
 	for k in $(seq 1 "$PAIRS"); do
 		if [ $((k % 2)) = 1 ]; then
 			run_fdw "$p" "$k"
 			run_raw "$p" "$k"
+			! fresh_too "$p" || run_raw "$p" "$k" fresh
 		else
+			! fresh_too "$p" || run_raw "$p" "$k" fresh
 			run_raw "$p" "$k"
 			run_fdw "$p" "$k"
 		fi
-		log "$p pair $k: fdw $(awk -F'\t' -v p="$p" -v k="$k" '$1==p && $2=="fdw" && $3==k {print $4}' "$RESULTS") s," \
-			"raw $(awk -F'\t' -v p="$p" -v k="$k" '$1==p && $2=="raw" && $3==k {print $4}' "$RESULTS") s"
+		log "$p pair $k: $(awk -F'\t' -v p="$p" -v k="$k" '$1==p && $3==k {printf "%s %s s  ", $2, $4}' "$RESULTS")"
 	done
 }
 
@@ -311,7 +325,7 @@ printf 'phase\tkind\trun\tseconds\twall_s\tclient_cpu_s\temu_cpu_s\tother_cpu_s\
 	echo "emulator: $SF_GATEWAY_MAIN ($(dpkg-query -W -f='${Version}' google-cloud-cli-spanner-emulator 2>/dev/null || echo '?'))"
 	echo "PostgreSQL: $("$SF_PG_BINDIR/postgres" --version)"
 	echo "git: $(git -C "$SF_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$SF_ROOT" status --porcelain -- src spanner_fdw.c 2>/dev/null | grep -q . && echo ' (with uncommitted changes in src/)')"
-	echo "settings: N=$N SINGLE=$SINGLE PAIRS=$PAIRS BATCH=$BATCH MUTATION_LIMIT=$MUTATION_LIMIT COMMIT_ROWS=$COMMIT_ROWS"
+	echo "settings: N=$N SINGLE=$SINGLE SINGLE_FRESH=$SINGLE_FRESH PAIRS=$PAIRS BATCH=$BATCH MUTATION_LIMIT=$MUTATION_LIMIT COMMIT_ROWS=$COMMIT_ROWS"
 } | tee "$OUT/machine.txt"
 
 case $WHAT in copy | all) phase copy ;; esac
