@@ -15,9 +15,8 @@
 # Environment:
 #   N=100000          rows of the copy phase
 #   SINGLE=1000       statements / commits of the single phase
-#   SINGLE_FRESH=1    the single phase also runs raw_write with a new TCP
-#                     connection per commit ("rawfresh"), as spanner_fdw sends
-#                     each commit on a new connection; 0: not
+#   SINGLE_FRESH=0    1: the single phase also runs raw_write with a new TCP
+#                     connection per commit ("rawfresh"), for comparison
 #   PAIRS=5           timed FDW/raw pairs per phase (after one untimed warm-up each)
 #   BATCH=100         rows per insert mutation: the foreign table's batch_size
 #                     option is set to it (spanner_fdw's default is 100)
@@ -80,7 +79,7 @@ case $WHAT in copy | single | all) ;; *)
 esac
 N=${N:-100000}
 SINGLE=${SINGLE:-1000}
-SINGLE_FRESH=${SINGLE_FRESH:-1}
+SINGLE_FRESH=${SINGLE_FRESH:-0}
 PAIRS=${PAIRS:-5}
 BATCH=${BATCH:-100}
 MUTATION_LIMIT=${MUTATION_LIMIT:-80000}
