@@ -3,7 +3,7 @@
 
 The emulator is the Spanner of every test; this proxy only reshapes what it
 says into the shapes production Spanner uses, and injects the faults the
-emulator cannot show (see shared docs: spanner-rest-api.md sections 0, 2.4, 6):
+emulator cannot show:
 
 * executeStreamingSql responses are re-framed from the emulator's
   newline-delimited {"result": PRS} objects into production's JSON array
