@@ -105,6 +105,18 @@ RESET spanner_fdw.nonatomic_bulk_load;
 RESET spanner_fdw.commit_mutation_limit;
 ALTER FOREIGN TABLE bulk OPTIONS (DROP batch_size);
 
+-- a statement trigger that reads the table after an autocommit INSERT sees
+-- its rows (they are DML then, not held for the commit)
+CREATE FUNCTION count_bulk() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'rows with id > 4000: %', (SELECT count(*) FROM w.bulk WHERE id > 4000);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER bulk_after AFTER INSERT ON bulk FOR EACH STATEMENT EXECUTE FUNCTION count_bulk();
+INSERT INTO bulk VALUES (4001, 'a'), (4002, 'b');
+DROP TRIGGER bulk_after ON bulk;
+DELETE FROM bulk WHERE id > 4000;
+
 -- COPY: autocommit (mutations), then in a block (DML)
 COPY bulk FROM STDIN;
 5001	a

@@ -118,6 +118,7 @@ extern const char *spanner_xact_selector(SpannerConnection *conn, bool write,
 extern void spanner_xact_begun(SpannerConnection *conn, const char *id);
 extern int64 spanner_xact_next_seqno(SpannerConnection *conn);
 extern void spanner_xact_wrote(SpannerConnection *conn);
+extern void spanner_xact_check_no_pending(SpannerConnection *conn);
 extern void spanner_xact_request_failed(SpannerConnection *conn, bool begins,
 										const SpError *err);
 extern bool spanner_xact_session_replaceable(SpannerConnection *conn);

@@ -369,6 +369,13 @@ has_row_triggers(ResultRelInfo *rinfo, CmdType operation)
 	return true;
 }
 
+/* Would a trigger of the statement read the table after its rows? */
+static bool
+has_after_statement_triggers(ResultRelInfo *rinfo)
+{
+	return rinfo->ri_TrigDesc != NULL && rinfo->ri_TrigDesc->trig_insert_after_statement;
+}
+
 /* The user whose mapping writes to the table */
 static Oid
 modify_userid(EState *estate, ResultRelInfo *rinfo)
@@ -433,6 +440,7 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 						 !has_row_triggers(rinfo, operation) &&
 						 rinfo->ri_WithCheckOptions == NIL);
 	fmstate->mutations = fmstate->buffered && !or_ignore &&
+		!has_after_statement_triggers(rinfo) &&
 		statement_is_whole_transaction(estate);
 	if (operation == CMD_INSERT && !fmstate->mutations &&
 		fmstate->mode == SPANNER_REPLACE && fmstate->key_attrs == NIL)

@@ -491,6 +491,7 @@ spanner_execute_partitioned_dml(SpannerConnection *conn, const char *sql,
 	PdmlArgs	a;
 	int64		rows;
 
+	spanner_xact_check_no_pending(conn);
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;

@@ -100,10 +100,13 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			spanner_auth_apply(conn->auth, conn->rest, true);
 			continue;
 		}
-		if (conn->xact.begin_rr && err.kind == SP_ERR_REMOTE &&
+		if (conn->xact.begin_rr && conn->rr_isolation == -1 &&
+			err.kind == SP_ERR_REMOTE &&
 			err.grpc_code == SP_GRPC_INVALID_ARGUMENT &&
-			(strstr(err.message, "isolationLevel") ||
-			 strstr(err.message, "isolation_level")))
+			(strstr(err.message, "unknown field \"isolationLevel\"") ||
+			 strstr(err.message, "Unknown name \"isolationLevel\"") ||
+			 strstr(err.message, "isolation_level") ||
+			 strstr(err.message, "isolation level")))
 		{
 			/* asked once per connection; serializable is the fallback */
 			elog(DEBUG1, "spanner_fdw: Spanner does not take isolationLevel REPEATABLE_READ; using its default (serializable)");

@@ -50,6 +50,25 @@ need_read_write(SpannerConnection *conn)
 }
 
 /*
+ * spanner_xact_check_no_pending
+ *		Refuse a statement that would run on the connection while rows an
+ *		earlier statement of the same transaction buffered for the commit
+ *		are not written yet (statements pipelined in one implicit
+ *		transaction): it would not see them, or would be overtaken by them.
+ */
+void
+spanner_xact_check_no_pending(SpannerConnection *conn)
+{
+	if (conn->xact.mutations.data != NULL &&
+		conn->xact.mutations_stmt != GetCurrentStatementStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot run another statement on a Spanner server after an INSERT whose rows wait for the commit"),
+				 errdetail("An INSERT or COPY outside a transaction block sends its rows with the commit, so a later statement of the same transaction would not see them."),
+				 errhint("Send the statements in a transaction block (BEGIN ... COMMIT), or each in its own transaction.")));
+}
+
+/*
  * spanner_xact_selector
  *		The TransactionSelector (JSON) for the connection's next request:
  *		the transaction's id, or an inline begin (*begins set).  write: the
@@ -77,17 +96,12 @@ spanner_xact_selector(SpannerConnection *conn, bool write, bool *begins)
 				 errmsg("%s", conn->xact.doomed),
 				 errdetail("Spanner cannot undo part of a transaction, so none of its writes will be committed."),
 				 errhint("End the transaction with ROLLBACK.")));
-	if (conn->xact.mutations.data != NULL &&
-		conn->xact.mutations_stmt != GetCurrentStatementStartTimestamp())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot run another statement on a Spanner server after an INSERT whose rows wait for the commit"),
-				 errdetail("An INSERT or COPY outside a transaction block sends its rows with the commit, so a later statement of the same transaction would not see them."),
-				 errhint("Send the statements in a transaction block (BEGIN ... COMMIT), or each in its own transaction.")));
+	spanner_xact_check_no_pending(conn);
 	if (!write && conn->xact.kind != SPANNER_XACT_READ_WRITE)
 		write = need_read_write(conn);
 
 	*begins = false;
+	conn->xact.begin_rr = false;
 	if (conn->xact.kind == SPANNER_XACT_READ_WRITE ||
 		(conn->xact.kind == SPANNER_XACT_READ_ONLY && !write))
 	{
@@ -136,6 +150,7 @@ spanner_xact_begun(SpannerConnection *conn, const char *id)
 		: SPANNER_XACT_READ_ONLY;
 	if (conn->xact.begin_rr)
 		conn->rr_isolation = 1;
+	conn->xact.begin_rr = false;
 }
 
 /*
@@ -248,6 +263,7 @@ spanner_xact_reset(SpannerConnection *conn)
 	conn->xact.snapshot_lost = false;
 	conn->xact.rw_begun = false;
 	conn->xact.begin_rw = false;
+	conn->xact.begin_rr = false;
 	conn->xact.rw_orphan = false;
 	conn->xact.write_level = 0;
 	if (conn->xact.doomed)

@@ -450,4 +450,19 @@ pgb pipeline_sync 1 1 postgres pipeline_sync.sql -- -M extended
 t_is "pipeline: each statement in its own transaction: exit status, row written once" \
 	"$(cat "$WORK/out/pipeline_sync.rc") $(tap_psql postgres -c "SELECT count(*) FROM events WHERE id = 'pipelined-2'" 2>&1)" "0 1"
 
+# partitioned DML cannot overtake rows waiting for the commit either
+cat >"$WORK/pgb/pipeline_pdml.sql" <<'EOF'
+SET spanner_fdw.partitioned_dml = on;
+\startpipeline
+INSERT INTO events (id, client, seq) VALUES ('pipelined-3', 0, 0);
+DELETE FROM events WHERE id = 'pipelined-3';
+\endpipeline
+EOF
+chmod 644 "$WORK/pgb/pipeline_pdml.sql"
+pgb pipeline_pdml 1 1 postgres pipeline_pdml.sql -- -M extended
+t_file_has "pipeline: partitioned DML after a buffered INSERT in one implicit transaction is refused" \
+	"$WORK/out/pipeline_pdml.err" "cannot run another statement on a Spanner server after an INSERT whose rows wait for the commit"
+t_is "pipeline: ... and nothing was written" \
+	"$(tap_psql postgres -c "SELECT count(*) FROM events WHERE id = 'pipelined-3'" 2>&1)" 0
+
 finish
