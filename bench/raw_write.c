@@ -3,7 +3,7 @@
  * libcurl client that writes rows over REST the way spanner_fdw's
  * autocommit INSERT and COPY do, and nothing more.
  *
- *   raw_write ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh]
+ *   raw_write ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh] [readcb]
  *     ENDPOINT           e.g. http://127.0.0.1:9020
  *     DATABASE           projects/P/instances/I/databases/D
  *     TABLE              Spanner table
@@ -16,7 +16,13 @@
  *     fresh              send every commit on a new TCP connection
  *                        (CURLOPT_FRESH_CONNECT), as spanner_fdw does so that
  *                        libcurl never re-sends a commit on a reused connection
- *                        that closed before answering
+ *                        that closed before answering (spanner_fdw did so for
+ *                        a while)
+ *     readcb             hand each commit's body to libcurl through a read
+ *                        callback (CURLOPT_READFUNCTION) instead of
+ *                        CURLOPT_POSTFIELDS, as spanner_fdw does so that
+ *                        libcurl cannot quietly re-send it: libcurl then
+ *                        writes the headers and the body separately
  *
  * The whole file is read into memory before the clock starts.  Then, timed,
  * over one easy handle (one keep-alive connection):
@@ -31,7 +37,7 @@
  *
  * Prints one line on stdout:
  *   RAW total_s=... session_s=... commits=... aborted=... rows=... body_bytes=...
- *       commit_min_ms=... commit_median_ms=... commit_max_ms=... fresh=0|1
+ *       commit_min_ms=... commit_median_ms=... commit_max_ms=... fresh=0|1 readcb=0|1
  * total_s = session creation + every commit (CLOCK_MONOTONIC).
  * Exits non-zero on any HTTP or transport error.
  *
@@ -95,6 +101,29 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* the body of a commit, handed out by read_body (the readcb mode) */
+typedef struct Reader
+{
+	const char *data;
+	size_t		len;
+	size_t		pos;
+} Reader;
+
+static size_t
+read_body(char *buffer, size_t size, size_t nitems, void *arg)
+{
+	Reader	   *r = arg;
+	size_t		n = size * nitems;
+
+	if (n > r->len - r->pos)
+		n = r->len - r->pos;
+	memcpy(buffer, r->data + r->pos, n);
+	r->pos += n;
+	return n;
+}
+
+static int	use_readcb = 0;
+
 static long
 request(CURL *h, const char *method, const char *url, const char *body, size_t body_len,
 		Buf *resp)
@@ -102,10 +131,21 @@ request(CURL *h, const char *method, const char *url, const char *body, size_t b
 	long		code = 0;
 	CURLcode	rc;
 
+	Reader		reader = {body, body_len, 0};
+
 	resp->len = 0;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 0L);
+	if (body && use_readcb)
+	{
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(h, CURLOPT_READDATA, &reader);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+	}
+	else if (body)
 	{
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
@@ -141,7 +181,8 @@ main(int argc, char **argv)
 			   *database,
 			   *table,
 			   *columns;
-	int			fresh;
+	int			fresh = 0,
+				readcb = 0;
 	long		per_mutation,
 				per_commit,
 				nrows = 0,
@@ -171,13 +212,21 @@ main(int argc, char **argv)
 	const char *p,
 			   *e;
 
-	if (argc != 8 && !(argc == 9 && strcmp(argv[8], "fresh") == 0))
+	for (i = 8; i < argc; i++)
 	{
-		fprintf(stderr, "usage: %s ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh]\n",
+		if (strcmp(argv[i], "fresh") == 0)
+			fresh = 1;
+		else if (strcmp(argv[i], "readcb") == 0)
+			readcb = 1;
+		else
+			break;
+	}
+	if (argc < 8 || i < argc)
+	{
+		fprintf(stderr, "usage: %s ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh] [readcb]\n",
 				argv[0]);
 		return 2;
 	}
-	fresh = (argc == 9);
 	endpoint = argv[1];
 	database = argv[2];
 	table = argv[3];
@@ -270,6 +319,7 @@ main(int argc, char **argv)
 	snprintf(url, sizeof(url), "%s/v1/%s:commit", endpoint, session);
 	if (fresh)
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	use_readcb = readcb;
 	for (i = 0; i < nrows; i += per_commit)
 	{
 		long		end = i + per_commit < nrows ? i + per_commit : nrows,
@@ -312,14 +362,15 @@ main(int argc, char **argv)
 
 	/* clean up outside the timed region, as the FDW does at backend exit */
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+	use_readcb = 0;
 	snprintf(url, sizeof(url), "%s/v1/%s", endpoint, session);
 	request(h, "DELETE", url, NULL, 0, &resp);
 
 	qsort(lat, ncommits, sizeof(double), cmp_double);
 	printf("RAW total_s=%.6f session_s=%.6f commits=%ld aborted=%ld rows=%ld body_bytes=%zu"
-		   " commit_min_ms=%.3f commit_median_ms=%.3f commit_max_ms=%.3f fresh=%d\n",
+		   " commit_min_ms=%.3f commit_median_ms=%.3f commit_max_ms=%.3f fresh=%d readcb=%d\n",
 		   t2 - t0, t1 - t0, ncommits, aborted, nrows, body_bytes,
-		   lat[0] * 1000, lat[ncommits / 2] * 1000, lat[ncommits - 1] * 1000, fresh);
+		   lat[0] * 1000, lat[ncommits / 2] * 1000, lat[ncommits - 1] * 1000, fresh, readcb);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	curl_global_cleanup();

@@ -17,6 +17,10 @@
 #   SINGLE=1000       statements / commits of the single phase
 #   SINGLE_FRESH=0    1: the single phase also runs raw_write with a new TCP
 #                     connection per commit ("rawfresh"), for comparison
+#   SINGLE_READCB=0   1: the single phase also runs raw_write handing each
+#                     commit's body to libcurl through a read callback, as
+#                     spanner_fdw does ("rawreadcb": headers and body then go
+#                     out in two writes), for comparison
 #   PAIRS=5           timed FDW/raw pairs per phase (after one untimed warm-up each)
 #   BATCH=100         rows per insert mutation: the foreign table's batch_size
 #                     option is set to it (spanner_fdw's default is 100)
@@ -52,9 +56,9 @@
 #               SINGLE INSERT statements (psql -f, one session)
 #     then the backend's CPU time from /proc (utime+stime).
 #   raw runs: bench/raw_write (libcurl; rows preloaded in memory), total_s;
-#     "rawfresh" (single phase): the same with every commit on a new
-#     connection.
-# Pair k runs FDW first when k is odd and raw (rawfresh) first when k is even.
+#     "rawfresh", "rawreadcb" (single phase, optional): the same with every
+#     commit on a new connection / with its body read through a callback.
+# Pair k runs FDW first when k is odd and the raw clients first when k is even.
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +84,7 @@ esac
 N=${N:-100000}
 SINGLE=${SINGLE:-1000}
 SINGLE_FRESH=${SINGLE_FRESH:-0}
+SINGLE_READCB=${SINGLE_READCB:-0}
 PAIRS=${PAIRS:-5}
 BATCH=${BATCH:-100}
 MUTATION_LIMIT=${MUTATION_LIMIT:-80000}
@@ -267,8 +272,8 @@ run_fdw() {
 		"$(cut -d' ' -f2 "$f.check")"
 }
 
-# run_raw PHASE LABEL [fresh]: fresh: every commit on a new connection
-# (kind "rawfresh")
+# run_raw PHASE LABEL [VARIANT]: VARIANT (fresh, readcb) is passed to
+# raw_write; the kind is "raw" followed by it
 run_raw() {
 	local phase=$1 label=$2 kind=raw${3:-} f e0 e1 b0 b1 args
 	f=$OUT/$phase.$kind.$label
@@ -277,7 +282,7 @@ run_raw() {
 	else
 		args=("$TMPD/single.json" 1 1)
 	fi
-	[ -z "${3:-}" ] || args+=(fresh)
+	[ -z "${3:-}" ] || args+=("$3")
 	fresh_emulator
 	e0=$(emu_cpu)
 	b0=$(sys_busy)
@@ -294,22 +299,26 @@ run_raw() {
 		"$(cut -d' ' -f2 "$f.check")"
 }
 
-# the single phase's third client: raw commits on fresh connections
-fresh_too() { [ "$1" = single ] && [ "$SINGLE_FRESH" = 1 ]; }
+# variants PHASE: the raw_write variants that also run in PHASE
+variants() {
+	[ "$1" = single ] || return 0
+	[ "$SINGLE_FRESH" != 1 ] || echo fresh
+	[ "$SINGLE_READCB" != 1 ] || echo readcb
+}
 
 phase() {
-	local p=$1 k
+	local p=$1 k v
 	log "$p: warm-up (one untimed run each)"
 	run_fdw "$p" warmup
 	run_raw "$p" warmup
-	! fresh_too "$p" || run_raw "$p" warmup fresh
+	for v in $(variants "$p"); do run_raw "$p" warmup "$v"; done
 	for k in $(seq 1 "$PAIRS"); do
 		if [ $((k % 2)) = 1 ]; then
 			run_fdw "$p" "$k"
 			run_raw "$p" "$k"
-			! fresh_too "$p" || run_raw "$p" "$k" fresh
+			for v in $(variants "$p"); do run_raw "$p" "$k" "$v"; done
 		else
-			! fresh_too "$p" || run_raw "$p" "$k" fresh
+			for v in $(variants "$p"); do run_raw "$p" "$k" "$v"; done
 			run_raw "$p" "$k"
 			run_fdw "$p" "$k"
 		fi
@@ -324,7 +333,7 @@ printf 'phase\tkind\trun\tseconds\twall_s\tclient_cpu_s\temu_cpu_s\tother_cpu_s\
 	echo "emulator: $SF_GATEWAY_MAIN ($(dpkg-query -W -f='${Version}' google-cloud-cli-spanner-emulator 2>/dev/null || echo '?'))"
 	echo "PostgreSQL: $("$SF_PG_BINDIR/postgres" --version)"
 	echo "git: $(git -C "$SF_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$SF_ROOT" status --porcelain -- src spanner_fdw.c 2>/dev/null | grep -q . && echo ' (with uncommitted changes in src/)')"
-	echo "settings: N=$N SINGLE=$SINGLE SINGLE_FRESH=$SINGLE_FRESH PAIRS=$PAIRS BATCH=$BATCH MUTATION_LIMIT=$MUTATION_LIMIT COMMIT_ROWS=$COMMIT_ROWS"
+	echo "settings: N=$N SINGLE=$SINGLE SINGLE_FRESH=$SINGLE_FRESH SINGLE_READCB=$SINGLE_READCB PAIRS=$PAIRS BATCH=$BATCH MUTATION_LIMIT=$MUTATION_LIMIT COMMIT_ROWS=$COMMIT_ROWS"
 } | tee "$OUT/machine.txt"
 
 case $WHAT in copy | all) phase copy ;; esac

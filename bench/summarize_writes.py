@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Summarise bench/run_writes.sh's results.tsv: per phase, each timed pair,
 the medians, and the median of the per-pair FDW/raw ratios against its target
-(copy 1.15, single 1.3), and for the single phase the ratio to raw commits
-each on a new connection (rawfresh), if that client ran.  Also says whether every run of a phase left the same
+(copy 1.15, single 1.3), and for the single phase the ratios to the raw
+variants that ran (rawfresh: each commit on a new connection; rawreadcb: each
+commit's body through a read callback).  Also says whether every run of a phase left the same
 rows on Spanner (the fingerprint column).
 
 Usage: summarize_writes.py results.tsv
@@ -12,6 +13,8 @@ import statistics
 import sys
 
 TARGET = {"copy": 1.15, "single": 1.3}
+VARIANT = {"rawfresh": "every raw commit on a new connection",
+           "rawreadcb": "every raw commit's body through a read callback, as spanner_fdw sends it"}
 WHAT = {"copy": "COPY ft FROM file (autocommit) vs raw single-use commits of insert mutations",
         "single": "single-row autocommit INSERTs (psql -f, one session) vs raw one-mutation commits"}
 
@@ -25,10 +28,10 @@ def main():
         print("== %s: %s" % (phase, WHAT[phase]))
         by = {(r["kind"], r["run"]): r for r in runs}
         labels = sorted({r["run"] for r in runs if r["run"] != "warmup"}, key=int)
-        has_fresh = any(r["kind"] == "rawfresh" for r in runs)
+        extra = [x for x in ("rawfresh", "rawreadcb") if any(r["kind"] == x for r in runs)]
         print("%-7s %10s %10s %7s %12s %14s %14s%s" % (
             "pair", "fdw s", "raw s", "ratio", "backend cpu", "emu cpu f/r", "others f/r",
-            "  rawfresh s" if has_fresh else ""))
+            "".join("  %11s" % (x + " s") for x in extra)))
         ratios, fdw, raw = [], [], []
         for k in ["warmup"] + labels:
             f, r = by.get(("fdw", k)), by.get(("raw", k))
@@ -40,12 +43,12 @@ def main():
                 ratios.append(ratio)
                 fdw.append(fs)
                 raw.append(rs)
-            x = by.get(("rawfresh", k))
             print("%-7s %10.3f %10.3f %7.2f %12s %14s %14s%s" % (
                 k, fs, rs, ratio, f["client_cpu_s"],
                 "%s/%s" % (f["emu_cpu_s"], r["emu_cpu_s"]),
                 "%s/%s" % (f["other_cpu_s"], r["other_cpu_s"]),
-                "  %11.3f" % float(x["seconds"]) if x else ""))
+                "".join("  %11.3f" % float(by[(x, k)]["seconds"]) if (x, k) in by
+                        else "  %11s" % "-" for x in extra)))
         if ratios:
             med = statistics.median(ratios)
             print("medians: fdw %.3f s, raw %.3f s; median FDW/raw ratio per pair %.2f (%.2f-%.2f);"
@@ -53,15 +56,17 @@ def main():
                       statistics.median(fdw), statistics.median(raw), med,
                       min(ratios), max(ratios), TARGET[phase],
                       "met" if med <= TARGET[phase] else "NOT met"))
+        for x in extra:
+            pairs = [(float(by[("fdw", k)]["seconds"]), float(by[(x, k)]["seconds"]),
+                      float(by[("raw", k)]["seconds"]))
+                     for k in labels if (x, k) in by and ("fdw", k) in by and ("raw", k) in by]
+            if pairs:
+                fr = [f / v for f, v, _ in pairs]
+                vr = [v / r for _, v, r in pairs]
+                print("%s (%s): median %.3f s; median %s/raw %.2f; median FDW/%s %.2f (%.2f-%.2f)" % (
+                    x, VARIANT[x], statistics.median(v for _, v, _ in pairs), x,
+                    statistics.median(vr), x, statistics.median(fr), min(fr), max(fr)))
         fps = {r["fingerprint"] for r in runs}
-        fresh = [(float(by[("fdw", k)]["seconds"]), float(by[("rawfresh", k)]["seconds"]))
-                 for k in labels if ("rawfresh", k) in by and ("fdw", k) in by]
-        if fresh:
-            fr = [f / r for f, r in fresh]
-            print("with every raw commit on a new connection (rawfresh, as spanner_fdw sends"
-                  " commits): raw median %.3f s; median FDW/rawfresh ratio %.2f (%.2f-%.2f)" % (
-                      statistics.median(r for _, r in fresh), statistics.median(fr),
-                      min(fr), max(fr)))
         print("rows on Spanner after each run: %s" % (
             "the same in every run (fingerprint %s)" % fps.pop() if len(fps) == 1
             else "DIFFER between runs: %s" % sorted(fps)))

@@ -24,14 +24,20 @@
 #	  2. lost update: BEGIN ISOLATION LEVEL REPEATABLE READ (or
 #	     SERIALIZABLE, picked at random per transaction); SELECT n FROM
 #	     counters \gset; UPDATE counters SET n = :n + 1; COMMIT.  Such a
-#	     block reads inside its Spanner read-write transaction, so Spanner
-#	     locks what it read: afterwards the counter equals the number of
-#	     committed transactions (no update lost).
+#	     block reads inside its Spanner read-write transaction (serializable
+#	     on the emulator, which refuses Spanner's REPEATABLE_READ), so a
+#	     concurrent write of what it read makes one of them fail with 40001:
+#	     afterwards the counter equals the number of committed transactions
+#	     (no update lost).
 #	  3. autocommit inserts: multi-row INSERT ... VALUES and INSERT ...
 #	     SELECT (3 rows each, ids e<client>-<k>-<j>) without a transaction
 #	     block.  spanner_fdw repeats such a commit itself on ABORTED:
 #	     afterwards every row is there exactly once, and no 40001 reached
 #	     a client.
+#	  4. pipelined statements (pgbench \startpipeline, one client): a read
+#	     after a buffered INSERT in the same implicit transaction is refused
+#	     and nothing is written; the same statements in separate
+#	     transactions work.
 #	For each run, from pgbench's report (--failures-detailed, exit status,
 #	stderr): pgbench ran to the end and no client was aborted (pgbench
 #	retries only 40001 and 40P01 and aborts a client on any other error),
@@ -50,7 +56,7 @@
 #	the extension first; run on its own it builds and installs it if it is
 #	not installed (or if SF_CONC_BUILD=1).  It starts its own emulator and
 #	PostgreSQL 15 cluster (as the postgres OS user when run as root) and
-#	stops both on every exit path.  About a minute here.
+#	stops both on every exit path.  About 30 s here.
 #
 #	Settings (environment): CONC_CLIENTS (4) and CONC_TX (40 per client)
 #	for the transfers, CONC_ACCOUNTS (10), CONC_LU_CLIENTS (8) and
