@@ -581,42 +581,13 @@ append_scalar(StringInfo buf, Oid type, Datum value)
 bool
 spanner_append_param_value(StringInfo buf, Oid type, Datum value, bool isnull)
 {
-	Oid			elemtype;
-	bool		ok = true;
+	SpTypeCode	elem;
+	SpTypeCode	code = spanner_param_type(type, &elem);
 
-	if (isnull)
-	{
-		appendStringInfoString(buf, "null");
-		return true;
-	}
-	elemtype = get_element_type(type);
-	if (OidIsValid(elemtype))
-	{
-		ArrayType  *arr = DatumGetArrayTypeP(value);
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					i;
-		int16		elen;
-		bool		ebyval;
-		char		ealign;
-
-		get_typlenbyvalalign(elemtype, &elen, &ebyval, &ealign);
-		deconstruct_array(arr, elemtype, elen, ebyval, ealign, &elems, &nulls, &n);
-		appendStringInfoChar(buf, '[');
-		for (i = 0; i < n; i++)
-		{
-			if (i > 0)
-				appendStringInfoChar(buf, ',');
-			if (nulls[i])
-				appendStringInfoString(buf, "null");
-			else if (!append_scalar(buf, elemtype, elems[i]))
-				ok = false;
-		}
-		appendStringInfoChar(buf, ']');
-		return ok;
-	}
-	return append_scalar(buf, type, value);
+	if (code == SP_TYPE_UNSPECIFIED)
+		elog(ERROR, "type %u cannot be sent to Spanner as a parameter", type);
+	/* a parameter has the Spanner type of its own PostgreSQL type */
+	return spanner_append_column_value(buf, type, value, isnull, code, elem);
 }
 
 /*

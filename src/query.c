@@ -23,10 +23,13 @@
 
 int			spanner_resume_buffer_kb = 1024;
 
-/* An ExecuteSqlRequest body; selector is a TransactionSelector (JSON). */
+/*
+ * An ExecuteSqlRequest body; selector is a TransactionSelector (JSON);
+ * seqno 0: none (queries), else the DML sequence number.
+ */
 static char *
 build_query_body(const char *sql, const char *params_json,
-				 const char *param_types_json, const char *selector)
+				 const char *param_types_json, const char *selector, int64 seqno)
 {
 	StringInfoData buf;
 
@@ -38,7 +41,10 @@ build_query_body(const char *sql, const char *params_json,
 		appendStringInfo(&buf, ",\"params\":%s", params_json);
 		appendStringInfo(&buf, ",\"paramTypes\":%s", param_types_json);
 	}
-	appendStringInfo(&buf, ",\"transaction\":%s}", selector);
+	appendStringInfo(&buf, ",\"transaction\":%s", selector);
+	if (seqno > 0)
+		appendStringInfo(&buf, ",\"seqno\":\"" INT64_FORMAT "\"", seqno);
+	appendStringInfoChar(&buf, '}');
 	return spanner_to_utf8(buf.data);
 }
 
@@ -65,7 +71,7 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	char	   *body;
 	SpStream   *st;
 
-	body = build_query_body(a->sql, a->params_json, a->param_types_json, selector);
+	body = build_query_body(a->sql, a->params_json, a->param_types_json, selector, 0);
 	st = sp_stream_open(conn->rest, conn->session, body,
 						(size_t) spanner_resume_buffer_kb * 1024, err);
 	pfree(body);
@@ -164,7 +170,7 @@ unary_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	bool		ok;
 
 	body = build_query_body(a->sql, a->params_json, a->param_types_json,
-							"{\"singleUse\":{\"readOnly\":{\"strong\":true}}}");
+							"{\"singleUse\":{\"readOnly\":{\"strong\":true}}}", 0);
 	path = psprintf("/v1/%s:executeSql", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(body);
@@ -253,24 +259,16 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	bool		begins = false;
 	const char *selector = a->selector ? a->selector
 		: spanner_xact_selector(conn, true, &begins);
-	StringInfoData buf;
+	char	   *body;
 	char	   *path;
 	bool		ok;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"sql\":");
-	escape_json(&buf, a->sql);
-	if (a->params_json && a->params_json[0])
-	{
-		appendStringInfo(&buf, ",\"params\":%s", a->params_json);
-		appendStringInfo(&buf, ",\"paramTypes\":%s", a->param_types_json);
-	}
-	appendStringInfo(&buf, ",\"transaction\":%s,\"seqno\":\"" INT64_FORMAT "\"}",
-					 selector, spanner_xact_next_seqno(conn));
+	body = build_query_body(a->sql, a->params_json, a->param_types_json, selector,
+							spanner_xact_next_seqno(conn));
 	path = psprintf("/v1/%s:executeSql", conn->session);
-	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
+	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
-	pfree(buf.data);
+	pfree(body);
 	if (!ok && a->selector == NULL)
 		spanner_xact_request_failed(conn, begins, err);
 	if (ok && begins)
@@ -444,7 +442,8 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	json_object *begin = NULL;
 	json_object *id;
 	char	   *path = psprintf("/v1/%s:beginTransaction", conn->session);
-	StringInfoData buf;
+	StringInfoData sel;
+	char	   *body;
 	bool		ok;
 
 	ok = sp_conn_call(conn->rest, "POST", path,
@@ -458,22 +457,17 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 		json_object_put(begin);
 		missing_transaction_id(a->sql);
 	}
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"sql\":");
-	escape_json(&buf, a->sql);
-	if (a->params_json && a->params_json[0])
-	{
-		appendStringInfo(&buf, ",\"params\":%s", a->params_json);
-		appendStringInfo(&buf, ",\"paramTypes\":%s", a->param_types_json);
-	}
-	appendStringInfoString(&buf, ",\"transaction\":{\"id\":");
-	escape_json(&buf, json_object_get_string(id));
-	appendStringInfoString(&buf, "},\"seqno\":\"1\"}");
+	initStringInfo(&sel);
+	appendStringInfoString(&sel, "{\"id\":");
+	escape_json(&sel, json_object_get_string(id));
+	appendStringInfoChar(&sel, '}');
 	json_object_put(begin);
+	body = build_query_body(a->sql, a->params_json, a->param_types_json, sel.data, 1);
 	path = psprintf("/v1/%s:executeSql", conn->session);
-	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
+	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
-	pfree(buf.data);
+	pfree(body);
+	pfree(sel.data);
 	return ok;
 }
 
