@@ -3,7 +3,7 @@
  * libcurl client that writes rows over REST the way spanner_fdw's
  * autocommit INSERT and COPY do, and nothing more.
  *
- *   raw_write ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh] [readcb]
+ *   raw_write ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh] [readcb] [gap=US]
  *     ENDPOINT           e.g. http://127.0.0.1:9020
  *     DATABASE           projects/P/instances/I/databases/D
  *     TABLE              Spanner table
@@ -23,6 +23,11 @@
  *                        CURLOPT_POSTFIELDS, as spanner_fdw does so that
  *                        libcurl cannot quietly re-send it: libcurl then
  *                        writes the headers and the body separately
+ *     gap=US             sleep US microseconds (nanosleep, so a little more)
+ *                        before every commit but the first, inside the timed
+ *                        region: a client that does some work of its own
+ *                        between commits, as a PostgreSQL session running one
+ *                        INSERT statement after another does
  *
  * The whole file is read into memory before the clock starts.  Then, timed,
  * over one easy handle (one keep-alive connection):
@@ -37,7 +42,7 @@
  *
  * Prints one line on stdout:
  *   RAW total_s=... session_s=... commits=... aborted=... rows=... body_bytes=...
- *       commit_min_ms=... commit_median_ms=... commit_max_ms=... fresh=0|1 readcb=0|1
+ *       commit_min_ms=... commit_median_ms=... commit_max_ms=... fresh=0|1 readcb=0|1 gap_us=...
  * total_s = session creation + every commit (CLOCK_MONOTONIC).
  * Exits non-zero on any HTTP or transport error.
  *
@@ -183,6 +188,7 @@ main(int argc, char **argv)
 			   *columns;
 	int			fresh = 0,
 				readcb = 0;
+	long		gap_us = 0;
 	long		per_mutation,
 				per_commit,
 				nrows = 0,
@@ -218,12 +224,14 @@ main(int argc, char **argv)
 			fresh = 1;
 		else if (strcmp(argv[i], "readcb") == 0)
 			readcb = 1;
+		else if (strncmp(argv[i], "gap=", 4) == 0 && atol(argv[i] + 4) > 0)
+			gap_us = atol(argv[i] + 4);
 		else
 			break;
 	}
 	if (argc < 8 || i < argc)
 	{
-		fprintf(stderr, "usage: %s ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh] [readcb]\n",
+		fprintf(stderr, "usage: %s ENDPOINT DATABASE TABLE COLUMNS ROWS_FILE ROWS_PER_MUTATION ROWS_PER_COMMIT [fresh] [readcb] [gap=US]\n",
 				argv[0]);
 		return 2;
 	}
@@ -324,8 +332,15 @@ main(int argc, char **argv)
 	{
 		long		end = i + per_commit < nrows ? i + per_commit : nrows,
 					r;
-		double		tc = now();
+		double		tc;
 
+		if (gap_us > 0 && i > 0)
+		{
+			struct timespec gap = {gap_us / 1000000, (gap_us % 1000000) * 1000};
+
+			nanosleep(&gap, NULL);
+		}
+		tc = now();
 		body.len = 0;
 		buf_str(&body, "{\"singleUseTransaction\":{\"readWrite\":{}},\"mutations\":[");
 		for (r = i; r < end; r++)
@@ -368,9 +383,9 @@ main(int argc, char **argv)
 
 	qsort(lat, ncommits, sizeof(double), cmp_double);
 	printf("RAW total_s=%.6f session_s=%.6f commits=%ld aborted=%ld rows=%ld body_bytes=%zu"
-		   " commit_min_ms=%.3f commit_median_ms=%.3f commit_max_ms=%.3f fresh=%d readcb=%d\n",
+		   " commit_min_ms=%.3f commit_median_ms=%.3f commit_max_ms=%.3f fresh=%d readcb=%d gap_us=%ld\n",
 		   t2 - t0, t1 - t0, ncommits, aborted, nrows, body_bytes,
-		   lat[0] * 1000, lat[ncommits / 2] * 1000, lat[ncommits - 1] * 1000, fresh, readcb);
+		   lat[0] * 1000, lat[ncommits / 2] * 1000, lat[ncommits - 1] * 1000, fresh, readcb, gap_us);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	curl_global_cleanup();

@@ -21,6 +21,13 @@
 #                     commit's body to libcurl through a read callback, as
 #                     spanner_fdw does ("rawreadcb": headers and body then go
 #                     out in two writes), for comparison
+#   SINGLE_GAP_US=100 >0: the single phase also runs raw_write sleeping this
+#                     many microseconds before every commit but the first
+#                     ("rawgap"): a client with a pause between commits, as a
+#                     PostgreSQL session has between statements; 0: not run
+#   SINGLE_LOCAL=1    1: the single phase also runs the same INSERT statements,
+#                     the same way, into a local UNLOGGED table ("local"):
+#                     PostgreSQL's and psql's own cost per statement
 #   PAIRS=5           timed FDW/raw pairs per phase (after one untimed warm-up each)
 #   BATCH=100         rows per insert mutation: the foreign table's batch_size
 #                     option is set to it (spanner_fdw's default is 100)
@@ -56,8 +63,10 @@
 #               SINGLE INSERT statements (psql -f, one session)
 #     then the backend's CPU time from /proc (utime+stime).
 #   raw runs: bench/raw_write (libcurl; rows preloaded in memory), total_s;
-#     "rawfresh", "rawreadcb" (single phase, optional): the same with every
-#     commit on a new connection / with its body read through a callback.
+#     "rawfresh", "rawreadcb", "rawgap" (single phase, optional): the same
+#     with every commit on a new connection / with its body read through a
+#     callback / with a pause before every commit.
+#   local run (single phase): the FDW run's script against a local table.
 # Pair k runs FDW first when k is odd and the raw clients first when k is even.
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
@@ -85,6 +94,8 @@ N=${N:-100000}
 SINGLE=${SINGLE:-1000}
 SINGLE_FRESH=${SINGLE_FRESH:-0}
 SINGLE_READCB=${SINGLE_READCB:-0}
+SINGLE_GAP_US=${SINGLE_GAP_US:-100}
+SINGLE_LOCAL=${SINGLE_LOCAL:-1}
 PAIRS=${PAIRS:-5}
 BATCH=${BATCH:-100}
 MUTATION_LIMIT=${MUTATION_LIMIT:-80000}
@@ -159,6 +170,9 @@ CREATE FOREIGN TABLE ft (
   arr  text[] OPTIONS (spanner_type 'ARRAY<STRING(MAX)>'),
   b    bytea OPTIONS (spanner_type 'BYTES(MAX)')
 ) SERVER spanner_bench OPTIONS (table_name 't', batch_size '$BATCH');
+-- the local twin of ft, for PostgreSQL's own cost per INSERT statement
+CREATE UNLOGGED TABLE lt (id bigint PRIMARY KEY, s text, f double precision,
+  n bigint, ts timestamptz, arr text[], b bytea);
 SQL
 
 # ------------------------------------------------------------ data and scripts
@@ -166,6 +180,7 @@ log "writing the rows: $N for COPY (text and JSON), $SINGLE INSERT statements (a
 python3 "$BENCH_DIR/write_data.py" copy "$N" "$TMPD/rows.copy"
 python3 "$BENCH_DIR/write_data.py" json "$N" "$TMPD/rows.json"
 python3 "$BENCH_DIR/write_data.py" insert "$SINGLE" "$TMPD/inserts.sql"
+sed 's/^INSERT INTO ft /INSERT INTO lt /' "$TMPD/inserts.sql" >"$TMPD/local_inserts.sql"
 python3 "$BENCH_DIR/write_data.py" json "$SINGLE" "$TMPD/single.json"
 
 # the backend's CPU seconds, read by psql from /proc while the session is open
@@ -191,6 +206,7 @@ SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric
 \\echo BENCH elapsed_s=:elapsed
 $BACKEND_CPU
 SQL
+sed -e "s|$TMPD/inserts.sql|$TMPD/local_inserts.sql|" -e '1a TRUNCATE lt;' "$TMPD/single.sql" >"$TMPD/local.sql"
 chmod 644 "$TMPD"/*
 
 # ------------------------------------------------------------ helpers
@@ -272,10 +288,32 @@ run_fdw() {
 		"$(cut -d' ' -f2 "$f.check")"
 }
 
-# run_raw PHASE LABEL [VARIANT]: VARIANT (fresh, readcb) is passed to
-# raw_write; the kind is "raw" followed by it
+# run_local LABEL: the single phase's script against the local table lt
+run_local() {
+	local label=$1 f=$OUT/single.local.$1 e0 e1 b0 b1 n
+	e0=$(emu_cpu)
+	b0=$(sys_busy)
+	if ! (cd / && "$BENCH_DIR/timeit" "$f.time" "${PSQL[@]}" -q -d "$DB" -f "$TMPD/local.sql") >"$f.log" 2>&1; then
+		tail -n 20 "$f.log" >&2
+		log "single: local run failed (log: $f.log)"
+		return 1
+	fi
+	b1=$(sys_busy)
+	e1=$(emu_cpu)
+	n=$(sf_psql -d "$DB" -tAc "SELECT count(*) FROM lt")
+	if [ "$n" != "$SINGLE" ]; then
+		log "lt holds $n rows, expected $SINGLE"
+		return 1
+	fi
+	record single local "$label" "$(kv elapsed_s "$f.log")" "$f.time" "$(kv backend_cpu_s "$f.log")" \
+		"$e0" "$e1" "$b0" "$b1" "-"
+}
+
+# run_raw PHASE LABEL [VARIANT]: VARIANT (fresh, readcb, gap=US) is passed
+# to raw_write; the kind is "raw" followed by its name
 run_raw() {
-	local phase=$1 label=$2 kind=raw${3:-} f e0 e1 b0 b1 args
+	local phase=$1 label=$2 variant=${3:-} kind f e0 e1 b0 b1 args
+	kind=raw${variant%%=*}
 	f=$OUT/$phase.$kind.$label
 	if [ "$phase" = copy ]; then
 		args=("$TMPD/rows.json" "$BATCH" "$COMMIT_ROWS")
@@ -304,6 +342,7 @@ variants() {
 	[ "$1" = single ] || return 0
 	[ "$SINGLE_FRESH" != 1 ] || echo fresh
 	[ "$SINGLE_READCB" != 1 ] || echo readcb
+	[ "$SINGLE_GAP_US" = 0 ] || echo "gap=$SINGLE_GAP_US"
 }
 
 phase() {
@@ -312,6 +351,7 @@ phase() {
 	run_fdw "$p" warmup
 	run_raw "$p" warmup
 	for v in $(variants "$p"); do run_raw "$p" warmup "$v"; done
+	[ "$p" != single ] || [ "$SINGLE_LOCAL" != 1 ] || run_local warmup
 	for k in $(seq 1 "$PAIRS"); do
 		if [ $((k % 2)) = 1 ]; then
 			run_fdw "$p" "$k"
@@ -322,6 +362,7 @@ phase() {
 			run_raw "$p" "$k"
 			run_fdw "$p" "$k"
 		fi
+		[ "$p" != single ] || [ "$SINGLE_LOCAL" != 1 ] || run_local "$k"
 		log "$p pair $k: $(awk -F'\t' -v p="$p" -v k="$k" '$1==p && $3==k {printf "%s %s s  ", $2, $4}' "$RESULTS")"
 	done
 }
@@ -333,7 +374,7 @@ printf 'phase\tkind\trun\tseconds\twall_s\tclient_cpu_s\temu_cpu_s\tother_cpu_s\
 	echo "emulator: $SF_GATEWAY_MAIN ($(dpkg-query -W -f='${Version}' google-cloud-cli-spanner-emulator 2>/dev/null || echo '?'))"
 	echo "PostgreSQL: $("$SF_PG_BINDIR/postgres" --version)"
 	echo "git: $(git -C "$SF_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$SF_ROOT" status --porcelain -- src spanner_fdw.c 2>/dev/null | grep -q . && echo ' (with uncommitted changes in src/)')"
-	echo "settings: N=$N SINGLE=$SINGLE SINGLE_FRESH=$SINGLE_FRESH SINGLE_READCB=$SINGLE_READCB PAIRS=$PAIRS BATCH=$BATCH MUTATION_LIMIT=$MUTATION_LIMIT COMMIT_ROWS=$COMMIT_ROWS"
+	echo "settings: N=$N SINGLE=$SINGLE SINGLE_FRESH=$SINGLE_FRESH SINGLE_READCB=$SINGLE_READCB SINGLE_GAP_US=$SINGLE_GAP_US SINGLE_LOCAL=$SINGLE_LOCAL PAIRS=$PAIRS BATCH=$BATCH MUTATION_LIMIT=$MUTATION_LIMIT COMMIT_ROWS=$COMMIT_ROWS"
 } | tee "$OUT/machine.txt"
 
 case $WHAT in copy | all) phase copy ;; esac

@@ -3,8 +3,10 @@
 the medians, and the median of the per-pair FDW/raw ratios against its target
 (copy 1.15, single 1.3), and for the single phase the ratios to the raw
 variants that ran (rawfresh: each commit on a new connection; rawreadcb: each
-commit's body through a read callback).  Also says whether every run of a phase left the same
-rows on Spanner (the fingerprint column).
+commit's body through a read callback; rawgap: a pause before each commit),
+and the time the same statements take against a local table (local).  Also
+says whether every run of a phase left the same rows on Spanner (the
+fingerprint column).
 
 Usage: summarize_writes.py results.tsv
 """
@@ -14,7 +16,8 @@ import sys
 
 TARGET = {"copy": 1.15, "single": 1.3}
 VARIANT = {"rawfresh": "every raw commit on a new connection",
-           "rawreadcb": "every raw commit's body through a read callback, as spanner_fdw sends it"}
+           "rawreadcb": "every raw commit's body through a read callback, as spanner_fdw sends it",
+           "rawgap": "a pause before every raw commit but the first"}
 WHAT = {"copy": "COPY ft FROM file (autocommit) vs raw single-use commits of insert mutations",
         "single": "single-row autocommit INSERTs (psql -f, one session) vs raw one-mutation commits"}
 
@@ -28,7 +31,8 @@ def main():
         print("== %s: %s" % (phase, WHAT[phase]))
         by = {(r["kind"], r["run"]): r for r in runs}
         labels = sorted({r["run"] for r in runs if r["run"] != "warmup"}, key=int)
-        extra = [x for x in ("rawfresh", "rawreadcb") if any(r["kind"] == x for r in runs)]
+        extra = [x for x in ("rawfresh", "rawreadcb", "rawgap", "local")
+                 if any(r["kind"] == x for r in runs)]
         print("%-7s %10s %10s %7s %12s %14s %14s%s" % (
             "pair", "fdw s", "raw s", "ratio", "backend cpu", "emu cpu f/r", "others f/r",
             "".join("  %11s" % (x + " s") for x in extra)))
@@ -57,6 +61,8 @@ def main():
                       min(ratios), max(ratios), TARGET[phase],
                       "met" if med <= TARGET[phase] else "NOT met"))
         for x in extra:
+            if x == "local":
+                continue
             pairs = [(float(by[("fdw", k)]["seconds"]), float(by[(x, k)]["seconds"]),
                       float(by[("raw", k)]["seconds"]))
                      for k in labels if (x, k) in by and ("fdw", k) in by and ("raw", k) in by]
@@ -66,7 +72,16 @@ def main():
                 print("%s (%s): median %.3f s; median %s/raw %.2f; median FDW/%s %.2f (%.2f-%.2f)" % (
                     x, VARIANT[x], statistics.median(v for _, v, _ in pairs), x,
                     statistics.median(vr), x, statistics.median(fr), min(fr), max(fr)))
-        fps = {r["fingerprint"] for r in runs}
+        loc = [(float(by[("fdw", k)]["seconds"]), float(by[("raw", k)]["seconds"]),
+                float(by[("local", k)]["seconds"]))
+               for k in labels if ("local", k) in by and ("fdw", k) in by and ("raw", k) in by]
+        if loc:
+            print("local (the same statements into a local UNLOGGED table): median %.3f s;"
+                  " median (FDW - raw) %.3f s; (raw + local) / raw %.2f" % (
+                      statistics.median(l for _, _, l in loc),
+                      statistics.median(f - r for f, r, _ in loc),
+                      statistics.median((r + l) / r for _, r, l in loc)))
+        fps = {r["fingerprint"] for r in runs if r["fingerprint"] != "-"}
         print("rows on Spanner after each run: %s" % (
             "the same in every run (fingerprint %s)" % fps.pop() if len(fps) == 1
             else "DIFFER between runs: %s" % sorted(fps)))

@@ -103,6 +103,14 @@ extern void sp_error_on_session(SpError *err, size_t body_len);
 typedef bool (*sp_wait_fn) (void *arg, int fd, bool want_read,
 							bool want_write, long timeout_ms);
 
+/*
+ * Counts the sockets this library has closed, in every connection of the
+ * process.  A wait callback that keeps a descriptor registered between
+ * calls must register it again when this changed: the number it was given
+ * may now name another socket.
+ */
+extern unsigned long sp_socket_epoch(void);
+
 typedef struct SpConnConfig
 {
 	const char *endpoint;		/* e.g. "https://spanner.googleapis.com" */

@@ -10,7 +10,7 @@
  * first is still being read gets its own TCP connection (HTTP/1.1) and
  * later requests reuse whichever is idle.  We never block inside libcurl:
  * the loop in drive() asks libcurl what to wait for and calls the caller's
- * wait callback, which in a backend is WaitLatchOrSocket and reports a
+ * wait callback, which in a backend sleeps on the socket and the latch and reports a
  * pending cancel.  libcurl callbacks never longjmp; they return an abort
  * value and the error is raised by the caller after the transfer is gone.
  *
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -329,6 +330,27 @@ static bool setup_request_ex(SpConn *conn, SpXfer *x, const char *method,
 	do { if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) goto setopt_failed; } while (0)
 
 /*
+ * Every socket libcurl closes goes through close_socket_cb, which counts
+ * them.  A caller that keeps state about a socket descriptor between waits
+ * (a backend's wait set) compares sp_socket_epoch() to tell whether the
+ * descriptor it saw may since have been closed and its number reused.
+ */
+static unsigned long socket_epoch = 0;
+
+unsigned long
+sp_socket_epoch(void)
+{
+	return socket_epoch;
+}
+
+static int
+close_socket_cb(void *clientp, curl_socket_t item)
+{
+	socket_epoch++;
+	return close(item);
+}
+
+/*
  * Common setup of an easy handle for a request.  Returns false with err set.
  */
 static bool
@@ -356,6 +378,7 @@ setup_request_ex(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	x->errbuf[0] = '\0';
 	SETOPT(e, CURLOPT_URL, url);
 	SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
 	SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "rest/sp_client.h"
 #include "sp_auth_int.h"
 #include "test_auth_tap.h"
 
@@ -287,6 +288,7 @@ test_env_credentials(void)
 	long		sts_before = scount("sts");
 	TokenInfo	ti;
 	char	   *scope;
+	unsigned long epoch = sp_socket_epoch();
 
 	env_set(&env, "AWS_ACCESS_KEY_ID", "ASIAENV000000001");
 	env_set(&env, "AWS_SECRET_ACCESS_KEY", aws_key("ASIAENV000000001", "secret"));
@@ -311,6 +313,8 @@ test_env_credentials(void)
 		   after.iam_calls == before.iam_calls,
 		   "env credentials: one STS call, no metadata, no IAM");
 	tap_ok(scount("sts") == sts_before + 1, "env credentials: the stand-in saw one STS call");
+	tap_ok(sp_socket_epoch() > epoch,
+		   "env credentials: the request's socket was closed through the REST client, which counted it");
 	tap_ok(exp > time(NULL) + 3500 && exp <= time(NULL) + 3600,
 		   "env credentials: expiry = now + expires_in");
 
