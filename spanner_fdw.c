@@ -137,6 +137,14 @@ spannerGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	spanner_get_paths(root, baserel, foreigntableid);
 }
 
+static void
+spannerGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+							RelOptInfo *input_rel, RelOptInfo *output_rel,
+							void *extra)
+{
+	spanner_get_upper_paths(root, stage, input_rel, output_rel, extra);
+}
+
 static ForeignScan *
 spannerGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 					  ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -327,6 +335,7 @@ spanner_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignRelSize = spannerGetForeignRelSize;
 	routine->GetForeignPaths = spannerGetForeignPaths;
 	routine->GetForeignPlan = spannerGetForeignPlan;
+	routine->GetForeignUpperPaths = spannerGetForeignUpperPaths;
 	routine->BeginForeignScan = spannerBeginForeignScan;
 	routine->IterateForeignScan = spannerIterateForeignScan;
 	routine->ReScanForeignScan = spannerReScanForeignScan;

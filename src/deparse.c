@@ -35,14 +35,18 @@
 
 #include "pg_jsonc.h"
 
+#include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/sysattr.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "spanner_fdw.h"
@@ -413,18 +417,129 @@ deparse_where(deparse_expr_cxt *context, List *conds)
 	}
 }
 
+/* Is the column declared NOT NULL? */
+static bool
+column_not_null(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tuple;
+	bool		result;
+
+	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for attribute %d of relation %u", attnum, relid);
+	result = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/*
+ * ORDER BY the pathkeys, each a column Spanner orders as PostgreSQL does
+ * (shippable.c).  Spanner sorts NULL first ascending and last descending,
+ * and NaN below every other float: where PostgreSQL wants otherwise, a key
+ * "col IS NULL" and, for floats, "IS_NAN(col)" come first.
+ */
+static void
+deparse_order_by(deparse_expr_cxt *context, List *pathkeys)
+{
+	const SpannerDialect *d = context->dialect;
+	StringInfo	buf = context->buf;
+	ListCell   *lc;
+
+	if (pathkeys == NIL)
+		return;
+	appendStringInfoString(buf, " ORDER BY ");
+	foreach(lc, pathkeys)
+	{
+		PathKey    *pk = lfirst_node(PathKey, lc);
+		bool		desc = (pk->pk_strategy == BTGreaterStrategyNumber);
+		bool		is_float;
+		Var		   *var = spanner_pathkey_column(context->root, context->foreignrel,
+												 pk, &is_float);
+
+		if (var == NULL)
+			elog(ERROR, "sort key cannot be sent to Spanner");
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		/*
+		 * Spanner's own placement: NULLs first ascending, last descending.
+		 * A column declared NOT NULL needs no key (which would keep Spanner
+		 * from reading in key order).
+		 */
+		if (pk->pk_nulls_first == desc &&
+			!column_not_null(planner_rt_fetch(var->varno, context->root)->relid,
+							var->varattno))
+		{
+			deparse_column_ref(context, var->varno, var->varattno);
+			appendStringInfoString(buf, pk->pk_nulls_first ? " IS NULL DESC, " : " IS NULL, ");
+		}
+		if (is_float)
+		{
+			appendStringInfoString(buf, d->is_nan_open);
+			deparse_column_ref(context, var->varno, var->varattno);
+			appendStringInfoString(buf, d->is_nan_close);
+			appendStringInfoString(buf, desc ? " DESC, " : ", ");
+		}
+		deparse_column_ref(context, var->varno, var->varattno);
+		if (desc)
+			appendStringInfoString(buf, " DESC");
+	}
+}
+
+/*
+ * LIMIT @count OFFSET @offset, both parameters (an OFFSET alone gets the
+ * largest LIMIT).  Their 1-based numbers go to *limit_params, as
+ * (count, offset), 0 for none: the scan replaces a NULL and refuses a
+ * negative value as PostgreSQL does.
+ */
+static void
+deparse_limit(deparse_expr_cxt *context, List *limit, List **limit_params)
+{
+	Node	   *count = linitial(limit);
+	Node	   *offset = lsecond(limit);
+	int			count_param = 0;
+	int			offset_param = 0;
+
+	if (count != NULL && IsA(count, Const) && ((Const *) count)->constisnull)
+		count = NULL;
+	if (offset != NULL && IsA(offset, Const) && ((Const *) offset)->constisnull)
+		offset = NULL;
+	if (count == NULL && offset == NULL)
+		return;
+	if (count == NULL)
+		count = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+								   Int64GetDatum(PG_INT64_MAX), false, FLOAT8PASSBYVAL);
+	appendStringInfoString(context->buf, " LIMIT ");
+	*context->params_list = lappend(*context->params_list, count);
+	count_param = list_length(*context->params_list);
+	context->dialect->param_ref(context->buf, count_param);
+	if (offset != NULL)
+	{
+		appendStringInfoString(context->buf, " OFFSET ");
+		*context->params_list = lappend(*context->params_list, offset);
+		offset_param = list_length(*context->params_list);
+		context->dialect->param_ref(context->buf, offset_param);
+	}
+	if (limit_params)
+		*limit_params = list_make2_int(count_param, offset_param);
+}
+
 /*
  * spanner_deparse_select
  *		SELECT <referenced columns> FROM <table> [WHERE <remote conds>]
+ *		[ORDER BY <pathkeys>] [LIMIT @count [OFFSET @offset]]
  *
+ * limit is NIL or (count, offset), either NULL when absent.
  * retrieved_attrs gets the attnums in the order of the select list;
- * params_list the expressions behind parameters 1, 2, ...
+ * params_list the expressions behind parameters 1, 2, ...; limit_params
+ * (may be NULL when limit is NIL) the numbers of the LIMIT and OFFSET
+ * parameters.
  */
 void
 spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 					   List *remote_conds, Bitmapset *attrs_used,
+					   List *pathkeys, List *limit,
 					   List **retrieved_attrs, List **params_list,
-					   List **plus_one)
+					   List **plus_one, List **limit_params)
 {
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	deparse_expr_cxt context;
@@ -440,6 +555,9 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 	appendStringInfoString(buf, " FROM ");
 	spanner_deparse_table_name(buf, fpinfo->dialect, fpinfo->relid);
 	deparse_where(&context, remote_conds);
+	deparse_order_by(&context, pathkeys);
+	if (limit != NIL)
+		deparse_limit(&context, limit, limit_params);
 }
 
 /* ", "-separated quoted Spanner names of the columns attrs */

@@ -104,6 +104,8 @@ const SpannerDialect spanner_googlesql_dialect = {
 	.insert_or_ignore = "INSERT OR IGNORE INTO ",
 	.insert_or_update = "INSERT OR UPDATE INTO ",
 	.where_true = " WHERE TRUE",
+	.is_nan_open = "IS_NAN(",
+	.is_nan_close = ")",
 	.import_query = googlesql_import_query,
 	.columns_query = googlesql_columns_query,
 };

@@ -74,6 +74,8 @@ typedef struct SpannerScanState
 	List	   *param_exprs;	/* ExprStates of the parameters */
 	List	   *param_types;	/* their type OIDs */
 	List	   *plus_one;		/* 1-based parameters sent 1us later */
+	int			limit_param;	/* 1-based LIMIT parameter, or 0 */
+	int			offset_param;	/* 1-based OFFSET parameter, or 0 */
 
 	MemoryContext temp_cxt;		/* reset per row */
 
@@ -175,6 +177,16 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 											  ALLOCSET_SMALL_SIZES);
 
 	fsstate->plus_one = (List *) list_nth(fsplan->fdw_private, FdwScanPrivatePlusOneParams);
+	{
+		List	   *limit_params = (List *) list_nth(fsplan->fdw_private,
+													 FdwScanPrivateLimitParams);
+
+		if (limit_params != NIL)
+		{
+			fsstate->limit_param = linitial_int(limit_params);
+			fsstate->offset_param = lsecond_int(limit_params);
+		}
+	}
 	fsstate->param_exprs = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	foreach(lc, fsplan->fdw_exprs)
 		fsstate->param_types = lappend_oid(fsstate->param_types,
@@ -224,6 +236,21 @@ build_params(ForeignScanState *node, StringInfo params, StringInfo types)
 				ok = false;
 			else
 				value = TimestampTzGetDatum(t + 1);
+		}
+		/* as nodeLimit.c: NULL means no limit, or no offset */
+		if (i == fsstate->limit_param || i == fsstate->offset_param)
+		{
+			bool		is_limit = (i == fsstate->limit_param);
+
+			if (isnull)
+				value = Int64GetDatum(is_limit ? PG_INT64_MAX : 0);
+			else if (DatumGetInt64(value) < 0)
+				ereport(ERROR,
+						(errcode(is_limit ? ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE
+								 : ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE),
+						 errmsg(is_limit ? "LIMIT must not be negative"
+								: "OFFSET must not be negative")));
+			isnull = false;
 		}
 		if (!spanner_append_param_value(params, type, value, isnull))
 			ok = false;

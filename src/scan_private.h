@@ -32,7 +32,12 @@ enum FdwScanPrivateIndex
 	/* attnums the fallback retrieves (integer List) */
 	FdwScanPrivateFallbackAttrs,
 	/* 1-based parameters sent one microsecond after their value (integer List) */
-	FdwScanPrivatePlusOneParams
+	FdwScanPrivatePlusOneParams,
+	/*
+	 * NIL, or the 1-based numbers of the LIMIT and OFFSET parameters
+	 * (integer List of two, 0 for none)
+	 */
+	FdwScanPrivateLimitParams
 };
 
 #endif							/* SPANNER_SCAN_PRIVATE_H */

@@ -16,6 +16,11 @@
  * NUMERIC(38,9)).  IN lists, IS [NOT] NULL, AND/OR/NOT of the above, and
  * boolean columns.
  *
+ * Also which sort keys Spanner can order by as PostgreSQL would (a column
+ * whose Spanner order is its declared type's, strings only under "C", the
+ * type's default btree order; deparse.c spells NULL and NaN placement out),
+ * and which LIMIT/OFFSET expressions can be sent as parameters.
+ *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
@@ -28,10 +33,13 @@
 #include "pg_jsonc.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_operator.h"
+#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -437,4 +445,150 @@ spanner_params_may_be_out_of_range(List *params_list)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Does Spanner order values of a column declared as pgtype, whose Spanner
+ * type is code, as PostgreSQL orders the column?  A typmod that rounds
+ * values locally (numeric(p,s), timestamptz(p)) keeps the order, only
+ * making some values equal.  Floats need the NaN key deparse.c adds
+ * (*is_float).
+ */
+static bool
+type_orderable(Oid pgtype, SpTypeCode code, bool *is_float)
+{
+	*is_float = false;
+	if ((pgtype == FLOAT8OID || pgtype == FLOAT4OID) &&
+		(code == SP_TYPE_FLOAT64 || code == SP_TYPE_FLOAT32))
+	{
+		*is_float = true;
+		return true;
+	}
+	return spanner_type_comparable(pgtype, code);
+}
+
+/*
+ * spanner_pathkey_column
+ *		The column of the foreign relation a sort key orders by, if Spanner
+ *		can produce PostgreSQL's order for it, else NULL.  *is_float says
+ *		that NaN must be placed explicitly.
+ */
+Var *
+spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel, PathKey *pk,
+					   bool *is_float)
+{
+	EquivalenceClass *ec = pk->pk_eclass;
+	foreign_glob_cxt cxt;
+	ListCell   *lc;
+
+	if (ec->ec_has_volatile)
+		return NULL;
+	if (pk->pk_strategy != BTLessStrategyNumber &&
+		pk->pk_strategy != BTGreaterStrategyNumber)
+		return NULL;
+	cxt.root = root;
+	cxt.foreignrel = baserel;
+	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	foreach(lc, ec->ec_members)
+	{
+		EquivalenceMember *em = (EquivalenceMember *) lfirst(lc);
+		Var		   *var;
+		Oid			opclass;
+
+		if (em->em_is_child || !bms_equal(em->em_relids, baserel->relids))
+			continue;
+		var = own_var((Node *) em->em_expr, &cxt);
+		if (var == NULL ||
+			!type_orderable(var->vartype, cxt.fpinfo->remote_types[var->varattno],
+							is_float))
+			continue;
+		/* the type's own order, not text_pattern_ops or the like */
+		opclass = GetDefaultOpClass(var->vartype, BTREE_AM_OID);
+		if (!OidIsValid(opclass) || get_opclass_family(opclass) != pk->pk_opfamily)
+			continue;
+		if (is_string_type(var->vartype) && OidIsValid(ec->ec_collation) &&
+			!lc_collate_is_c(ec->ec_collation))
+			continue;
+		return var;
+	}
+	return NULL;
+}
+
+/*
+ * spanner_pathkeys_shippable
+ *		Can Spanner sort the relation's rows by all of these keys?
+ */
+bool
+spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel, List *pathkeys)
+{
+	ListCell   *lc;
+	bool		is_float;
+
+	if (pathkeys == NIL)
+		return false;
+	foreach(lc, pathkeys)
+		if (spanner_pathkey_column(root, baserel, lfirst_node(PathKey, lc),
+								   &is_float) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+only_extern_params_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_EXTERN;
+	if (IsA(node, Var) || IsA(node, SubPlan) || IsA(node, SubLink) ||
+		IsA(node, Aggref) || IsA(node, WindowFunc))
+		return true;
+	return expression_tree_walker(node, only_extern_params_walker, context);
+}
+
+/*
+ * spanner_limit_expr_ok
+ *		Can a LIMIT or OFFSET expression be computed when the scan starts
+ *		and sent as a parameter?  A constant or an expression of the
+ *		statement's parameters, with nothing volatile in it; a negative
+ *		constant is left to PostgreSQL's own error.
+ */
+bool
+spanner_limit_expr_ok(Node *expr)
+{
+	if (expr == NULL)
+		return true;
+	if (exprType(expr) != INT8OID)
+		return false;
+	if (IsA(expr, Const))
+	{
+		Const	   *c = (Const *) expr;
+
+		return c->constisnull || DatumGetInt64(c->constvalue) >= 0;
+	}
+	return !contain_volatile_functions(expr) &&
+		!only_extern_params_walker(expr, NULL);
+}
+
+/*
+ * spanner_conds_may_fall_back
+ *		Might these remote conditions make the scan take its fallback query
+ *		(a date or timestamp known only at run time)?
+ */
+bool
+spanner_conds_may_fall_back(PlannerInfo *root, RelOptInfo *baserel, List *remote_conds)
+{
+	StringInfoData sql;
+	List	   *retrieved_attrs = NIL;
+	List	   *params_list = NIL;
+	List	   *plus_one = NIL;
+
+	if (remote_conds == NIL)
+		return false;
+	initStringInfo(&sql);
+	spanner_deparse_select(&sql, root, baserel, remote_conds,
+						   ((SpannerRelInfo *) baserel->fdw_private)->attrs_used,
+						   NIL, NIL, &retrieved_attrs, &params_list, &plus_one, NULL);
+	pfree(sql.data);
+	return spanner_params_may_be_out_of_range(params_list);
 }

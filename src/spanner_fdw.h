@@ -87,6 +87,8 @@ typedef struct SpannerDialect
 	const char *insert_or_ignore;	/* INSERT ... ON CONFLICT DO NOTHING */
 	const char *insert_or_update;	/* upsert keeping columns not named */
 	const char *where_true;		/* a WHERE that matches every row */
+	const char *is_nan_open;	/* true for NaN, false for other floats */
+	const char *is_nan_close;
 	const char *import_query;	/* IMPORT: @schema, @views */
 	const char *columns_query;	/* one table's column types: @schema, @table */
 } SpannerDialect;
@@ -202,6 +204,9 @@ extern void spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 								 Oid foreigntableid);
 extern void spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel,
 							  Oid foreigntableid);
+extern void spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+									RelOptInfo *input_rel, RelOptInfo *output_rel,
+									void *extra);
 extern ForeignScan *spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel,
 									 Oid foreigntableid, ForeignPath *best_path,
 									 List *tlist, List *scan_clauses,
@@ -238,12 +243,21 @@ extern bool spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel,
 extern void spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 										List *input_conds, List **remote_conds,
 										List **local_conds);
+extern Var *spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel,
+								   PathKey *pk, bool *is_float);
+extern bool spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel,
+									   List *pathkeys);
+extern bool spanner_limit_expr_ok(Node *expr);
+extern bool spanner_conds_may_fall_back(PlannerInfo *root, RelOptInfo *baserel,
+										List *remote_conds);
 
 /* deparse.c */
 extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   RelOptInfo *baserel, List *remote_conds,
-								   Bitmapset *attrs_used, List **retrieved_attrs,
-								   List **params_list, List **plus_one);
+								   Bitmapset *attrs_used, List *pathkeys,
+								   List *limit, List **retrieved_attrs,
+								   List **params_list, List **plus_one,
+								   List **limit_params);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);
 extern char *spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype);
