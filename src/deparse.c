@@ -42,6 +42,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/tlist.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -558,6 +559,109 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 	deparse_order_by(&context, pathkeys);
 	if (limit != NIL)
 		deparse_limit(&context, limit, limit_params);
+}
+
+/* An aggregate spanner_agg_kind() accepted. */
+static void
+deparse_aggref(Aggref *agg, deparse_expr_cxt *context)
+{
+	const SpannerDialect *d = context->dialect;
+	StringInfo	buf = context->buf;
+	Var		   *var;
+	SpannerAggKind kind = spanner_agg_kind(context->foreignrel, agg, &var);
+
+	switch (kind)
+	{
+		case SPANNER_AGG_COUNT_STAR:
+			appendStringInfoString(buf, "COUNT(*)");
+			return;
+		case SPANNER_AGG_COUNT:
+			appendStringInfoString(buf, "COUNT(");
+			break;
+		case SPANNER_AGG_COUNT_DISTINCT:
+			appendStringInfoString(buf, "COUNT(DISTINCT ");
+			break;
+		case SPANNER_AGG_MIN:
+			appendStringInfoString(buf, "MIN(");
+			break;
+		case SPANNER_AGG_MAX:
+			appendStringInfoString(buf, "MAX(");
+			break;
+		case SPANNER_AGG_SUM:
+			appendStringInfoString(buf, "SUM(");
+			break;
+		case SPANNER_AGG_SUM_NUMERIC:
+			appendStringInfo(buf, "SUM(%s", d->numeric_cast_open);
+			deparse_column_ref(context, var->varno, var->varattno);
+			appendStringInfo(buf, "%s)", d->numeric_cast_close);
+			return;
+		case SPANNER_AGG_BOOL_AND:
+			appendStringInfo(buf, "%s(", d->logical_and);
+			break;
+		case SPANNER_AGG_BOOL_OR:
+			appendStringInfo(buf, "%s(", d->logical_or);
+			break;
+		case SPANNER_AGG_NONE:
+			elog(ERROR, "aggregate cannot be sent to Spanner");
+	}
+	deparse_column_ref(context, var->varno, var->varattno);
+	appendStringInfoChar(buf, ')');
+}
+
+/*
+ * spanner_deparse_grouped_select
+ *		SELECT <group keys and aggregates> FROM <table> [WHERE <remote conds>]
+ *		[GROUP BY <group keys>]
+ *
+ * tlist holds the plain columns the query groups by (with their
+ * ressortgroupref) and the aggregates, in the order of the select list.
+ */
+void
+spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
+							   List *remote_conds, List *tlist,
+							   List **params_list, List **plus_one)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	deparse_expr_cxt context;
+	ListCell   *lc;
+	bool		first = true;
+
+	context.root = root;
+	context.foreignrel = baserel;
+	context.dialect = fpinfo->dialect;
+	context.buf = buf;
+	context.params_list = params_list;
+	context.plus_one = plus_one;
+
+	appendStringInfoString(buf, "SELECT ");
+	foreach(lc, tlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Node	   *expr = strip_relabel((Node *) tle->expr);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		if (IsA(expr, Aggref))
+			deparse_aggref((Aggref *) expr, &context);
+		else if (IsA(expr, Var))
+			deparse_column_ref(&context, ((Var *) expr)->varno, ((Var *) expr)->varattno);
+		else
+			elog(ERROR, "grouped target cannot be sent to Spanner");
+	}
+	appendStringInfoString(buf, " FROM ");
+	spanner_deparse_table_name(buf, fpinfo->dialect, fpinfo->relid);
+	deparse_where(&context, remote_conds);
+
+	foreach(lc, root->parse->groupClause)
+	{
+		SortGroupClause *grp = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupref_tle(grp->tleSortGroupRef, tlist);
+		Var		   *var = (Var *) strip_relabel((Node *) tle->expr);
+
+		appendStringInfoString(buf, first ? " GROUP BY " : ", ");
+		first = false;
+		deparse_column_ref(&context, var->varno, var->varattno);
+	}
 }
 
 /* ", "-separated quoted Spanner names of the columns attrs */

@@ -106,6 +106,10 @@ const SpannerDialect spanner_googlesql_dialect = {
 	.where_true = " WHERE TRUE",
 	.is_nan_open = "IS_NAN(",
 	.is_nan_close = ")",
+	.logical_and = "LOGICAL_AND",
+	.logical_or = "LOGICAL_OR",
+	.numeric_cast_open = "CAST(",
+	.numeric_cast_close = " AS NUMERIC)",
 	.import_query = googlesql_import_query,
 	.columns_query = googlesql_columns_query,
 };

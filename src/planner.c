@@ -29,6 +29,9 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "utils/selfuncs.h"
+#include "optimizer/tlist.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "spanner_fdw.h"
@@ -164,6 +167,29 @@ spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 }
 
 /*
+ * conds_may_fall_back
+ *		Might these remote conditions make the scan take its fallback query
+ *		(a date or timestamp known only at run time)?
+ */
+static bool
+conds_may_fall_back(PlannerInfo *root, RelOptInfo *baserel, List *remote_conds)
+{
+	StringInfoData sql;
+	List	   *retrieved_attrs = NIL;
+	List	   *params_list = NIL;
+	List	   *plus_one = NIL;
+
+	if (remote_conds == NIL)
+		return false;
+	initStringInfo(&sql);
+	spanner_deparse_select(&sql, root, baserel, remote_conds,
+						   ((SpannerRelInfo *) baserel->fdw_private)->attrs_used,
+						   NIL, NIL, &retrieved_attrs, &params_list, &plus_one, NULL);
+	pfree(sql.data);
+	return spanner_params_may_be_out_of_range(params_list);
+}
+
+/*
  * The one foreign table a query reads, if it reads just one table and
  * that is a foreign table of this wrapper; else NULL.
  */
@@ -182,6 +208,139 @@ single_foreign_rel(PlannerInfo *root, RelOptInfo *input_rel)
 		rel->serverid != input_rel->serverid)
 		return NULL;
 	return rel;
+}
+
+/*
+ * The select list of a grouped query Spanner can compute whole: its plain
+ * GROUP BY columns (with their sortgrouprefs) and the aggregates in the
+ * grouping target, or NIL if anything in it cannot be sent.  Other
+ * expressions of the target are computed locally from these.
+ */
+static List *
+grouped_tlist(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target)
+{
+	Query	   *parse = root->parse;
+	List	   *tlist = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, target->exprs)
+	{
+		Expr	   *expr = (Expr *) lfirst(lc);
+		Index		sgref = get_pathtarget_sortgroupref(target, i);
+
+		i++;
+		if (sgref && get_sortgroupref_clause_noerr(sgref, parse->groupClause))
+		{
+			TargetEntry *tle;
+
+			if (!spanner_group_key_ok(baserel, (Node *) expr))
+				return NIL;
+			tle = makeTargetEntry(expr, list_length(tlist) + 1, NULL, false);
+			tle->ressortgroupref = sgref;
+			tlist = lappend(tlist, tle);
+		}
+		else
+		{
+			/* aggregates, and columns that must be GROUP BY columns */
+			List	   *items = pull_var_clause((Node *) expr,
+												PVC_INCLUDE_AGGREGATES |
+												PVC_INCLUDE_PLACEHOLDERS);
+			ListCell   *lc2;
+
+			foreach(lc2, items)
+			{
+				Node	   *item = (Node *) lfirst(lc2);
+				Var		   *arg;
+
+				if (IsA(item, Aggref))
+				{
+					if (spanner_agg_kind(baserel, (Aggref *) item, &arg) == SPANNER_AGG_NONE)
+						return NIL;
+					if (!tlist_member((Expr *) item, tlist))
+						tlist = lappend(tlist, makeTargetEntry((Expr *) item,
+															   list_length(tlist) + 1,
+															   NULL, false));
+				}
+				else if (!IsA(item, Var))
+					return NIL;
+			}
+		}
+	}
+	/* every column outside an aggregate must be a GROUP BY column */
+	foreach(lc, pull_var_clause((Node *) target->exprs,
+								PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_PLACEHOLDERS))
+	{
+		Var		   *var = (Var *) lfirst(lc);
+		ListCell   *lc2;
+		bool		found = false;
+
+		if (IsA(var, Aggref))
+			continue;
+		if (!IsA(var, Var))
+			return NIL;
+		foreach(lc2, tlist)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc2);
+
+			if (tle->ressortgroupref && equal(tle->expr, var))
+				found = true;
+		}
+		if (!found)
+			return NIL;
+	}
+	return tlist;
+}
+
+/*
+ * Aggregates and GROUP BY on Spanner: when the query reads one foreign
+ * table, every condition is evaluated there, it has no HAVING or grouping
+ * sets, and every aggregate and GROUP BY column is one Spanner computes as
+ * PostgreSQL does.
+ */
+static void
+add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_rel,
+				  GroupPathExtraData *extra)
+{
+	Query	   *parse = root->parse;
+	PathTarget *target = grouped_rel->reltarget;
+	SpannerRelInfo *fpinfo;
+	List	   *tlist;
+	double		rows;
+	Cost		startup_cost;
+	Cost		total_cost;
+	ForeignPath *path;
+
+	if (parse->groupingSets || extra->havingQual != NULL ||
+		extra->patype != PARTITIONWISE_AGGREGATE_NONE ||
+		root->hasPseudoConstantQuals)
+		return;
+	if (input_rel->reloptkind != RELOPT_BASEREL || input_rel->fdw_private == NULL)
+		return;
+	fpinfo = (SpannerRelInfo *) input_rel->fdw_private;
+	if (fpinfo->local_conds != NIL ||
+		conds_may_fall_back(root, input_rel, fpinfo->remote_conds))
+		return;
+	tlist = grouped_tlist(root, input_rel, target);
+	if (tlist == NIL)
+		return;
+
+	if (parse->groupClause == NIL)
+		rows = 1;
+	else
+		rows = estimate_num_groups(root,
+								   get_sortgrouplist_exprs(parse->groupClause,
+														   parse->targetList),
+								   input_rel->rows, NULL, NULL);
+	rows = clamp_row_est(rows);
+	/* Spanner reads the rows, PostgreSQL receives only the groups */
+	startup_cost = DEFAULT_FDW_STARTUP_COST + input_rel->rows * cpu_operator_cost;
+	total_cost = startup_cost + rows * (cpu_tuple_cost + DEFAULT_FDW_TUPLE_COST);
+
+	path = create_foreign_upper_path(root, grouped_rel, target, rows,
+									 startup_cost, total_cost, NIL, NULL,
+									 list_make2(makeInteger(input_rel->relid), tlist));
+	add_path(grouped_rel, (Path *) path);
 }
 
 /*
@@ -206,6 +365,11 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	Cost		total_cost;
 	ForeignPath *path;
 
+	if (stage == UPPERREL_GROUP_AGG)
+	{
+		add_grouping_path(root, input_rel, output_rel, (GroupPathExtraData *) extra);
+		return;
+	}
 	if (stage != UPPERREL_FINAL || !fextra->limit_needed)
 		return;
 	/* nothing between the scan and the LIMIT but a sort and a projection */
@@ -220,7 +384,7 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		return;
 	fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	if (fpinfo->local_conds != NIL ||
-		spanner_conds_may_fall_back(root, baserel, fpinfo->remote_conds))
+		conds_may_fall_back(root, baserel, fpinfo->remote_conds))
 		return;
 	if (parse->sortClause)
 	{
@@ -261,6 +425,47 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 }
 
 /*
+ * The plan of a grouping path: scanrelid 0, its rows described by the
+ * grouped select list (fdw_scan_tlist), from which the target list is
+ * computed.
+ */
+static ForeignScan *
+grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
+			 List *tlist)
+{
+	RelOptInfo *baserel = root->simple_rel_array[intVal(linitial(best_path->fdw_private))];
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	List	   *scan_tlist = (List *) lsecond(best_path->fdw_private);
+	List	   *params_list = NIL;
+	List	   *plus_one = NIL;
+	List	   *retrieved_attrs = NIL;
+	List	   *fdw_private;
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	spanner_deparse_grouped_select(&sql, root, baserel, fpinfo->remote_conds,
+								   scan_tlist, &params_list, &plus_one);
+	for (i = 1; i <= list_length(scan_tlist); i++)
+		retrieved_attrs = lappend_int(retrieved_attrs, i);
+	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
+	fdw_private = lappend(fdw_private, NIL);
+	fdw_private = lappend(fdw_private,
+						  makeString(psprintf("Aggregate on (%s.%s)",
+											  quote_identifier(get_namespace_name(get_rel_namespace(fpinfo->relid))),
+											  quote_identifier(get_rel_name(fpinfo->relid)))));
+
+	return make_foreignscan(tlist,
+							NIL,	/* every condition is remote */
+							0,
+							params_list,
+							fdw_private,
+							scan_tlist,
+							NIL,
+							NULL);
+}
+
+/*
  * spanner_get_plan
  *		Build the remote query and the ForeignScan node.
  *
@@ -268,7 +473,9 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
  * only at run time, a second query without any condition is planned too:
  * a run-time value outside Spanner's range (infinity, BC, past 9999) cannot
  * be sent, and the scan then fetches with it and checks every condition
- * locally, giving PostgreSQL's answer.
+ * locally, giving PostgreSQL's answer.  It keeps the ORDER BY (the plan
+ * above may rely on the order) and never has a LIMIT (no LIMIT is sent
+ * when a fallback may be needed).
  */
 ForeignScan *
 spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
@@ -295,6 +502,8 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * table, as its scan relation: every condition is remote and the
 	 * projection of the final target list is done on its rows.
 	 */
+	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 2)
+		return grouped_plan(root, baserel, best_path, tlist);
 	if (IS_UPPER_REL(baserel))
 	{
 		limit = (List *) linitial(best_path->fdw_private);
@@ -344,7 +553,9 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			pull_varattnos((Node *) lfirst(lc), baserel->relid, &attrs);
 		initStringInfo(&fb);
 		Assert(limit == NIL);
-		spanner_deparse_select(&fb, root, baserel, NIL, attrs, NIL, NIL,
+		/* the same order: the plan above relies on it */
+		spanner_deparse_select(&fb, root, baserel, NIL, attrs,
+							   best_path->path.pathkeys, NIL,
 							   &fallback_attrs, &no_params, &no_plus_one, NULL);
 		fallback_sql = fb.data;
 	}

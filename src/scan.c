@@ -437,7 +437,11 @@ spanner_explain_scan(ForeignScanState *node, ExplainState *es)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	List	   *fdw_private = plan->fdw_private;
+	Node	   *relations = list_length(fdw_private) > FdwScanPrivateRelations ?
+		list_nth(fdw_private, FdwScanPrivateRelations) : NULL;
 
+	if (relations != NULL)
+		ExplainPropertyText("Relations", strVal(relations), es);
 	if (es->verbose)
 		ExplainPropertyText("Remote SQL",
 							strVal(list_nth(fdw_private, FdwScanPrivateSelectSql)),
@@ -462,7 +466,7 @@ conversion_error_callback(void *arg)
 					   NameStr(attr->attname), RelationGetRelationName(fsstate->rel),
 					   v, strlen(v) > 100 ? "..." : "");
 		else
-			errcontext("column %d of a remote join, Spanner value: %.100s%s",
+			errcontext("column %d of a remote aggregate, Spanner value: %.100s%s",
 					   fsstate->cur_col, v, strlen(v) > 100 ? "..." : "");
 	}
 }

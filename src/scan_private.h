@@ -37,7 +37,12 @@ enum FdwScanPrivateIndex
 	 * NIL, or the 1-based numbers of the LIMIT and OFFSET parameters
 	 * (integer List of two, 0 for none)
 	 */
-	FdwScanPrivateLimitParams
+	FdwScanPrivateLimitParams,
+	/*
+	 * what a scan of no single relation (scanrelid 0) computes, for EXPLAIN:
+	 * "Aggregate on (schema.table)" (String), or NULL
+	 */
+	FdwScanPrivateRelations
 };
 
 #endif							/* SPANNER_SCAN_PRIVATE_H */

@@ -21,6 +21,12 @@
  * type's default btree order; deparse.c spells NULL and NaN placement out),
  * and which LIMIT/OFFSET expressions can be sent as parameters.
  *
+ * And aggregates: count, count(DISTINCT), min/max, sum of integers,
+ * bool_and/bool_or over a column whose values Spanner compares, groups
+ * and orders as PostgreSQL does (no floats: Spanner's MIN and MAX return
+ * NaN when any input is NaN, and float sums depend on the order of
+ * addition); GROUP BY such columns.
+ *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
@@ -33,6 +39,7 @@
 #include "pg_jsonc.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_operator.h"
 #include "commands/defrem.h"
@@ -571,24 +578,105 @@ spanner_limit_expr_ok(Node *expr)
 }
 
 /*
- * spanner_conds_may_fall_back
- *		Might these remote conditions make the scan take its fallback query
- *		(a date or timestamp known only at run time)?
+ * Does Spanner find two values of this column equal exactly when
+ * PostgreSQL does (GROUP BY, DISTINCT)?  Not floats (NaN and -0), not
+ * strings under a nondeterministic collation.
+ */
+static bool
+column_groupable(Var *var, foreign_glob_cxt *cxt, Oid collid)
+{
+	if (!column_comparable(var, cxt))
+		return false;
+	if (is_string_type(var->vartype) && !collation_ok(collid, true))
+		return false;
+	return true;
+}
+
+/*
+ * spanner_group_key_ok
+ *		Can Spanner GROUP BY this expression as PostgreSQL groups it?  A plain
+ *		column of the relation (see column_groupable).
  */
 bool
-spanner_conds_may_fall_back(PlannerInfo *root, RelOptInfo *baserel, List *remote_conds)
+spanner_group_key_ok(RelOptInfo *baserel, Node *expr)
 {
-	StringInfoData sql;
-	List	   *retrieved_attrs = NIL;
-	List	   *params_list = NIL;
-	List	   *plus_one = NIL;
+	foreign_glob_cxt cxt;
+	Var		   *var;
 
-	if (remote_conds == NIL)
-		return false;
-	initStringInfo(&sql);
-	spanner_deparse_select(&sql, root, baserel, remote_conds,
-						   ((SpannerRelInfo *) baserel->fdw_private)->attrs_used,
-						   NIL, NIL, &retrieved_attrs, &params_list, &plus_one, NULL);
-	pfree(sql.data);
-	return spanner_params_may_be_out_of_range(params_list);
+	cxt.root = NULL;
+	cxt.foreignrel = baserel;
+	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	var = own_var(expr, &cxt);
+	return var != NULL && column_groupable(var, &cxt, var->varcollid);
+}
+
+/*
+ * spanner_agg_kind
+ *		Which of the aggregates Spanner computes exactly as PostgreSQL is
+ *		this, if any; *arg gets its column (NULL for count(*)).
+ */
+SpannerAggKind
+spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
+{
+	foreign_glob_cxt cxt;
+	char	   *name;
+	Var		   *var = NULL;
+	bool		is_float;
+	SpannerAggKind kind = SPANNER_AGG_NONE;
+
+	*arg = NULL;
+	if (agg->aggfnoid >= FirstGenbkiObjectId || agg->aggkind != AGGKIND_NORMAL ||
+		agg->aggsplit != AGGSPLIT_SIMPLE || agg->aggfilter != NULL ||
+		agg->aggorder != NIL || agg->aggvariadic)
+		return SPANNER_AGG_NONE;
+	cxt.root = NULL;
+	cxt.foreignrel = baserel;
+	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	name = get_func_name(agg->aggfnoid);
+	if (agg->aggstar)
+		return (strcmp(name, "count") == 0 && agg->aggdistinct == NIL) ?
+			SPANNER_AGG_COUNT_STAR : SPANNER_AGG_NONE;
+	if (list_length(agg->args) != 1)
+		return SPANNER_AGG_NONE;
+	var = own_var((Node *) linitial_node(TargetEntry, agg->args)->expr, &cxt);
+	if (var == NULL)
+		return SPANNER_AGG_NONE;
+
+	if (agg->aggdistinct != NIL)
+	{
+		/* count(DISTINCT x): distinct as PostgreSQL's equality */
+		if (strcmp(name, "count") == 0 &&
+			column_groupable(var, &cxt, agg->inputcollid))
+			kind = SPANNER_AGG_COUNT_DISTINCT;
+	}
+	else if (strcmp(name, "count") == 0)
+		kind = SPANNER_AGG_COUNT;
+	else if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0)
+	{
+		if (type_orderable(var->vartype, cxt.fpinfo->remote_types[var->varattno], &is_float) &&
+			!is_float &&
+			(!is_string_type(var->vartype) || collation_ok(agg->inputcollid, false)))
+			kind = strcmp(name, "min") == 0 ? SPANNER_AGG_MIN : SPANNER_AGG_MAX;
+	}
+	else if (strcmp(name, "sum") == 0)
+	{
+		/* integers only; sum(int8) is numeric in PostgreSQL, never overflows */
+		if (cxt.fpinfo->remote_types[var->varattno] == SP_TYPE_INT64 &&
+			column_comparable(var, &cxt))
+		{
+			if (var->vartype == INT2OID || var->vartype == INT4OID)
+				kind = SPANNER_AGG_SUM;
+			else if (var->vartype == INT8OID)
+				kind = SPANNER_AGG_SUM_NUMERIC;
+		}
+	}
+	else if (strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0)
+	{
+		if (var->vartype == BOOLOID && column_comparable(var, &cxt))
+			kind = strcmp(name, "bool_and") == 0 ? SPANNER_AGG_BOOL_AND : SPANNER_AGG_BOOL_OR;
+	}
+	pfree(name);
+	if (kind != SPANNER_AGG_NONE)
+		*arg = var;
+	return kind;
 }

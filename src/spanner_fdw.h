@@ -89,6 +89,10 @@ typedef struct SpannerDialect
 	const char *where_true;		/* a WHERE that matches every row */
 	const char *is_nan_open;	/* true for NaN, false for other floats */
 	const char *is_nan_close;
+	const char *logical_and;	/* bool_and */
+	const char *logical_or;		/* bool_or */
+	const char *numeric_cast_open;	/* an INT64 as NUMERIC */
+	const char *numeric_cast_close;
 	const char *import_query;	/* IMPORT: @schema, @views */
 	const char *columns_query;	/* one table's column types: @schema, @table */
 } SpannerDialect;
@@ -140,6 +144,21 @@ typedef enum SpannerInsertMode
 	SPANNER_INSERT_OR_UPDATE,	/* upsert: columns not named keep their value */
 	SPANNER_REPLACE				/* upsert: columns not named get their default */
 } SpannerInsertMode;
+
+/* Aggregates Spanner computes exactly as PostgreSQL (shippable.c) */
+typedef enum SpannerAggKind
+{
+	SPANNER_AGG_NONE = 0,		/* not shippable */
+	SPANNER_AGG_COUNT_STAR,		/* count(*) */
+	SPANNER_AGG_COUNT,			/* count(x) */
+	SPANNER_AGG_COUNT_DISTINCT, /* count(DISTINCT x) */
+	SPANNER_AGG_MIN,
+	SPANNER_AGG_MAX,
+	SPANNER_AGG_SUM,			/* sum(int2/int4): bigint either way */
+	SPANNER_AGG_SUM_NUMERIC,	/* sum(int8): numeric, so summed as NUMERIC */
+	SPANNER_AGG_BOOL_AND,
+	SPANNER_AGG_BOOL_OR
+} SpannerAggKind;
 
 /* option.c */
 extern char *spanner_rel_option(Oid relid, const char *name);
@@ -248,8 +267,8 @@ extern Var *spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel,
 extern bool spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel,
 									   List *pathkeys);
 extern bool spanner_limit_expr_ok(Node *expr);
-extern bool spanner_conds_may_fall_back(PlannerInfo *root, RelOptInfo *baserel,
-										List *remote_conds);
+extern SpannerAggKind spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg);
+extern bool spanner_group_key_ok(RelOptInfo *baserel, Node *expr);
 
 /* deparse.c */
 extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
@@ -258,6 +277,10 @@ extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   List *limit, List **retrieved_attrs,
 								   List **params_list, List **plus_one,
 								   List **limit_params);
+extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
+										   RelOptInfo *baserel, List *remote_conds,
+										   List *tlist, List **params_list,
+										   List **plus_one);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);
 extern char *spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype);

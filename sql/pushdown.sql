@@ -1,0 +1,171 @@
+-- ===================================================================
+-- pushdown: what reaches Spanner (ORDER BY, LIMIT, OFFSET) and what
+-- stays local.  The answers themselves are compared with PostgreSQL's own
+-- by the differential suite (test/differential); here the plans.
+-- ===================================================================
+SET TimeZone = 'UTC';
+SET DateStyle = ISO;
+SELECT current_setting('spanner_test.endpoint') AS endpoint,
+       current_setting('spanner_test.project') AS project,
+       current_setting('spanner_test.instance') AS instance \gset
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS spanner_fdw;
+CREATE SERVER IF NOT EXISTS sp FOREIGN DATA WRAPPER spanner_fdw
+  OPTIONS (project :'project', instance :'instance', database 'test', endpoint :'endpoint');
+CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER sp OPTIONS (auth 'none');
+RESET client_min_messages;
+CREATE SCHEMA pushdown;
+IMPORT FOREIGN SCHEMA public LIMIT TO ("Singers", "Albums", "Concerts", genres)
+  FROM SERVER sp INTO pushdown;
+SET search_path = pushdown, public;
+
+-- ===================================================================
+-- ORDER BY: Spanner sorts NULLs first ascending and last descending,
+-- PostgreSQL the other way round: a key "col IS NULL" says where they go,
+-- unless the column is declared NOT NULL or the order asked for is
+-- Spanner's own
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId", "BirthDate" FROM "Singers" ORDER BY "BirthDate", "SingerId";
+SELECT "SingerId", "BirthDate" FROM "Singers" WHERE "SingerId" > 44 ORDER BY "BirthDate", "SingerId";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "BirthDate" NULLS FIRST, "SingerId" DESC;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "BirthDate" DESC, "SingerId";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "BirthDate" DESC NULLS LAST, "SingerId";
+-- the key column is NOT NULL: no extra key, Spanner can read in key order
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "SingerId";
+-- floats: PostgreSQL puts NaN above every number, Spanner below
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "Rating", "SingerId";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "Score" DESC, "SingerId";
+-- numeric, bytes, booleans, timestamps
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "Fee", "Photo" DESC, "Active", "UpdatedAt";
+-- strings: Spanner compares code points, so only under the "C" collation
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "LastName" COLLATE "C", "SingerId";
+SELECT "SingerId", "LastName" FROM "Singers" ORDER BY "LastName" COLLATE "C" DESC, "SingerId" LIMIT 3;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "LastName" COLLATE "und-x-icu", "SingerId";
+-- what Spanner cannot sort stays local: arrays, JSON, expressions
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "Tags", "SingerId";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" % 7, "SingerId";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "LastName" USING ~<~;
+
+-- ===================================================================
+-- LIMIT and OFFSET: sent as parameters when the query reads one foreign
+-- table and every condition is evaluated on Spanner
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" DESC LIMIT 3 OFFSET 2;
+SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" DESC LIMIT 3 OFFSET 2;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" WHERE "Active" LIMIT 5;
+SELECT count(*) FROM (SELECT "SingerId" FROM "Singers" WHERE "Active" LIMIT 5) s;
+-- an OFFSET alone: the largest LIMIT
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" OFFSET 48;
+SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" OFFSET 48;
+-- LIMIT ALL / NULL is no limit
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" LIMIT ALL;
+-- the projection runs on the rows Spanner sends
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" * 2, upper("LastName") FROM "Singers" ORDER BY "SingerId" LIMIT 2;
+SELECT "SingerId" * 2, upper("LastName") FROM "Singers" ORDER BY "SingerId" LIMIT 2;
+-- parameters of a prepared statement, also in a generic plan
+PREPARE top(bigint, bigint) AS
+  SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" LIMIT $1 OFFSET $2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE top(2, 1);
+EXECUTE top(2, 1);
+EXECUTE top(NULL, 47);
+EXECUTE top(2, NULL);
+EXECUTE top(-1, 0);
+EXECUTE top(1, -1);
+RESET plan_cache_mode;
+DEALLOCATE top;
+
+-- the LIMIT stays local when something between it and the scan is local
+-- a condition Spanner cannot evaluate
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "SingerId" % 2 = 0 ORDER BY "SingerId" LIMIT 3;
+SELECT "SingerId" FROM "Singers" WHERE "SingerId" % 2 = 0 ORDER BY "SingerId" LIMIT 3;
+-- a sort Spanner cannot do
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "Tags", "SingerId" LIMIT 3;
+-- WITH TIES, locking, DISTINCT, aggregates, window functions, joins
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "Active" FETCH FIRST 2 ROWS WITH TIES;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" LIMIT 2 FOR UPDATE;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT DISTINCT "Active" FROM "Singers" LIMIT 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId", row_number() OVER (ORDER BY "SingerId") FROM "Singers" LIMIT 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId" FROM "Singers" s JOIN "Albums" a USING ("SingerId")
+  ORDER BY s."SingerId" LIMIT 2;
+-- a LIMIT known only from a subquery
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" LIMIT (SELECT 2);
+-- a date known only at run time may lie outside Spanner's range: the scan
+-- then reads without conditions and checks them locally, so no LIMIT
+PREPARE born(date) AS
+  SELECT "SingerId" FROM "Singers" WHERE "BirthDate" > $1 ORDER BY "SingerId" LIMIT 2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE born('1990-01-01');
+EXECUTE born('1990-01-01');
+EXECUTE born('infinity');
+EXECUTE born('-infinity');
+RESET plan_cache_mode;
+DEALLOCATE born;
+
+-- ===================================================================
+-- aggregates: on Spanner when the query reads one foreign table, every
+-- condition is remote, there is no HAVING, and each aggregate and GROUP BY
+-- column is one Spanner computes as PostgreSQL does
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers";
+SELECT count(*) FROM "Singers";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId", count(*), count("AlbumTitle"), count(DISTINCT "ReleaseDate"),
+         min("ReleaseDate"), max("Price"), sum("Sales")
+  FROM "Albums" WHERE "SingerId" <= 3 GROUP BY "SingerId";
+SELECT "SingerId", count(*), count("AlbumTitle"), count(DISTINCT "ReleaseDate"),
+       min("ReleaseDate"), max("Price"), sum("Sales")
+FROM "Albums" WHERE "SingerId" <= 3 GROUP BY "SingerId" ORDER BY 1;
+-- sum(bigint) is numeric in PostgreSQL: summed as NUMERIC, never overflows
+SELECT pg_typeof(sum("Sales")) FROM "Albums";
+-- expressions of aggregates and group columns are computed locally
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "Active", count(*) * 100 / 50, bool_and("Active"), bool_or("Active")
+  FROM "Singers" GROUP BY "Active";
+SELECT "Active", count(*) * 100 / 50, bool_and("Active"), bool_or("Active")
+FROM "Singers" GROUP BY "Active" ORDER BY 1;
+-- strings: min/max only under "C"; GROUP BY under a deterministic collation
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT min("LastName" COLLATE "C"), max("LastName" COLLATE "C") FROM "Singers";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "FirstName", count(*) FROM "Singers" GROUP BY "FirstName";
+-- what stays local: float aggregates, avg, HAVING, FILTER, ordered aggregates
+EXPLAIN (VERBOSE, COSTS OFF) SELECT max("Rating"), sum("Rating") FROM "Singers";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("SingerId") FROM "Singers";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FILTER (WHERE "Active") FROM "Singers";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT string_agg("LastName", ',' ORDER BY "LastName") FROM "Singers";
+-- or a condition Spanner cannot evaluate
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers" WHERE "SingerId" % 2 = 0;
+SELECT count(*) FROM "Singers" WHERE "SingerId" % 2 = 0;
+
+-- ===================================================================
+-- a cursor reading a remote LIMIT backwards
+-- ===================================================================
+BEGIN;
+DECLARE c SCROLL CURSOR FOR
+  SELECT "SingerId" FROM "Singers" ORDER BY "SingerId" DESC LIMIT 3;
+FETCH ALL FROM c;
+FETCH BACKWARD 2 FROM c;
+COMMIT;
+
+DROP SCHEMA pushdown CASCADE;

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""test/differential/gen.py -- the data and the queries of the differential
+suite (test/differential/run_differential.sh).
+
+  gen.py ddl        the Spanner table d
+  gen.py data       CREATE TABLE l (the local twin of d) and its rows
+  gen.py queries    one query a line: "KIND<TAB>C<TAB>ICU<TAB>query<TAB>ARGS",
+                    the query naming its table T; KIND is ordered or unordered
+                    (compare the rows in order, or as a multiset); C and ICU
+                    say what the plan must push to Spanner in a database
+                    whose collation is "C" and in one with an ICU collation:
+                    S (the ORDER BY), SL (the ORDER BY and the LIMIT/OFFSET),
+                    N (no ORDER BY), A (the aggregates), L (no aggregate),
+                    or - (not checked); ARGS is - or
+                    the arguments of a prepared statement's generic plan
+                    (the query then has parameters $1, ...)
+
+The rows hold the values where Spanner and PostgreSQL are most likely to
+differ: NULLs, zero and negative zero, extremes, NaN and infinities, empty,
+non-ASCII and case-variant strings, LIKE's special characters, the ends of
+the date and timestamp ranges, and instants around the daylight-saving
+changes and midnights of America/New_York (the suite's TimeZone).  Each
+column cycles through its values with its own stride, so that rows combine
+them differently.
+
+Every ordered query ends its ORDER BY with the key id, so that its order is
+fully determined and must be the same on both sides.
+"""
+import sys
+
+ROWS = 48
+
+INTS = ["NULL", "0", "1", "-1", "2", "42", "-42", "100",
+        "9223372036854775807", "-9223372036854775808", "7"]
+FLOATS = ["NULL", "0", "'-0'", "1.5", "-1.5", "'NaN'", "'Infinity'", "'-Infinity'",
+          "1e-300", "1e300", "3.14159", "2.5", "0.1"]
+# Spanner's NUMERIC keeps no display scale (2.50 reads back as 2.5): the
+# values are written as Spanner returns them
+NUMERICS = ["NULL", "0", "-0.000000001", "0.000000001",
+            "12345678901234567890123456789.123456789",
+            "-99999999999999999999999999999.999999999", "1.5", "2.5", "-7", "100"]
+STRINGS = ["NULL", "''", "'a'", "'A'", "'b'", "'B'", "'é'", "'É'", "'ß'", "'abc'",
+           "'ABC'", "'a b'", "'a%b'", "'a_b'", "'zeta'", "'Zeta'", "'日本'", "' lead'",
+           "'trail '", "'ümlaut'", "E'x\\\\y'", "'a'"]
+BOOLS = ["NULL", "true", "false"]
+BYTES = ["NULL", "'\\x'", "'\\x00'", "'\\x0001'", "'\\xff'", "'\\x61'", "'\\x6162'"]
+DATES = ["NULL", "'0001-01-01'", "'9999-12-31'", "'1970-01-01'", "'2024-02-29'",
+         "'2024-03-10'", "'2023-12-31'", "'2000-01-01'", "'2024-11-03'"]
+TIMESTAMPS = ["NULL", "'2024-03-10 06:59:59.999999+00'", "'2024-03-10 07:00:00+00'",
+              "'2024-03-10 07:30:00+00'", "'2024-11-03 05:30:00+00'",
+              "'2024-11-03 06:30:00+00'", "'2024-01-01 05:00:00+00'",
+              "'2024-01-01 04:59:59.999999+00'", "'0001-01-01 00:00:00+00'",
+              "'9999-12-31 23:59:59.999999+00'", "'1970-01-01 00:00:00+00'",
+              "'2024-11-03 06:30:00+00'"]
+
+# column, PostgreSQL type, Spanner type, values, stride
+COLUMNS = [
+    ("i", "bigint", "INT64", INTS, 1),
+    ("f", "double precision", "FLOAT64", FLOATS, 3),
+    ("n", "numeric", "NUMERIC", NUMERICS, 7),
+    ("s", "text", "STRING(MAX)", STRINGS, 5),
+    ("b", "boolean", "BOOL", BOOLS, 1),
+    ("y", "bytea", "BYTES(MAX)", BYTES, 2),
+    ("dt", "date", "DATE", DATES, 4),
+    ("ts", "timestamp with time zone", "TIMESTAMP", TIMESTAMPS, 5),
+]
+
+# constants compared with each column in WHERE
+CONSTANTS = {
+    "i": ["0", "42", "-1"],
+    "f": ["1.5", "'NaN'", "0"],
+    "n": ["1.5", "0"],
+    "s": ["'a'", "'B'", "'é'", "''"],
+    "b": ["true"],
+    "y": ["'\\x61'::bytea", "'\\x'::bytea"],
+    "dt": ["'2024-02-29'::date", "'1970-01-01'::date"],
+    "ts": ["'2024-03-10 07:00:00+00'::timestamptz", "'2024-11-03 01:30:00-05'::timestamptz"],
+}
+IN_LISTS = {
+    "i": "(0, 42, -1, NULL)",
+    "n": "(1.5, -7)",
+    "s": "('a', 'B', 'zeta')",
+    "dt": "('2024-02-29'::date, '0001-01-01'::date)",
+    "ts": "('2024-03-10 07:00:00+00'::timestamptz, '1970-01-01 00:00:00+00'::timestamptz)",
+    "y": "('\\x61'::bytea, '\\x00'::bytea)",
+    "f": "(1.5, 'NaN'::float8)",
+}
+OPS = ["=", "<>", "<", "<=", ">", ">="]
+LIMITS = ["", " LIMIT 5", " LIMIT 3 OFFSET 4", " OFFSET 40"]
+
+
+def value(col, k):
+    name, _, _, values, stride = col
+    if name == "id":
+        return str(k)
+    return values[(k * stride) % len(values)]
+
+
+def ddl():
+    cols = ["id INT64 NOT NULL"] + ["%s %s" % (c[0], c[2]) for c in COLUMNS]
+    print("CREATE TABLE d (%s) PRIMARY KEY (id)" % ", ".join(cols))
+
+
+def data():
+    cols = ["id bigint PRIMARY KEY"] + ["%s %s" % (c[0], c[1]) for c in COLUMNS]
+    print("CREATE TABLE l (%s);" % ", ".join(cols))
+    print("INSERT INTO l (id, %s) VALUES" % ", ".join(c[0] for c in COLUMNS))
+    rows = []
+    for k in range(1, ROWS + 1):
+        rows.append("  (%d, %s)" % (k, ", ".join(value(c, k) for c in COLUMNS)))
+    print(",\n".join(rows) + ";")
+
+
+def queries():
+    out = []
+
+    def q(kind, sql, c="-", icu="-", args="-"):
+        out.append("%s\t%s\t%s\t%s\t%s" % (kind, c, icu, sql, args))
+
+    names = [c[0] for c in COLUMNS]
+    # WHERE: comparisons, NULL tests, IN lists, boolean combinations
+    for c in names:
+        for k in CONSTANTS[c]:
+            for op in OPS:
+                if c == "b" and op not in ("=", "<>"):
+                    continue
+                q("unordered", "SELECT id FROM T WHERE %s %s %s" % (c, op, k))
+            q("unordered", "SELECT id FROM T WHERE %s %s %s" % (k, "<", c))
+        q("unordered", "SELECT id FROM T WHERE %s IS NULL" % c)
+        q("unordered", "SELECT id FROM T WHERE %s IS NOT NULL" % c)
+        if c in IN_LISTS:
+            q("unordered", "SELECT id FROM T WHERE %s IN %s" % (c, IN_LISTS[c]))
+            q("unordered", "SELECT id FROM T WHERE %s NOT IN %s" % (c, IN_LISTS[c]))
+            q("unordered", "SELECT id FROM T WHERE %s = ANY (ARRAY%s)" % (
+                c, IN_LISTS[c].replace("(", "[", 1)[:-1] + "]"))
+    for coll in ('"C"', '"und-x-icu"'):
+        for op in OPS:
+            q("unordered", "SELECT id FROM T WHERE s %s 'b' COLLATE %s" % (op, coll))
+    q("unordered", "SELECT id FROM T WHERE b")
+    q("unordered", "SELECT id FROM T WHERE NOT b")
+    q("unordered", "SELECT id FROM T WHERE b IS TRUE")
+    q("unordered", "SELECT id FROM T WHERE b IS NOT FALSE")
+    q("unordered", "SELECT id FROM T WHERE i > 0 AND n > 0")
+    q("unordered", "SELECT id FROM T WHERE i > 0 OR s = 'a'")
+    q("unordered", "SELECT id FROM T WHERE NOT (i = 0)")
+    q("unordered", "SELECT id FROM T WHERE NOT (i = 0 OR dt IS NULL)")
+    q("unordered", "SELECT id FROM T WHERE i = 1 OR i IS NULL")
+    q("unordered", "SELECT id FROM T WHERE (s = 'a' AND b) OR (dt < '2000-01-01' AND NOT b)")
+    q("unordered", "SELECT id FROM T WHERE i BETWEEN -1 AND 42")
+    q("unordered", "SELECT id FROM T WHERE ts BETWEEN '2024-03-10 06:00:00+00' AND '2024-11-03 06:30:00+00'")
+    # whole rows, every column's conversion
+    q("ordered", "SELECT * FROM T ORDER BY id")
+    # ORDER BY each column, each direction and NULL placement, with LIMIT/OFFSET
+    for c in names:
+        for d in ("", " DESC"):
+            for nulls in ("", " NULLS FIRST", " NULLS LAST"):
+                for lim in LIMITS:
+                    want = "SL" if lim else "S"
+                    q("ordered", "SELECT id, %s FROM T ORDER BY %s%s%s, id%s" % (c, c, d, nulls, lim),
+                      want, "N" if c == "s" else want)
+    for d in ("", " DESC"):
+        for nulls in ("", " NULLS FIRST", " NULLS LAST"):
+            for lim in ("", " LIMIT 4"):
+                want = "SL" if lim else "S"
+                q("ordered", 'SELECT id, s FROM T ORDER BY s COLLATE "C"%s%s, id%s' % (d, nulls, lim),
+                  want, want)
+    # several keys, conditions and LIMIT together
+    q("ordered", "SELECT id, b, dt FROM T ORDER BY b, dt DESC, id")
+    q("ordered", "SELECT id, b, dt FROM T ORDER BY b DESC NULLS LAST, dt NULLS FIRST, id LIMIT 7")
+    q("ordered", "SELECT id, n, s FROM T WHERE i > 0 ORDER BY n DESC, id LIMIT 3")
+    q("ordered", "SELECT id, f FROM T WHERE i IS NOT NULL ORDER BY f DESC, id LIMIT 6 OFFSET 2")
+    q("ordered", "SELECT id, ts FROM T WHERE ts > '2024-01-01' ORDER BY ts, id LIMIT 4")
+    q("ordered", "SELECT id, y FROM T WHERE y IS NOT NULL ORDER BY y DESC, id LIMIT 5")
+    q("ordered", "SELECT id, i + 1 AS j FROM T WHERE i < 100 ORDER BY i, id LIMIT 5")
+    q("ordered", "SELECT id FROM T ORDER BY id DESC LIMIT 3")
+    q("ordered", "SELECT id FROM T ORDER BY id LIMIT ALL")
+    q("ordered", "SELECT id FROM T ORDER BY id LIMIT NULL OFFSET 45")
+    q("ordered", "SELECT id FROM T ORDER BY id OFFSET 0")
+    q("ordered", "SELECT id FROM T ORDER BY id LIMIT 0")
+    q("ordered", "SELECT id FROM T ORDER BY id FETCH FIRST 2 ROWS ONLY")
+    q("ordered", "SELECT id, i FROM T ORDER BY i FETCH FIRST 2 ROWS WITH TIES")
+    q("ordered", "SELECT id FROM T ORDER BY id LIMIT 2 + 1")
+    q("ordered", "SELECT id FROM T ORDER BY id LIMIT (SELECT 2)")
+    # LIMIT without ORDER BY: which rows is not defined, how many is
+    for lim in (" LIMIT 5", " LIMIT 0", " LIMIT 100", " LIMIT NULL", " LIMIT ALL",
+                " OFFSET 3", " OFFSET 100", " LIMIT 5 OFFSET 45"):
+        q("unordered", "SELECT count(*) FROM (SELECT id FROM T%s) x" % lim)
+    q("unordered", "SELECT count(*) FROM (SELECT id FROM T WHERE i > 0 LIMIT 2) x")
+    # aggregates: on Spanner where it computes them as PostgreSQL does
+    q("unordered", "SELECT count(*) FROM T", "A", "A")
+    q("unordered", "SELECT count(*) FROM T WHERE i > 0", "A", "A")
+    q("unordered", "SELECT count(*) FROM T WHERE i > 1000", "A", "A")
+    q("unordered", "SELECT count(*) + 1, max(id) * 2 FROM T", "A", "A")
+    for c in names:
+        q("unordered", "SELECT count(%s) FROM T" % c, "A", "A")
+        pushed = "L" if c == "f" else "A"
+        q("unordered", "SELECT count(DISTINCT %s) FROM T" % c, pushed, pushed)
+        if c not in ("b", "y"):    # PostgreSQL 15 has no min/max of boolean or bytea
+            mm = "L" if c == "f" else "A"
+            mm_icu = "L" if c in ("f", "s") else "A"
+            q("unordered", "SELECT min(%s), max(%s) FROM T" % (c, c), mm, mm_icu)
+            q("unordered", "SELECT min(%s), max(%s) FROM T WHERE id > 100" % (c, c), mm, mm_icu)
+        if c not in ("f", "b"):
+            q("unordered", "SELECT %s, count(*), min(id), max(id), sum(id) FROM T GROUP BY %s" % (c, c),
+              "A", "A")
+            q("unordered", "SELECT %s, count(i), count(DISTINCT b) FROM T WHERE id < 40 GROUP BY %s" % (c, c),
+              "A", "A")
+    q("unordered", 'SELECT min(s COLLATE "C"), max(s COLLATE "C") FROM T', "A", "A")
+    q("unordered", "SELECT sum(i) FROM T WHERE i BETWEEN -100 AND 100", "A", "A")
+    q("unordered", "SELECT sum(i) FROM T", "A", "A")
+    q("unordered", "SELECT sum(i::int4) FROM T WHERE i BETWEEN -100 AND 100", "L", "L")
+    q("unordered", "SELECT b, bool_and(b), bool_or(b), count(*) FROM T GROUP BY b", "A", "A")
+    q("unordered", "SELECT dt, bool_and(i > 0), count(*) FROM T GROUP BY dt", "L", "L")
+    q("unordered", "SELECT bool_and(b), bool_or(b) FROM T WHERE id > 10", "A", "A")
+    q("unordered", "SELECT s, b, count(*) FROM T GROUP BY s, b", "A", "A")
+    q("unordered", "SELECT count(*) FROM T GROUP BY dt", "A", "A")
+    q("unordered", "SELECT dt, count(*) * 2, max(i) - min(i) FROM T GROUP BY dt", "A", "A")
+    q("unordered", "SELECT f, count(*) FROM T GROUP BY f", "L", "L")
+    q("unordered", "SELECT sum(f), avg(i), sum(n), avg(n) FROM T WHERE f <> 'NaN' AND abs(f) < 1e10", "L", "L")
+    q("unordered", "SELECT n, count(*) FROM T GROUP BY n HAVING count(*) > 4", "L", "L")
+    q("unordered", "SELECT count(*) FILTER (WHERE b) FROM T", "L", "L")
+    q("unordered", "SELECT string_agg(s, ',' ORDER BY s, id) FROM T", "L", "L")
+    q("ordered", "SELECT dt, count(*) FROM T GROUP BY dt ORDER BY count(*) DESC, dt NULLS FIRST LIMIT 3", "A", "A")
+    q("ordered", "SELECT i, count(*) FROM T WHERE i > 0 GROUP BY i ORDER BY i", "A", "A")
+    q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'2000-01-01'")
+    q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'infinity'")
+    q("unordered", "SELECT sum(i) FROM T WHERE i > $1::bigint", args="0")
+    # prepared statements run with a generic plan: values known only when
+    # the scan starts, some outside Spanner's range (the scan then reads
+    # without conditions and checks them itself, in the same order)
+    for v in ("'2000-01-01'", "'-infinity'", "'infinity'", "NULL", "'0001-01-01'"):
+        q("ordered", "SELECT id, dt FROM T WHERE dt > $1::date ORDER BY id LIMIT 4", args=v)
+        q("ordered", "SELECT id, dt FROM T WHERE dt <= $1::date ORDER BY dt DESC, id", args=v)
+    for v in ("'2024-03-10 07:00:00+00'", "'infinity'", "'-infinity'", "'9999-12-31 23:59:59.999999+00'"):
+        q("ordered", "SELECT id, ts FROM T WHERE ts >= $1::timestamptz ORDER BY ts, id LIMIT 3", args=v)
+        q("unordered", "SELECT id FROM T WHERE ts < $1::timestamptz", args=v)
+    for v in ("3, 1", "NULL, 2", "2, NULL", "0, 0", "-1, 0", "1, -1", "100, 47"):
+        q("ordered", "SELECT id, i FROM T ORDER BY i DESC, id LIMIT $1::bigint OFFSET $2::bigint", args=v)
+    for v in ("42", "NULL", "-9223372036854775808"):
+        q("unordered", "SELECT id FROM T WHERE i = $1::bigint", args=v)
+        q("ordered", "SELECT id, s FROM T WHERE i > $1::bigint ORDER BY s COLLATE \"C\", id LIMIT 5", args=v)
+    for v in ("'a'", "''", "'é'", "NULL"):
+        q("unordered", "SELECT id FROM T WHERE s = $1::text", args=v)
+        q("unordered", "SELECT id FROM T WHERE s < $1::text COLLATE \"C\"", args=v)
+    for v in ("1.5", "'NaN'", "NULL"):
+        q("ordered", "SELECT id, f FROM T WHERE f >= $1::float8 ORDER BY f, id", args=v)
+    # errors must be the same too
+    q("unordered", "SELECT id FROM T LIMIT -1")
+    q("unordered", "SELECT id FROM T ORDER BY id OFFSET -1")
+    for line in out:
+        print(line)
+
+
+if __name__ == "__main__":
+    {"ddl": ddl, "data": data, "queries": queries}[sys.argv[1]]()
