@@ -17,6 +17,7 @@ OBJS = \
 	src/typemap.o \
 	src/convert.o \
 	src/scan.o \
+	src/analyze.o \
 	src/modify.o \
 	src/direct.o \
 	src/import.o \

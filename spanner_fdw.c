@@ -137,6 +137,13 @@ spannerGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	spanner_get_paths(root, baserel, foreigntableid);
 }
 
+static bool
+spannerAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+						   BlockNumber *totalpages)
+{
+	return spanner_analyze_table(relation, func, totalpages);
+}
+
 static void
 spannerGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 							RelOptInfo *input_rel, RelOptInfo *output_rel,
@@ -336,6 +343,7 @@ spanner_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignPaths = spannerGetForeignPaths;
 	routine->GetForeignPlan = spannerGetForeignPlan;
 	routine->GetForeignUpperPaths = spannerGetForeignUpperPaths;
+	routine->AnalyzeForeignTable = spannerAnalyzeForeignTable;
 	routine->BeginForeignScan = spannerBeginForeignScan;
 	routine->IterateForeignScan = spannerIterateForeignScan;
 	routine->ReScanForeignScan = spannerReScanForeignScan;

@@ -159,6 +159,36 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers" WHERE "SingerId" % 2
 SELECT count(*) FROM "Singers" WHERE "SingerId" % 2 = 0;
 
 -- ===================================================================
+-- a local table joined with a foreign one: a lookup per local row
+-- ===================================================================
+CREATE TABLE pushdown.picks (singer bigint, since date);
+INSERT INTO pushdown.picks VALUES (3, '1940-01-01'), (17, '1990-01-01'), (99, NULL);
+ANALYZE pushdown.picks;
+-- the planner weighs a round trip per row against one scan of the whole
+-- table: with the table's size known (ANALYZE) and cheap round trips the
+-- lookups win
+ANALYZE "Singers";
+SELECT relpages > 0 AS has_pages, reltuples FROM pg_class WHERE oid = '"Singers"'::regclass;
+SELECT count(*) > 5 AS has_column_statistics FROM pg_stats WHERE tablename = 'Singers';
+ALTER SERVER sp OPTIONS (ADD fdw_startup_cost '0.5');
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT p.singer, s."LastName" FROM picks p JOIN "Singers" s ON s."SingerId" = p.singer;
+SELECT p.singer, s."LastName" FROM picks p JOIN "Singers" s ON s."SingerId" = p.singer ORDER BY 1;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT p.singer, s."SingerId" FROM picks p LEFT JOIN "Singers" s
+    ON s."SingerId" = p.singer AND s."BirthDate" > p.since;
+SELECT p.singer, s."SingerId" FROM picks p LEFT JOIN "Singers" s
+  ON s."SingerId" = p.singer AND s."BirthDate" > p.since ORDER BY 1;
+-- a table option overrides the server's
+ALTER FOREIGN TABLE "Singers" OPTIONS (ADD fdw_startup_cost '10000');
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT p.singer, s."LastName" FROM picks p JOIN "Singers" s ON s."SingerId" = p.singer;
+ALTER FOREIGN TABLE "Singers" OPTIONS (DROP fdw_startup_cost);
+ALTER SERVER sp OPTIONS (DROP fdw_startup_cost);
+ALTER SERVER sp OPTIONS (ADD fdw_tuple_cost '-1');
+ALTER SERVER sp OPTIONS (ADD fdw_startup_cost 'cheap');
+
+-- ===================================================================
 -- a cursor reading a remote LIMIT backwards
 -- ===================================================================
 BEGIN;

@@ -39,6 +39,7 @@
 #include "access/stratnum.h"
 #include "access/sysattr.h"
 #include "catalog/pg_type.h"
+#include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -223,13 +224,26 @@ deparse_timestamp_comparison(Var *col, const char *op, Node *value,
 #undef COL
 }
 
+/*
+ * Is node a column of the relation being scanned?  (A column of another
+ * relation is a value, sent as a parameter: a nested loop sets it for
+ * each outer row.)
+ */
+static bool
+is_own_var(Node *node, deparse_expr_cxt *context)
+{
+	return node != NULL && IsA(node, Var) &&
+		bms_is_member(((Var *) node)->varno, context->foreignrel->relids) &&
+		((Var *) node)->varlevelsup == 0;
+}
+
 /* A column, or a constant/parameter, as an operand. */
 static void
 deparse_operand(Node *node, deparse_expr_cxt *context)
 {
 	Node	   *n = strip_relabel(node);
 
-	if (IsA(n, Var))
+	if (is_own_var(n, context))
 	{
 		Var		   *var = (Var *) n;
 
@@ -250,12 +264,12 @@ deparse_op_expr(OpExpr *op, deparse_expr_cxt *context)
 	Node	   *a = strip_relabel(linitial(op->args));
 	Node	   *b = strip_relabel(lsecond(op->args));
 
-	if (IsA(a, Var) && ((Var *) a)->vartype == TIMESTAMPTZOID)
+	if (is_own_var(a, context) && ((Var *) a)->vartype == TIMESTAMPTZOID)
 	{
 		deparse_timestamp_comparison((Var *) a, name, b, context);
 		return;
 	}
-	if (IsA(b, Var) && ((Var *) b)->vartype == TIMESTAMPTZOID)
+	if (is_own_var(b, context) && ((Var *) b)->vartype == TIMESTAMPTZOID)
 	{
 		deparse_timestamp_comparison((Var *) b, commute(name), a, context);
 		return;
@@ -662,6 +676,49 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 		first = false;
 		deparse_column_ref(&context, var->varno, var->varattno);
 	}
+}
+
+/* SELECT COUNT(*) FROM <table>, for ANALYZE */
+void
+spanner_deparse_count(StringInfo buf, Oid relid)
+{
+	const SpannerDialect *d = spanner_server_dialect(GetForeignTable(relid)->serverid);
+
+	appendStringInfoString(buf, "SELECT COUNT(*) FROM ");
+	spanner_deparse_table_name(buf, d, relid);
+}
+
+/*
+ * SELECT <every column> FROM <table> TABLESAMPLE RESERVOIR (@p1 ROWS), for
+ * ANALYZE; retrieved_attrs gets the attnums in select-list order.
+ */
+void
+spanner_deparse_sample(StringInfo buf, Oid relid, List **retrieved_attrs)
+{
+	const SpannerDialect *d = spanner_server_dialect(GetForeignTable(relid)->serverid);
+	Relation	rel = RelationIdGetRelation(relid);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			i;
+
+	*retrieved_attrs = NIL;
+	appendStringInfoString(buf, "SELECT ");
+	for (i = 1; i <= tupdesc->natts; i++)
+	{
+		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
+			continue;
+		if (*retrieved_attrs != NIL)
+			appendStringInfoString(buf, ", ");
+		d->quote_identifier(buf, spanner_column_name(relid, i));
+		*retrieved_attrs = lappend_int(*retrieved_attrs, i);
+	}
+	RelationClose(rel);
+	if (*retrieved_attrs == NIL)
+		appendStringInfoString(buf, d->no_columns);
+	appendStringInfoString(buf, " FROM ");
+	spanner_deparse_table_name(buf, d, relid);
+	appendStringInfoString(buf, d->tablesample_open);
+	d->param_ref(buf, 1);
+	appendStringInfoString(buf, d->tablesample_close);
 }
 
 /* ", "-separated quoted Spanner names of the columns attrs */

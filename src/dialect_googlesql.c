@@ -110,6 +110,8 @@ const SpannerDialect spanner_googlesql_dialect = {
 	.logical_or = "LOGICAL_OR",
 	.numeric_cast_open = "CAST(",
 	.numeric_cast_close = " AS NUMERIC)",
+	.tablesample_open = " TABLESAMPLE RESERVOIR (",
+	.tablesample_close = " ROWS)",
 	.import_query = googlesql_import_query,
 	.columns_query = googlesql_columns_query,
 };

@@ -65,6 +65,8 @@ static const SpannerFdwOption valid_options[] = {
 	{"insert_mode", ForeignServerRelationId, false},
 	{"lazy_read_write", ForeignServerRelationId, false},
 	{"credentials_file", ForeignServerRelationId, true},
+	{"fdw_startup_cost", ForeignServerRelationId, false},
+	{"fdw_tuple_cost", ForeignServerRelationId, false},
 
 	/* user mapping */
 	{"auth", UserMappingRelationId, false},
@@ -85,6 +87,8 @@ static const SpannerFdwOption valid_options[] = {
 	{"truncatable", ForeignTableRelationId, false},
 	{"batch_size", ForeignTableRelationId, false},
 	{"insert_mode", ForeignTableRelationId, false},
+	{"fdw_startup_cost", ForeignTableRelationId, false},
+	{"fdw_tuple_cost", ForeignTableRelationId, false},
 
 	/* column */
 	{"column_name", AttributeRelationId, false},
@@ -197,6 +201,19 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for integer option \"%s\": %s",
 								def->defname, value),
 						 errhint("Give a whole number of rows, at least 1.")));
+		}
+		else if (strcmp(def->defname, "fdw_startup_cost") == 0 ||
+				 strcmp(def->defname, "fdw_tuple_cost") == 0)
+		{
+			char	   *value = defGetString(def);
+			double		real;
+
+			if (!parse_real(value, &real, 0, NULL) || real < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for floating point option \"%s\": %s",
+								def->defname, value),
+						 errhint("Give a number, at least 0.")));
 		}
 		else if (strcmp(def->defname, "insert_mode") == 0)
 		{
@@ -517,6 +534,21 @@ spanner_rel_bool_option(Oid relid, const char *name, bool dflt)
 	if (v == NULL)
 		return dflt;
 	if (!parse_bool(v, &result))
+		return dflt;
+	return result;
+}
+
+/*
+ * spanner_rel_real_option
+ *		A numeric table-or-server option (see spanner_rel_option), or dflt.
+ */
+double
+spanner_rel_real_option(Oid relid, const char *name, double dflt)
+{
+	char	   *v = spanner_rel_option(relid, name);
+	double		result;
+
+	if (v == NULL || !parse_real(v, &result, 0, NULL))
 		return dflt;
 	return result;
 }

@@ -26,6 +26,7 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
@@ -74,6 +75,10 @@ spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	fpinfo->relid = foreigntableid;
 	fpinfo->serverid = table->serverid;
 	fpinfo->dialect = spanner_server_dialect(table->serverid);
+	fpinfo->fdw_startup_cost = spanner_rel_real_option(foreigntableid, "fdw_startup_cost",
+													   DEFAULT_FDW_STARTUP_COST);
+	fpinfo->fdw_tuple_cost = spanner_rel_real_option(foreigntableid, "fdw_tuple_cost",
+													 DEFAULT_FDW_TUPLE_COST);
 
 	/* every column the query touches: output and conditions */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &needed);
@@ -119,6 +124,100 @@ spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	baserel->rows = clamp_row_est(tuples * remote_sel * fpinfo->local_selectivity);
 }
 
+/* State of the search for equivalence members of the foreign relation */
+typedef struct ec_member_search
+{
+	Expr	   *current;		/* the member being looked at, or NULL */
+	List	   *done;			/* members looked at already */
+} ec_member_search;
+
+/* generate_implied_equalities_for_column callback: one member at a time */
+static bool
+ec_member_matches(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				  EquivalenceMember *em, void *arg)
+{
+	ec_member_search *state = (ec_member_search *) arg;
+
+	if (state->current != NULL)
+		return equal(em->em_expr, state->current);
+	if (list_member(state->done, em->em_expr))
+		return false;
+	state->current = em->em_expr;
+	return true;
+}
+
+/* Add the ParamPathInfo of a join clause Spanner can evaluate per outer row. */
+static List *
+add_clause_ppi(PlannerInfo *root, RelOptInfo *baserel, RestrictInfo *rinfo,
+			   List *ppi_list)
+{
+	Relids		required_outer;
+
+	if (!join_clause_is_movable_to(rinfo, baserel) ||
+		!spanner_is_foreign_expr(root, baserel, rinfo->clause))
+		return ppi_list;
+	required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+	required_outer = bms_del_member(required_outer, baserel->relid);
+	if (bms_is_empty(required_outer))
+		return ppi_list;
+	return list_append_unique_ptr(ppi_list,
+								  get_baserel_parampathinfo(root, baserel, required_outer));
+}
+
+/*
+ * Paths that look rows up by the values of another relation's columns: a
+ * join clause such as "ft.key = local.col" becomes "key = @p1" on Spanner,
+ * sent again for each outer row of a nested loop, so that a few local rows
+ * joined with a large foreign table read only the rows they match.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	List	   *ppi_list = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+		ppi_list = add_clause_ppi(root, baserel, lfirst_node(RestrictInfo, lc), ppi_list);
+
+	/* join clauses absorbed into equivalence classes, a column at a time */
+	if (baserel->has_eclass_joins)
+	{
+		ec_member_search state = {NULL, NIL};
+
+		for (;;)
+		{
+			List	   *clauses;
+
+			state.current = NULL;
+			clauses = generate_implied_equalities_for_column(root, baserel,
+															 ec_member_matches,
+															 (void *) &state,
+															 baserel->lateral_referencers);
+			if (state.current == NULL)
+				break;
+			foreach(lc, clauses)
+				ppi_list = add_clause_ppi(root, baserel, lfirst_node(RestrictInfo, lc), ppi_list);
+			state.done = lappend(state.done, state.current);
+		}
+	}
+
+	foreach(lc, ppi_list)
+	{
+		ParamPathInfo *ppi = (ParamPathInfo *) lfirst(lc);
+		double		rows = clamp_row_est(ppi->ppi_rows);
+		Cost		startup_cost = fpinfo->fdw_startup_cost;
+		Cost		total_cost = startup_cost +
+			rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
+
+		add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
+														   rows, startup_cost,
+														   total_cost, NIL,
+														   ppi->ppi_req_outer,
+														   NULL, NIL));
+	}
+}
+
 /*
  * spanner_get_paths
  *		Scan the table with the remote conditions applied; and, when Spanner
@@ -135,8 +234,8 @@ spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	ForeignPath *path;
 
 	remote_rows = clamp_row_est(baserel->rows / Max(fpinfo->local_selectivity, 1e-10));
-	startup_cost = DEFAULT_FDW_STARTUP_COST;
-	total_cost = startup_cost + remote_rows * (cpu_tuple_cost + DEFAULT_FDW_TUPLE_COST);
+	startup_cost = fpinfo->fdw_startup_cost;
+	total_cost = startup_cost + remote_rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
 	total_cost += baserel->rows * cpu_operator_cost * list_length(fpinfo->local_conds);
 
 	path = create_foreignscan_path(root, baserel,
@@ -149,6 +248,8 @@ spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 								   NULL,	/* no extra plan */
 								   NIL);	/* no fdw_private */
 	add_path(baserel, (Path *) path);
+
+	add_parameterized_paths(root, baserel);
 
 	if (root->query_pathkeys != NIL &&
 		spanner_pathkeys_shippable(root, baserel, root->query_pathkeys))
@@ -334,8 +435,8 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 								   input_rel->rows, NULL, NULL);
 	rows = clamp_row_est(rows);
 	/* Spanner reads the rows, PostgreSQL receives only the groups */
-	startup_cost = DEFAULT_FDW_STARTUP_COST + input_rel->rows * cpu_operator_cost;
-	total_cost = startup_cost + rows * (cpu_tuple_cost + DEFAULT_FDW_TUPLE_COST);
+	startup_cost = fpinfo->fdw_startup_cost + input_rel->rows * cpu_operator_cost;
+	total_cost = startup_cost + rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
 
 	path = create_foreign_upper_path(root, grouped_rel, target, rows,
 									 startup_cost, total_cost, NIL, NULL,
@@ -411,8 +512,8 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	 * rows it keeps, which it does not: it streams ahead.  Costing the
 	 * remote LIMIT a little lower makes the planner prefer it.
 	 */
-	startup_cost = DEFAULT_FDW_STARTUP_COST * 0.95;
-	total_cost = startup_cost + rows * (cpu_tuple_cost + DEFAULT_FDW_TUPLE_COST);
+	startup_cost = fpinfo->fdw_startup_cost * 0.95;
+	total_cost = startup_cost + rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
 
 	path = create_foreign_upper_path(root, output_rel,
 									 root->upper_targets[UPPERREL_FINAL],

@@ -5,7 +5,8 @@
  *		  only those it computes exactly as PostgreSQL would, for every
  *		  input, NULLs included.
  *
- * Hence: comparisons of a column with a constant or parameter, where the
+ * Hence: comparisons of a column with a constant, a parameter or another
+ * relation's column (a parameterized path), where the
  * column's Spanner type (known at plan time, remote_types.c) is the one
  * whose comparisons agree with the declared type's (typemap.c); ordering
  * comparisons of strings only under the "C" collation (Spanner compares
@@ -172,9 +173,12 @@ column_comparable(Var *var, foreign_glob_cxt *cxt)
 								   cxt->fpinfo->remote_types[var->varattno]);
 }
 
-/* Is node a constant or parameter that can be sent as a typed parameter? */
+/*
+ * Is node a value that can be sent as a typed parameter: a constant, a
+ * parameter, or a column of another relation (set per outer row)?
+ */
 static bool
-is_param_value(Node *node, Oid coltype)
+is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 {
 	Oid			type;
 	SpTypeCode	elem;
@@ -198,6 +202,18 @@ is_param_value(Node *node, Oid coltype)
 			return false;
 		type = p->paramtype;
 		/* run-time numerics may not fit NUMERIC(38,9) */
+		if (type == NUMERICOID)
+			return false;
+	}
+	else if (IsA(node, Var) && cxt != NULL &&
+			 !bms_is_member(((Var *) node)->varno, cxt->foreignrel->relids) &&
+			 ((Var *) node)->varlevelsup == 0 && ((Var *) node)->varattno > 0)
+	{
+		/*
+		 * A column of another relation: in a parameterized path (a nested
+		 * loop's inner side) it becomes a parameter set for each outer row.
+		 */
+		type = ((Var *) node)->vartype;
 		if (type == NUMERICOID)
 			return false;
 	}
@@ -267,7 +283,7 @@ comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt
 		val = a;
 	else
 		return false;
-	if (!column_comparable(col, cxt) || !is_param_value(val, col->vartype))
+	if (!column_comparable(col, cxt) || !is_param_value(val, col->vartype, cxt))
 		return false;
 	if (is_string_type(col->vartype) &&
 		!collation_ok(inputcollid, strcmp(name, "=") == 0 || strcmp(name, "<>") == 0))
@@ -329,7 +345,7 @@ array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt)
 		ListCell   *lc;
 
 		foreach(lc, ((ArrayExpr *) arr)->elements)
-			if (!is_param_value(lfirst(lc), col->vartype))
+			if (!is_param_value(lfirst(lc), col->vartype, cxt))
 				return false;
 		return true;
 	}

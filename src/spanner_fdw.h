@@ -16,6 +16,7 @@
 #define SPANNER_FDW_H
 
 #include "commands/explain.h"
+#include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
@@ -93,6 +94,8 @@ typedef struct SpannerDialect
 	const char *logical_or;		/* bool_or */
 	const char *numeric_cast_open;	/* an INT64 as NUMERIC */
 	const char *numeric_cast_close;
+	const char *tablesample_open;	/* a sample of @p1 rows: FROM t<open>@p1<close> */
+	const char *tablesample_close;
 	const char *import_query;	/* IMPORT: @schema, @views */
 	const char *columns_query;	/* one table's column types: @schema, @table */
 } SpannerDialect;
@@ -117,6 +120,8 @@ typedef struct SpannerRelInfo
 								 * index), SP_TYPE_UNSPECIFIED if unknown */
 	SpTypeCode *remote_elems;	/* element type of ARRAY columns */
 	int			natts;
+	Cost		fdw_startup_cost;	/* options fdw_startup_cost, fdw_tuple_cost */
+	Cost		fdw_tuple_cost;
 } SpannerRelInfo;
 
 /*
@@ -162,6 +167,7 @@ typedef enum SpannerAggKind
 
 /* option.c */
 extern char *spanner_rel_option(Oid relid, const char *name);
+extern double spanner_rel_real_option(Oid relid, const char *name, double dflt);
 extern bool spanner_rel_bool_option(Oid relid, const char *name, bool dflt);
 extern int	spanner_insert_mode_from_name(const char *name);
 extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
@@ -231,6 +237,10 @@ extern ForeignScan *spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel,
 									 List *tlist, List *scan_clauses,
 									 Plan *outer_plan);
 
+/* analyze.c */
+extern bool spanner_analyze_table(Relation rel, AcquireSampleRowsFunc *func,
+								  BlockNumber *totalpages);
+
 /* scan.c */
 extern void spanner_begin_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *spanner_iterate_scan(ForeignScanState *node);
@@ -281,6 +291,8 @@ extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
 										   RelOptInfo *baserel, List *remote_conds,
 										   List *tlist, List **params_list,
 										   List **plus_one);
+extern void spanner_deparse_count(StringInfo buf, Oid relid);
+extern void spanner_deparse_sample(StringInfo buf, Oid relid, List **retrieved_attrs);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);
 extern char *spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype);

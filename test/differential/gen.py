@@ -11,7 +11,8 @@ suite (test/differential/run_differential.sh).
                     whose collation is "C" and in one with an ICU collation:
                     S (the ORDER BY), SL (the ORDER BY and the LIMIT/OFFSET),
                     N (no ORDER BY), A (the aggregates), L (no aggregate),
-                    or - (not checked); ARGS is - or
+                    P (a lookup per outer row: the join column compared
+                    with a parameter), or - (not checked); ARGS is - or
                     the arguments of a prepared statement's generic plan
                     (the query then has parameters $1, ...)
 
@@ -104,6 +105,13 @@ def ddl():
 def data():
     cols = ["id bigint PRIMARY KEY"] + ["%s %s" % (c[0], c[1]) for c in COLUMNS]
     print("CREATE TABLE l (%s);" % ", ".join(cols))
+    # a small local table to join with: ids that exist, one that does not,
+    # NULL, and values of the other columns' types
+    print("CREATE TABLE k (kid bigint, ki bigint, ks text, kdt date, kts timestamptz);")
+    print("INSERT INTO k VALUES (3, 42, 'a', '2024-02-29', '2024-03-10 07:00:00+00'),"
+          " (7, NULL, 'B', '1970-01-01', NULL), (1000, 0, NULL, NULL, '2024-11-03 06:30:00+00'),"
+          " (NULL, -1, 'é', '9999-12-31', '0001-01-01 00:00:00+00'), (11, 7, '', '0001-01-01', 'infinity');")
+    print("ANALYZE k;")
     print("INSERT INTO l (id, %s) VALUES" % ", ".join(c[0] for c in COLUMNS))
     rows = []
     for k in range(1, ROWS + 1):
@@ -225,6 +233,17 @@ def queries():
     q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'2000-01-01'")
     q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'infinity'")
     q("unordered", "SELECT sum(i) FROM T WHERE i > $1::bigint", args="0")
+    # a small local table joined with the foreign one: a lookup per local row
+    for cond, p in (("x.id = k.kid", "P"), ("x.i = k.ki", "P"), ("x.s = k.ks", "P"),
+                    ("x.dt = k.kdt", "P"), ("x.ts = k.kts", "P"), ("x.ts < k.kts", "P"),
+                    ("x.dt >= k.kdt", "P"), ('x.s < k.ks COLLATE "C"', "P"),
+                    ("x.id = k.kid AND x.i > 0", "P")):
+        q("unordered", "SELECT k.kid, x.id, x.s FROM k JOIN T x ON %s" % cond, p, p)
+        q("unordered", "SELECT k.kid, x.id FROM k LEFT JOIN T x ON %s" % cond, p, p)
+    q("unordered", "SELECT k.kid FROM k WHERE EXISTS (SELECT 1 FROM T x WHERE x.id = k.kid)")
+    q("unordered", "SELECT k.kid FROM k WHERE NOT EXISTS (SELECT 1 FROM T x WHERE x.i = k.ki)", "P", "P")
+    q("unordered", "SELECT k.kid, (SELECT count(*) FROM T x WHERE x.id < k.kid) FROM k")
+    q("unordered", "SELECT k.kid, y.id FROM k, LATERAL (SELECT id FROM T x WHERE x.i = k.ki ORDER BY id LIMIT 1) y")
     # prepared statements run with a generic plan: values known only when
     # the scan starts, some outside Spanner's range (the scan then reads
     # without conditions and checks them itself, in the same order)

@@ -147,16 +147,22 @@ t_is "control: the comparison catches one differing value (l2 differs from d in 
 	"$(dpsql dc -c "SELECT run_q('SELECT * FROM d ORDER BY id', true) = run_q('SELECT * FROM l2 ORDER BY id', true)" 2>&1)" f
 
 # --- the queries
+# joins with the small local table k run as nested loops over k with a
+# lookup per row (the tables are too small for the planner to prefer that)
+JOIN_SETTINGS="SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;"
 # one SQL script per database: for query k, "k|t" when the answers match,
 # else "k|f|fdw answer|local answer" (newlines shown as " ; ")
 make_script() {
 	local k=0 kind c icu q args qd ql ord
 	echo "SET cursor_tuple_fraction = 1;"
 	echo "SET plan_cache_mode = force_generic_plan;"
+	echo "$JOIN_SETTINGS"
 	while IFS=$'\t' read -r kind c icu q args; do
 		k=$((k + 1))
 		qd=${q//FROM T/FROM d}
+		qd=${qd//JOIN T/JOIN d}
 		ql=${q//FROM T/FROM l}
+		ql=${ql//JOIN T/JOIN l}
 		ord=false
 		[ "$kind" = ordered ] && ord=true
 		if [ "$args" != - ]; then
@@ -172,10 +178,12 @@ make_script() {
 # the EXPLAIN checks: "k|remote SQL" for every query with an expectation
 make_explain() {
 	local k=0 kind c icu q args
+	echo "$JOIN_SETTINGS"
 	while IFS=$'\t' read -r kind c icu q args; do
 		k=$((k + 1))
 		[ "$c$icu" != -- ] || continue
-		printf 'SELECT %d, remote_sql($q$%s$q$);\n' "$k" "${q//FROM T/FROM d}"
+		q=${q//FROM T/FROM d}
+		printf 'SELECT %d, remote_sql($q$%s$q$);\n' "$k" "${q//JOIN T/JOIN d}"
 	done <"$WORK/queries.tsv"
 }
 make_script >"$WORK/compare.sql"
@@ -210,6 +218,10 @@ for db in dc dicu; do
 		got=N
 		case $sql in *" ORDER BY "*) got=S ;; esac
 		case $sql in *" ORDER BY "*" LIMIT "*) got=SL ;; esac
+		if [ "$want" = P ]; then
+			got=-
+			[[ $sql =~ \`[a-z]+\`\ [^\ ]+\ @p[0-9] || $sql =~ @p[0-9]+\ [^\ ]+\ \`[a-z]+\` ]] && got=P
+		fi
 		if [ "$want" = A ] || [ "$want" = L ]; then
 			got=L
 			[[ $sql =~ (COUNT|MIN|MAX|SUM|LOGICAL_AND|LOGICAL_OR)\( ]] && got=A
@@ -220,7 +232,7 @@ for db in dc dicu; do
 		fi
 	done < <(grep -E '^[0-9]+'$'\t' "$WORK/out/explain_$db.txt")
 	errors=$(grep -cvE '^[0-9]+'$'\t' "$WORK/out/explain_$db.txt")
-	t_is "[$db] every plan checked could be explained" "$checked/$errors" "$(grep -c . "$WORK/explain.sql")/0"
+	t_is "[$db] every plan checked could be explained" "$checked/$errors" "$(grep -c '^SELECT' "$WORK/explain.sql")/0"
 	t_is "[$db] the plans send ORDER BY, LIMIT and aggregates to Spanner where they can ($checked plans checked)" "$bad" 0
 done
 
