@@ -99,6 +99,13 @@ _PG_init(void)
 							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("spanner_fdw.pushdown",
+							 "Sorts, LIMIT/OFFSET, aggregates and lookups per outer row run on Spanner where they can.",
+							 "Off: they run locally (conditions are still sent). For comparisons and diagnosis.",
+							 &spanner_pushdown,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("spanner_fdw");
 
 	/*

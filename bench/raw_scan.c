@@ -2,10 +2,15 @@
  * bench/raw_scan.c -- the baseline for bench/run.sh: a minimal libcurl client
  * that does what a scan must do over REST and nothing more.
  *
- *   raw_scan ENDPOINT DATABASE [SQL]
+ *   raw_scan ENDPOINT DATABASE [SQL [lookups=N:ROWS]]
  *     ENDPOINT  e.g. http://127.0.0.1:9020
  *     DATABASE  projects/P/instances/I/databases/D
  *     SQL       default "SELECT id, s, f, n, ts, arr, b FROM t"
+ *     lookups=N:ROWS
+ *               send the query N times, its parameter @k (INT64) set to
+ *               1 + (i * 7919) % ROWS for the i-th (key lookups, as the FDW
+ *               sends them: one executeStreamingSql each); query_s is the
+ *               time of all N
  *
  * One easy handle (one keep-alive connection):
  *   1. POST /v1/DATABASE/sessions  {}            -> "name"
@@ -159,16 +164,20 @@ main(int argc, char **argv)
 				tq,
 				t2;
 	long		code;
+	long		nlookups = 0,
+				nrows = 1;
 	CURL	   *h;
 
-	if (argc < 3 || argc > 4)
+	if (argc < 3 || argc > 5 ||
+		(argc == 5 && sscanf(argv[4], "lookups=%ld:%ld", &nlookups, &nrows) != 2) ||
+		nlookups < 0 || nrows < 1)
 	{
-		fprintf(stderr, "usage: %s ENDPOINT projects/P/instances/I/databases/D [SQL]\n", argv[0]);
+		fprintf(stderr, "usage: %s ENDPOINT projects/P/instances/I/databases/D [SQL [lookups=N:ROWS]]\n", argv[0]);
 		return 2;
 	}
 	endpoint = argv[1];
 	database = argv[2];
-	if (argc == 4)
+	if (argc >= 4)
 		sql = argv[3];
 
 	curl_global_init(CURL_GLOBAL_ALL);
@@ -201,11 +210,23 @@ main(int argc, char **argv)
 	t1 = now();
 
 	q = json_string(sql);
-	body = malloc(strlen(q) + 16);
+	body = malloc(strlen(q) + 128);
 	sprintf(body, "{\"sql\":%s}", q);
 	snprintf(url, sizeof(url), "%s/v1/%s:executeStreamingSql", endpoint, session);
 	tq = now();
-	code = request(h, "POST", url, body, &s2);
+	if (nlookups == 0)
+		code = request(h, "POST", url, body, &s2);
+	else
+	{
+		code = 200;
+		for (long i = 0; i < nlookups && code == 200; i++)
+		{
+			sprintf(body, "{\"sql\":%s,\"params\":{\"k\":\"%ld\"},"
+					"\"paramTypes\":{\"k\":{\"code\":\"INT64\"}}}",
+					q, 1 + (i * 7919) % nrows);
+			code = request(h, "POST", url, body, &s2);
+		}
+	}
 	t2 = now();
 	if (code != 200)
 	{

@@ -189,6 +189,17 @@ ALTER SERVER sp OPTIONS (ADD fdw_tuple_cost '-1');
 ALTER SERVER sp OPTIONS (ADD fdw_startup_cost 'cheap');
 
 -- ===================================================================
+-- spanner_fdw.pushdown = off: sorts, LIMIT, aggregates and lookups run
+-- locally (conditions are still sent)
+-- ===================================================================
+SET spanner_fdw.pushdown = off;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "Active" ORDER BY "SingerId" LIMIT 2;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers";
+SELECT count(*) FROM "Singers";
+RESET spanner_fdw.pushdown;
+
+-- ===================================================================
 -- a cursor reading a remote LIMIT backwards
 -- ===================================================================
 BEGIN;

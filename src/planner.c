@@ -38,6 +38,9 @@
 #include "spanner_fdw.h"
 #include "scan_private.h"
 
+/* GUC spanner_fdw.pushdown: sorted, LIMIT, aggregate and parameterized paths */
+bool		spanner_pushdown = true;
+
 /* Default CPU cost to start up a foreign query (one round trip). */
 #define DEFAULT_FDW_STARTUP_COST	100.0
 /* Default CPU cost to process 1 row (above and beyond cpu_tuple_cost). */
@@ -249,6 +252,8 @@ spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 								   NIL);	/* no fdw_private */
 	add_path(baserel, (Path *) path);
 
+	if (!spanner_pushdown)
+		return;
 	add_parameterized_paths(root, baserel);
 
 	if (root->query_pathkeys != NIL &&
@@ -466,6 +471,8 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	Cost		total_cost;
 	ForeignPath *path;
 
+	if (!spanner_pushdown)
+		return;
 	if (stage == UPPERREL_GROUP_AGG)
 	{
 		add_grouping_path(root, input_rel, output_rel, (GroupPathExtraData *) extra);

@@ -225,6 +225,7 @@ extern void spanner_report_error(int elevel, SpError *err, const char *sql);
 extern void spanner_report_snapshot_lost(const char *sql) pg_attribute_noreturn();
 
 /* planner.c */
+extern bool spanner_pushdown;
 extern void spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 								 Oid foreigntableid);
 extern void spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel,
