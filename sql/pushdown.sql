@@ -159,6 +159,20 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers" WHERE "SingerId" % 2
 SELECT count(*) FROM "Singers" WHERE "SingerId" % 2 = 0;
 
 -- ===================================================================
+-- stable expressions are computed once, locally, and sent as values
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "UpdatedAt" >= now() - interval '30 days';
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "BirthDate" < current_date AND "LastName" = current_user;
+SELECT count(*) FROM "Singers" WHERE "BirthDate" <= current_date;
+-- a volatile one, or a zone-dependent cross-type comparison, stays local
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "SingerId" > random() * 10;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "UpdatedAt" < '2024-01-01'::date;
+
+-- ===================================================================
 -- a local table joined with a foreign one: a lookup per local row
 -- ===================================================================
 CREATE TABLE pushdown.picks (singer bigint, since date);

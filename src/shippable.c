@@ -43,6 +43,7 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
 #include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
@@ -67,6 +68,7 @@ typedef struct foreign_glob_cxt
 } foreign_glob_cxt;
 
 static bool foreign_expr_walker(Node *node, foreign_glob_cxt *cxt);
+static bool only_extern_params_walker(Node *node, void *context);
 
 /* The type category for cross-type comparisons (int vs int8 etc.) */
 static char
@@ -217,6 +219,18 @@ is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 		if (type == NUMERICOID)
 			return false;
 	}
+	else if (!contain_var_clause(node) && !contain_volatile_functions(node) &&
+			 !only_extern_params_walker(node, NULL))
+	{
+		/*
+		 * An expression of constants, the statement's parameters and stable
+		 * functions (now() - interval '30 days', current_date): computed
+		 * once when the scan starts, in this session, and sent as its value.
+		 */
+		type = exprType(node);
+		if (type == NUMERICOID)
+			return false;
+	}
 	else
 		return false;
 	return type_family(type) == type_family(coltype) &&
@@ -275,7 +289,7 @@ comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt
 	Var		   *col;
 	Node	   *val;
 
-	if (name == NULL)
+	if (name == NULL || op_volatile(opno) != PROVOLATILE_IMMUTABLE)
 		return false;
 	if ((col = own_var(a, cxt)) != NULL)
 		val = b;
@@ -300,7 +314,7 @@ array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt)
 	Node	   *arr = strip_relabel(lsecond(saop->args));
 	SpTypeCode	elem;
 
-	if (name == NULL ||
+	if (name == NULL || op_volatile(saop->opno) != PROVOLATILE_IMMUTABLE ||
 		!((saop->useOr && strcmp(name, "=") == 0) ||
 		  (!saop->useOr && strcmp(name, "<>") == 0)))
 		return false;
@@ -419,7 +433,8 @@ spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel, Expr *expr)
 	cxt.root = root;
 	cxt.foreignrel = baserel;
 	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
-	if (contain_mutable_functions((Node *) expr))
+	/* stable functions may appear only in values computed locally */
+	if (contain_volatile_functions((Node *) expr))
 		return false;
 	return foreign_expr_walker((Node *) expr, &cxt);
 }

@@ -156,6 +156,15 @@ def queries():
     q("unordered", "SELECT id FROM T WHERE (s = 'a' AND b) OR (dt < '2000-01-01' AND NOT b)")
     q("unordered", "SELECT id FROM T WHERE i BETWEEN -1 AND 42")
     q("unordered", "SELECT id FROM T WHERE ts BETWEEN '2024-03-10 06:00:00+00' AND '2024-11-03 06:30:00+00'")
+    # stable expressions: computed once locally, sent as values
+    q("unordered", "SELECT id FROM T WHERE ts >= now() - interval '30 years'")
+    q("unordered", "SELECT id FROM T WHERE ts < date_trunc('year', now()) - interval '1 year'")
+    q("unordered", "SELECT id FROM T WHERE dt <= current_date")
+    q("unordered", "SELECT id FROM T WHERE dt > current_date - 10000")
+    q("unordered", "SELECT id FROM T WHERE i > length(current_user) - 100")
+    q("unordered", "SELECT id FROM T WHERE s < 'm' || current_setting('TimeZone') COLLATE \"C\"")
+    q("unordered", "SELECT count(*) FROM T WHERE ts > now() - interval '1000 years'")
+    q("ordered", "SELECT id, ts FROM T WHERE ts <= now() ORDER BY ts, id LIMIT 5")
     # whole rows, every column's conversion
     q("ordered", "SELECT * FROM T ORDER BY id")
     # ORDER BY each column, each direction and NULL placement, with LIMIT/OFFSET
