@@ -144,6 +144,14 @@ spannerGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	spanner_get_paths(root, baserel, foreigntableid);
 }
 
+static void
+spannerGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel,
+						   RelOptInfo *outerrel, RelOptInfo *innerrel,
+						   JoinType jointype, JoinPathExtraData *extra)
+{
+	spanner_get_join_paths(root, joinrel, outerrel, innerrel, jointype, extra);
+}
+
 static bool
 spannerAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 						   BlockNumber *totalpages)
@@ -350,6 +358,7 @@ spanner_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignPaths = spannerGetForeignPaths;
 	routine->GetForeignPlan = spannerGetForeignPlan;
 	routine->GetForeignUpperPaths = spannerGetForeignUpperPaths;
+	routine->GetForeignJoinPaths = spannerGetForeignJoinPaths;
 	routine->AnalyzeForeignTable = spannerAnalyzeForeignTable;
 	routine->BeginForeignScan = spannerBeginForeignScan;
 	routine->IterateForeignScan = spannerIterateForeignScan;

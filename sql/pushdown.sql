@@ -173,6 +173,26 @@ EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" WHERE "UpdatedAt" < '2024-01-01'::date;
 
 -- ===================================================================
+-- an inner join of two foreign tables of the same server: one query
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."LastName", a."AlbumTitle" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId"
+  WHERE s."SingerId" <= 2 AND a."AlbumId" = 1;
+SELECT s."LastName", a."AlbumTitle" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId"
+WHERE s."SingerId" <= 2 AND a."AlbumId" = 1 ORDER BY 1;
+-- what stays local: outer joins, float join keys, a local condition,
+-- and joins in statements that write or lock
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a ON a."SingerId" = s."SingerId";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId" FROM "Singers" s JOIN "Singers" t ON s."Rating" = t."Rating";
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId"
+  WHERE s."SingerId" % 3 = 0;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId" FOR UPDATE OF s;
+
+-- ===================================================================
 -- a local table joined with a foreign one: a lookup per local row
 -- ===================================================================
 CREATE TABLE pushdown.picks (singer bigint, since date);

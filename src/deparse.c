@@ -112,11 +112,14 @@ spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype)
 	return dialect->type_json(code, elem);
 }
 
+/* A column; in a join, qualified by its table's alias r<varno>. */
 static void
 deparse_column_ref(deparse_expr_cxt *context, int varno, int varattno)
 {
 	RangeTblEntry *rte = planner_rt_fetch(varno, context->root);
 
+	if (IS_JOIN_REL(context->foreignrel))
+		appendStringInfo(context->buf, "r%d.", varno);
 	context->dialect->quote_identifier(context->buf,
 									   spanner_column_name(rte->relid, varattno));
 }
@@ -264,12 +267,15 @@ deparse_op_expr(OpExpr *op, deparse_expr_cxt *context)
 	Node	   *a = strip_relabel(linitial(op->args));
 	Node	   *b = strip_relabel(lsecond(op->args));
 
-	if (is_own_var(a, context) && ((Var *) a)->vartype == TIMESTAMPTZOID)
+	/* a column and a value: the timestamp ranges (two columns: below) */
+	if (is_own_var(a, context) && !is_own_var(b, context) &&
+		((Var *) a)->vartype == TIMESTAMPTZOID)
 	{
 		deparse_timestamp_comparison((Var *) a, name, b, context);
 		return;
 	}
-	if (is_own_var(b, context) && ((Var *) b)->vartype == TIMESTAMPTZOID)
+	if (is_own_var(b, context) && !is_own_var(a, context) &&
+		((Var *) b)->vartype == TIMESTAMPTZOID)
 	{
 		deparse_timestamp_comparison((Var *) b, commute(name), a, context);
 		return;
@@ -676,6 +682,62 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 		first = false;
 		deparse_column_ref(&context, var->varno, var->varattno);
 	}
+}
+
+/*
+ * spanner_deparse_join_select
+ *		SELECT <tlist columns> FROM <t1> AS r<i> INNER JOIN <t2> AS r<j>
+ *		ON (<join conds>) [WHERE <conds of either table>]
+ *
+ * tlist holds the plain columns of both tables the query needs (the join's
+ * fdw_scan_tlist), in select-list order.
+ */
+void
+spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinrel,
+							RelOptInfo *outerrel, RelOptInfo *innerrel,
+							List *join_conds, List *other_conds, List *tlist,
+							List **params_list, List **plus_one)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) joinrel->fdw_private;
+	deparse_expr_cxt context;
+	ListCell   *lc;
+
+	context.root = root;
+	context.foreignrel = joinrel;
+	context.dialect = fpinfo->dialect;
+	context.buf = buf;
+	context.params_list = params_list;
+	context.plus_one = plus_one;
+
+	appendStringInfoString(buf, "SELECT ");
+	foreach(lc, tlist)
+	{
+		Var		   *var = (Var *) lfirst_node(TargetEntry, lc)->expr;
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		deparse_column_ref(&context, var->varno, var->varattno);
+	}
+	if (tlist == NIL)
+		appendStringInfoString(buf, context.dialect->no_columns);
+	appendStringInfoString(buf, " FROM ");
+	spanner_deparse_table_name(buf, context.dialect,
+							   planner_rt_fetch(outerrel->relid, root)->relid);
+	appendStringInfo(buf, " AS r%d INNER JOIN ", outerrel->relid);
+	spanner_deparse_table_name(buf, context.dialect,
+							   planner_rt_fetch(innerrel->relid, root)->relid);
+	appendStringInfo(buf, " AS r%d ON ", innerrel->relid);
+	foreach(lc, join_conds)
+	{
+		Expr	   *expr = (Expr *) lfirst(lc);
+
+		if (IsA(expr, RestrictInfo))
+			expr = ((RestrictInfo *) expr)->clause;
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, " AND ");
+		deparse_expr(expr, &context);
+	}
+	deparse_where(&context, other_conds);
 }
 
 /* SELECT COUNT(*) FROM <table>, for ANALYZE */

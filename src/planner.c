@@ -450,6 +450,78 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 }
 
 /*
+ * spanner_get_join_paths
+ *		An inner join of two foreign tables of the same server and user
+ *		mapping runs as one Spanner query when every condition of both
+ *		tables and of the join is one Spanner evaluates as PostgreSQL does.
+ */
+void
+spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+					   RelOptInfo *outerrel, RelOptInfo *innerrel,
+					   JoinType jointype, JoinPathExtraData *extra)
+{
+	SpannerRelInfo *outer_info = (SpannerRelInfo *) outerrel->fdw_private;
+	SpannerRelInfo *inner_info = (SpannerRelInfo *) innerrel->fdw_private;
+	SpannerRelInfo *fpinfo;
+	List	   *join_conds = NIL;
+	ListCell   *lc;
+	double		rows;
+	Cost		startup_cost;
+	Cost		total_cost;
+
+	if (!spanner_pushdown || joinrel->fdw_private != NULL ||
+		jointype != JOIN_INNER)
+		return;
+	/* no locking, no EvalPlanQual: plain SELECTs only */
+	if (root->parse->commandType != CMD_SELECT || root->parse->rowMarks != NIL ||
+		root->hasPseudoConstantQuals)
+		return;
+	if (outerrel->reloptkind != RELOPT_BASEREL || innerrel->reloptkind != RELOPT_BASEREL ||
+		outer_info == NULL || inner_info == NULL ||
+		outer_info->local_conds != NIL || inner_info->local_conds != NIL ||
+		conds_may_fall_back(root, outerrel, outer_info->remote_conds) ||
+		conds_may_fall_back(root, innerrel, inner_info->remote_conds))
+		return;
+	/* the columns the join returns must be plain columns */
+	foreach(lc, joinrel->reltarget->exprs)
+		if (!IsA(lfirst(lc), Var))
+			return;
+
+	fpinfo = palloc0(sizeof(SpannerRelInfo));
+	fpinfo->dialect = outer_info->dialect;
+	fpinfo->serverid = outer_info->serverid;
+	fpinfo->fdw_startup_cost = outer_info->fdw_startup_cost;
+	fpinfo->fdw_tuple_cost = outer_info->fdw_tuple_cost;
+	fpinfo->outerrel = outerrel;
+	fpinfo->innerrel = innerrel;
+	fpinfo->remote_conds = list_concat_copy(outer_info->remote_conds, inner_info->remote_conds);
+	/* set now: shippability of the join conditions looks at both tables */
+	joinrel->fdw_private = fpinfo;
+
+	foreach(lc, extra->restrictlist)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (rinfo->pseudoconstant ||
+			!spanner_is_foreign_expr(root, joinrel, rinfo->clause))
+			return;
+		join_conds = lappend(join_conds, rinfo);
+	}
+	if (join_conds == NIL)
+		return;					/* a cross join: not worth a remote query */
+	fpinfo->join_conds = join_conds;
+
+	rows = clamp_row_est(joinrel->rows);
+	startup_cost = fpinfo->fdw_startup_cost +
+		(outerrel->rows + innerrel->rows) * cpu_operator_cost;
+	total_cost = startup_cost + rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
+	add_path(joinrel, (Path *) create_foreign_join_path(root, joinrel, NULL, rows,
+														startup_cost, total_cost,
+														NIL, joinrel->lateral_relids,
+														NULL, NIL));
+}
+
+/*
  * spanner_get_upper_paths
  *		LIMIT and OFFSET (with the ORDER BY they follow) run on Spanner when
  *		the query reads one foreign table, every condition is evaluated
@@ -573,6 +645,42 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 							NULL);
 }
 
+/* The plan of a join path: scanrelid 0, its rows the join's columns. */
+static ForeignScan *
+join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) joinrel->fdw_private;
+	List	   *scan_tlist;
+	List	   *params_list = NIL;
+	List	   *plus_one = NIL;
+	List	   *retrieved_attrs = NIL;
+	List	   *fdw_private;
+	StringInfoData sql;
+	int			i;
+	Oid			outer_relid = planner_rt_fetch(fpinfo->outerrel->relid, root)->relid;
+	Oid			inner_relid = planner_rt_fetch(fpinfo->innerrel->relid, root)->relid;
+
+	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) joinrel->reltarget->exprs, 0));
+	initStringInfo(&sql);
+	spanner_deparse_join_select(&sql, root, joinrel, fpinfo->outerrel, fpinfo->innerrel,
+								fpinfo->join_conds, fpinfo->remote_conds, scan_tlist,
+								&params_list, &plus_one);
+	for (i = 1; i <= list_length(scan_tlist); i++)
+		retrieved_attrs = lappend_int(retrieved_attrs, i);
+	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
+	fdw_private = lappend(fdw_private, NIL);
+	fdw_private = lappend(fdw_private,
+						  makeString(psprintf("(%s.%s r%d) INNER JOIN (%s.%s r%d)",
+											  quote_identifier(get_namespace_name(get_rel_namespace(outer_relid))),
+											  quote_identifier(get_rel_name(outer_relid)),
+											  fpinfo->outerrel->relid,
+											  quote_identifier(get_namespace_name(get_rel_namespace(inner_relid))),
+											  quote_identifier(get_rel_name(inner_relid)),
+											  fpinfo->innerrel->relid)));
+	return make_foreignscan(tlist, NIL, 0, params_list, fdw_private, scan_tlist,
+							NIL, NULL);
+}
+
 /*
  * spanner_get_plan
  *		Build the remote query and the ForeignScan node.
@@ -610,6 +718,8 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * table, as its scan relation: every condition is remote and the
 	 * projection of the final target list is done on its rows.
 	 */
+	if (IS_JOIN_REL(baserel))
+		return join_plan(root, baserel, tlist);
 	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 2)
 		return grouped_plan(root, baserel, best_path, tlist);
 	if (IS_UPPER_REL(baserel))

@@ -143,7 +143,20 @@ strip_relabel(Node *node)
 	return node;
 }
 
-/* Is node a plain column of the foreign relation? */
+/*
+ * The planner information of the foreign table a column of the relation
+ * belongs to: the relation's own, or for a join one of its base tables'.
+ */
+static SpannerRelInfo *
+var_info(Var *var, foreign_glob_cxt *cxt)
+{
+	if (cxt->foreignrel->reloptkind == RELOPT_BASEREL ||
+		cxt->foreignrel->reloptkind == RELOPT_OTHER_MEMBER_REL)
+		return cxt->fpinfo;
+	return (SpannerRelInfo *) cxt->root->simple_rel_array[var->varno]->fdw_private;
+}
+
+/* Is node a plain column of the foreign relation (or join)? */
 static Var *
 own_var(Node *node, foreign_glob_cxt *cxt)
 {
@@ -155,7 +168,7 @@ own_var(Node *node, foreign_glob_cxt *cxt)
 	var = (Var *) node;
 	if (bms_is_member(var->varno, cxt->foreignrel->relids) &&
 		var->varlevelsup == 0 && var->varattno > 0 &&
-		var->varattno <= cxt->fpinfo->natts)
+		var->varattno <= var_info(var, cxt)->natts)
 		return var;
 	return NULL;
 }
@@ -172,7 +185,7 @@ column_comparable(Var *var, foreign_glob_cxt *cxt)
 		var->vartypmod >= 0)
 		return false;
 	return spanner_type_comparable(var->vartype,
-								   cxt->fpinfo->remote_types[var->varattno]);
+								   var_info(var, cxt)->remote_types[var->varattno]);
 }
 
 /*
@@ -291,6 +304,19 @@ comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt
 
 	if (name == NULL || op_volatile(opno) != PROVOLATILE_IMMUTABLE)
 		return false;
+	if ((col = own_var(a, cxt)) != NULL && own_var(b, cxt) != NULL)
+	{
+		/* two columns (a join condition): both compared as in PostgreSQL */
+		Var		   *other = own_var(b, cxt);
+
+		if (!column_comparable(col, cxt) || !column_comparable(other, cxt) ||
+			type_family(col->vartype) != type_family(other->vartype))
+			return false;
+		if (is_string_type(col->vartype) &&
+			!collation_ok(inputcollid, strcmp(name, "=") == 0 || strcmp(name, "<>") == 0))
+			return false;
+		return true;
+	}
 	if ((col = own_var(a, cxt)) != NULL)
 		val = b;
 	else if ((col = own_var(b, cxt)) != NULL)
@@ -537,7 +563,7 @@ spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel, PathKey *pk,
 			continue;
 		var = own_var((Node *) em->em_expr, &cxt);
 		if (var == NULL ||
-			!type_orderable(var->vartype, cxt.fpinfo->remote_types[var->varattno],
+			!type_orderable(var->vartype, var_info(var, &cxt)->remote_types[var->varattno],
 							is_float))
 			continue;
 		/* the type's own order, not text_pattern_ops or the like */
@@ -684,7 +710,7 @@ spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
 		kind = SPANNER_AGG_COUNT;
 	else if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0)
 	{
-		if (type_orderable(var->vartype, cxt.fpinfo->remote_types[var->varattno], &is_float) &&
+		if (type_orderable(var->vartype, var_info(var, &cxt)->remote_types[var->varattno], &is_float) &&
 			!is_float &&
 			(!is_string_type(var->vartype) || collation_ok(agg->inputcollid, false)))
 			kind = strcmp(name, "min") == 0 ? SPANNER_AGG_MIN : SPANNER_AGG_MAX;
@@ -692,7 +718,7 @@ spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
 	else if (strcmp(name, "sum") == 0)
 	{
 		/* integers only; sum(int8) is numeric in PostgreSQL, never overflows */
-		if (cxt.fpinfo->remote_types[var->varattno] == SP_TYPE_INT64 &&
+		if (var_info(var, &cxt)->remote_types[var->varattno] == SP_TYPE_INT64 &&
 			column_comparable(var, &cxt))
 		{
 			if (var->vartype == INT2OID || var->vartype == INT4OID)

@@ -122,6 +122,10 @@ typedef struct SpannerRelInfo
 	int			natts;
 	Cost		fdw_startup_cost;	/* options fdw_startup_cost, fdw_tuple_cost */
 	Cost		fdw_tuple_cost;
+	/* a join: its two tables and the join's own conditions */
+	RelOptInfo *outerrel;
+	RelOptInfo *innerrel;
+	List	   *join_conds;		/* RestrictInfos */
 } SpannerRelInfo;
 
 /*
@@ -230,6 +234,9 @@ extern void spanner_get_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 								 Oid foreigntableid);
 extern void spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel,
 							  Oid foreigntableid);
+extern void spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+								   RelOptInfo *outerrel, RelOptInfo *innerrel,
+								   JoinType jointype, JoinPathExtraData *extra);
 extern void spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 									RelOptInfo *input_rel, RelOptInfo *output_rel,
 									void *extra);
@@ -292,6 +299,11 @@ extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
 										   RelOptInfo *baserel, List *remote_conds,
 										   List *tlist, List **params_list,
 										   List **plus_one);
+extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
+										RelOptInfo *joinrel, RelOptInfo *outerrel,
+										RelOptInfo *innerrel, List *join_conds,
+										List *other_conds, List *tlist,
+										List **params_list, List **plus_one);
 extern void spanner_deparse_count(StringInfo buf, Oid relid);
 extern void spanner_deparse_sample(StringInfo buf, Oid relid, List **retrieved_attrs);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,

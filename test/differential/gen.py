@@ -12,7 +12,8 @@ suite (test/differential/run_differential.sh).
                     S (the ORDER BY), SL (the ORDER BY and the LIMIT/OFFSET),
                     N (no ORDER BY), A (the aggregates), L (no aggregate),
                     P (a lookup per outer row: the join column compared
-                    with a parameter), or - (not checked); ARGS is - or
+                    with a parameter), J (the join of two foreign tables),
+                    or - (not checked); ARGS is - or
                     the arguments of a prepared statement's generic plan
                     (the query then has parameters $1, ...)
 
@@ -242,6 +243,23 @@ def queries():
     q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'2000-01-01'")
     q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'infinity'")
     q("unordered", "SELECT sum(i) FROM T WHERE i > $1::bigint", args="0")
+    # two foreign tables (the table with itself): one Spanner query
+    for cond in ("u.i = v.i", "u.s = v.s", "u.dt = v.dt", "u.ts = v.ts", "u.n = v.n",
+                 "u.y = v.y", "u.i = v.id AND u.id < 10",
+                 "u.i = v.id AND v.s IS NOT NULL AND u.dt > '2000-01-01'"):
+        q("unordered", "SELECT u.id, v.id, u.s, v.ts FROM T u JOIN T v ON %s" % cond, "J", "J")
+    # (the planner may prefer lookups per row here; numeric = bigint stays local)
+    q("unordered", "SELECT u.id, v.id, u.s, v.ts FROM T u JOIN T v ON u.b = v.b")
+    q("unordered", "SELECT u.id, v.id, u.s, v.ts FROM T u JOIN T v ON u.n = v.i")
+    q("unordered", "SELECT count(*) FROM T u JOIN T v ON u.i < v.i", "J", "J")
+    q("unordered", 'SELECT count(*) FROM T u JOIN T v ON u.s < v.s COLLATE "C"', "J", "J")
+    q("unordered", "SELECT u.id, v.id FROM T u CROSS JOIN T v WHERE u.id = v.i AND u.i > 0 AND v.n < 100",
+      "J", "J")
+    q("unordered", "SELECT u.id, v.id, w.id FROM T u JOIN T v ON u.i = v.id JOIN T w ON v.i = w.id")
+    q("unordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.f = v.f")
+    q("unordered", "SELECT u.id, v.id FROM T u LEFT JOIN T v ON u.i = v.id")
+    q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.i ORDER BY u.id, v.id LIMIT 10")
+    q("unordered", "SELECT u.dt, count(*) FROM T u JOIN T v ON u.dt = v.dt GROUP BY u.dt")
     # a small local table joined with the foreign one: a lookup per local row
     for cond, p in (("x.id = k.kid", "P"), ("x.i = k.ki", "P"), ("x.s = k.ks", "P"),
                     ("x.dt = k.kdt", "P"), ("x.ts = k.kts", "P"), ("x.ts < k.kts", "P"),
