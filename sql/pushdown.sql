@@ -146,11 +146,13 @@ EXPLAIN (VERBOSE, COSTS OFF)
   SELECT min("LastName" COLLATE "C"), max("LastName" COLLATE "C") FROM "Singers";
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "FirstName", count(*) FROM "Singers" GROUP BY "FirstName";
--- what stays local: float aggregates, avg, HAVING, FILTER, ordered aggregates
+-- HAVING is checked locally on the groups Spanner returns
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10 AND max("SingerId") > 1;
+SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10 AND max("SingerId") > 1 ORDER BY 1;
+-- what stays local: float aggregates, avg, FILTER, ordered aggregates
 EXPLAIN (VERBOSE, COSTS OFF) SELECT max("Rating"), sum("Rating") FROM "Singers";
 EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("SingerId") FROM "Singers";
-EXPLAIN (VERBOSE, COSTS OFF)
-  SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FILTER (WHERE "Active") FROM "Singers";
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT string_agg("LastName", ',' ORDER BY "LastName") FROM "Singers";

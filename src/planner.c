@@ -23,6 +23,7 @@
 #include "access/sysattr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -417,7 +418,7 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	Cost		total_cost;
 	ForeignPath *path;
 
-	if (parse->groupingSets || extra->havingQual != NULL ||
+	if (parse->groupingSets ||
 		extra->patype != PARTITIONWISE_AGGREGATE_NONE ||
 		root->hasPseudoConstantQuals)
 		return;
@@ -430,6 +431,42 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	tlist = grouped_tlist(root, input_rel, target);
 	if (tlist == NIL)
 		return;
+
+	/*
+	 * HAVING is checked locally on the groups Spanner returns: its
+	 * aggregates are fetched too, and its columns must be GROUP BY columns.
+	 */
+	if (extra->havingQual != NULL)
+	{
+		ListCell   *lc;
+
+		if (contain_volatile_functions(extra->havingQual) ||
+			contain_subplans(extra->havingQual))
+			return;
+		foreach(lc, pull_var_clause(extra->havingQual,
+									PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_PLACEHOLDERS))
+		{
+			Node	   *item = (Node *) lfirst(lc);
+			Var		   *arg;
+
+			if (IsA(item, Aggref))
+			{
+				if (spanner_agg_kind(input_rel, (Aggref *) item, &arg) == SPANNER_AGG_NONE)
+					return;
+				if (!tlist_member((Expr *) item, tlist))
+					tlist = lappend(tlist, makeTargetEntry((Expr *) item,
+														   list_length(tlist) + 1,
+														   NULL, false));
+			}
+			else
+			{
+				TargetEntry *tle = IsA(item, Var) ? tlist_member((Expr *) item, tlist) : NULL;
+
+				if (tle == NULL || tle->ressortgroupref == 0)
+					return;
+			}
+		}
+	}
 
 	if (parse->groupClause == NIL)
 		rows = 1;
@@ -445,7 +482,8 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 
 	path = create_foreign_upper_path(root, grouped_rel, target, rows,
 									 startup_cost, total_cost, NIL, NULL,
-									 list_make2(makeInteger(input_rel->relid), tlist));
+									 list_make3(makeInteger(input_rel->relid), tlist,
+												extra->havingQual));
 	add_path(grouped_rel, (Path *) path);
 }
 
@@ -636,7 +674,7 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 											  quote_identifier(get_rel_name(fpinfo->relid)))));
 
 	return make_foreignscan(tlist,
-							NIL,	/* every condition is remote */
+							(List *) lthird(best_path->fdw_private),	/* HAVING */
 							0,
 							params_list,
 							fdw_private,
@@ -720,7 +758,7 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 */
 	if (IS_JOIN_REL(baserel))
 		return join_plan(root, baserel, tlist);
-	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 2)
+	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 3)
 		return grouped_plan(root, baserel, best_path, tlist);
 	if (IS_UPPER_REL(baserel))
 	{
