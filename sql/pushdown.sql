@@ -161,6 +161,15 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers" WHERE "SingerId" % 2
 SELECT count(*) FROM "Singers" WHERE "SingerId" % 2 = 0;
 
 -- ===================================================================
+-- LIKE: the same pattern language on both sides (ESCAPE is applied locally)
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "LastName" LIKE 'Singer04%' AND "FirstName" NOT LIKE '%x!_%' ESCAPE '!';
+SELECT "SingerId" FROM "Singers" WHERE "LastName" LIKE 'Singer04%' AND "FirstName" NOT LIKE '%x!_%' ESCAPE '!' ORDER BY 1;
+-- ILIKE stays local (case folding differs)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" WHERE "LastName" ILIKE 'singer04%';
+
+-- ===================================================================
 -- stable expressions are computed once, locally, and sent as values
 -- ===================================================================
 EXPLAIN (VERBOSE, COSTS OFF)

@@ -264,8 +264,19 @@ static void
 deparse_op_expr(OpExpr *op, deparse_expr_cxt *context)
 {
 	const char *name = spanner_comparison_name(op->opno);
+	const char *like = spanner_like_name(op->opno);
 	Node	   *a = strip_relabel(linitial(op->args));
 	Node	   *b = strip_relabel(lsecond(op->args));
+
+	if (like != NULL)
+	{
+		appendStringInfoChar(context->buf, '(');
+		deparse_operand(a, context);
+		appendStringInfo(context->buf, " %s ", like);
+		deparse_param(b, context);
+		appendStringInfoChar(context->buf, ')');
+		return;
+	}
 
 	/* a column and a value: the timestamp ranges (two columns: below) */
 	if (is_own_var(a, context) && !is_own_var(b, context) &&

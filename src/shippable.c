@@ -331,6 +331,40 @@ comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt
 	return true;
 }
 
+/*
+ * spanner_like_name
+ *		"LIKE" or "NOT LIKE" for PostgreSQL's text LIKE operators (~~, !~~),
+ *		else NULL.  Both sides match characters, '%' any run of them, '_'
+ *		one, and a backslash makes the next character literal; LIKE ...
+ *		ESCAPE 'x' reaches the planner as like_escape(pattern, 'x'), which
+ *		is computed locally into that form.
+ */
+const char *
+spanner_like_name(Oid opno)
+{
+	switch (opno)
+	{
+		case OID_TEXT_LIKE_OP:
+			return "LIKE";
+		case 1210:				/* text !~~ text (textnlike), no macro */
+			return "NOT LIKE";
+		default:
+			return NULL;
+	}
+}
+
+/* column LIKE value: a string column, a deterministic collation */
+static bool
+like_ok(OpExpr *op, foreign_glob_cxt *cxt)
+{
+	Var		   *col = own_var(linitial(op->args), cxt);
+
+	return col != NULL && is_string_type(col->vartype) &&
+		column_comparable(col, cxt) &&
+		collation_ok(op->inputcollid, true) &&
+		is_param_value(lsecond(op->args), TEXTOID, cxt);
+}
+
 /* col = ANY(array) / col <> ALL(array) */
 static bool
 array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt)
@@ -420,6 +454,8 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt)
 
 				if (list_length(op->args) != 2)
 					return false;
+				if (spanner_like_name(op->opno) != NULL)
+					return like_ok(op, cxt);
 				return comparison_ok(op->opno, op->inputcollid,
 									 linitial(op->args), lsecond(op->args), cxt);
 			}

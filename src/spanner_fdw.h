@@ -274,6 +274,7 @@ extern bool spanner_timestamp_in_range(int64 ts);
 /* shippable.c */
 extern bool spanner_value_sendable(Oid type, Datum value);
 extern const char *spanner_comparison_name(Oid opno);
+extern const char *spanner_like_name(Oid opno);
 extern bool spanner_params_may_be_out_of_range(List *params_list);
 extern bool spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel,
 									Expr *expr);

@@ -145,6 +145,17 @@ def queries():
     for coll in ('"C"', '"und-x-icu"'):
         for op in OPS:
             q("unordered", "SELECT id FROM T WHERE s %s 'b' COLLATE %s" % (op, coll))
+    for pat in ("a%", "%b", "a_b", "a\\%b", "a\\_b", "%\\\\%", "_", "", "%", "é%", "%ü%",
+                "A%", "x\\\\y", "__", "%a%b%", "ab_"):
+        lit = pat.replace("'", "''")
+        q("unordered", "SELECT id FROM T WHERE s LIKE E'%s'" % lit.replace("\\", "\\\\"))
+        q("unordered", "SELECT id FROM T WHERE s NOT LIKE E'%s'" % lit.replace("\\", "\\\\"))
+    q("unordered", "SELECT id FROM T WHERE s LIKE 'a!%b' ESCAPE '!'")
+    q("unordered", "SELECT id FROM T WHERE s LIKE 'a!_b' ESCAPE '!'")
+    q("unordered", "SELECT id FROM T WHERE s LIKE '%' || current_setting('TimeZone') || '%'")
+    q("unordered", "SELECT id FROM T WHERE s LIKE $1::text", args="'a%'")
+    q("unordered", "SELECT id FROM T WHERE s LIKE $1::text", args="NULL")
+    q("unordered", "SELECT id FROM T WHERE s ILIKE 'a%'")
     q("unordered", "SELECT id FROM T WHERE b")
     q("unordered", "SELECT id FROM T WHERE NOT b")
     q("unordered", "SELECT id FROM T WHERE b IS TRUE")
