@@ -161,6 +161,28 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM "Singers" WHERE "SingerId" % 2
 SELECT count(*) FROM "Singers" WHERE "SingerId" % 2 = 0;
 
 -- ===================================================================
+-- the whole primary key fixed: one row read by key (the Read API), no SQL
+-- for Spanner to compile
+-- ===================================================================
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "LastName", "BirthDate" FROM "Singers" WHERE "SingerId" = 12;
+SELECT "LastName", "BirthDate" FROM "Singers" WHERE "SingerId" = 12;
+SELECT "LastName" FROM "Singers" WHERE "SingerId" = 1000;
+PREPARE one(bigint) AS SELECT "SingerId", "LastName" FROM "Singers" WHERE "SingerId" = $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE one(3);
+EXECUTE one(3);
+EXECUTE one(NULL);
+RESET plan_cache_mode;
+DEALLOCATE one;
+-- a composite key not fixed whole, another condition, or no key option: SQL
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "AlbumTitle" FROM "Albums" WHERE "SingerId" = 2;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "LastName" FROM "Singers" WHERE "SingerId" = 12 AND "Active";
+CREATE FOREIGN TABLE pushdown.genres_nokey (genre_id bigint OPTIONS (spanner_type 'INT64'), name text)
+  SERVER sp OPTIONS (table_name 'genres');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM genres_nokey WHERE genre_id = 2;
+SELECT name FROM genres_nokey WHERE genre_id = 2;
+
+-- ===================================================================
 -- LIKE: the same pattern language on both sides (ESCAPE is applied locally)
 -- ===================================================================
 EXPLAIN (VERBOSE, COSTS OFF)

@@ -46,6 +46,7 @@
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -749,6 +750,52 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 		deparse_expr(expr, &context);
 	}
 	deparse_where(&context, other_conds);
+}
+
+/*
+ * spanner_deparse_read
+ *		A read of one row by its key (the Read API): the ReadRequest's
+ *		"table" and "columns" members into fields (the caller adds the
+ *		keySet), and "READ <table> (<columns>) KEY (<key> = @p1)" into
+ *		description, for EXPLAIN and errors.  With no column needed, the
+ *		key column is read.
+ */
+void
+spanner_deparse_read(StringInfo fields, StringInfo description,
+					 const SpannerDialect *dialect, Oid relid,
+					 List *retrieved_attrs, AttrNumber key)
+{
+	const char *nspname = spanner_table_option(relid, "schema_name");
+	const char *relname = spanner_table_option(relid, "table_name");
+	List	   *cols = retrieved_attrs != NIL ? retrieved_attrs : list_make1_int(key);
+	ListCell   *lc;
+
+	if (relname == NULL)
+		relname = get_rel_name(relid);
+	appendStringInfoString(fields, "\"table\":");
+	escape_json(fields, nspname && nspname[0] ? psprintf("%s.%s", nspname, relname) : relname);
+	appendStringInfoString(fields, ",\"columns\":[");
+	appendStringInfoString(description, "READ ");
+	spanner_deparse_table_name(description, dialect, relid);
+	appendStringInfoString(description, " (");
+	foreach(lc, cols)
+	{
+		const char *name = spanner_column_name(relid, lfirst_int(lc));
+
+		if (foreach_current_index(lc) > 0)
+		{
+			appendStringInfoChar(fields, ',');
+			appendStringInfoString(description, ", ");
+		}
+		escape_json(fields, name);
+		dialect->quote_identifier(description, name);
+	}
+	appendStringInfoChar(fields, ']');
+	appendStringInfoString(description, ") KEY (");
+	dialect->quote_identifier(description, spanner_column_name(relid, key));
+	appendStringInfoString(description, " = ");
+	dialect->param_ref(description, 1);
+	appendStringInfoChar(description, ')');
 }
 
 /* SELECT COUNT(*) FROM <table>, for ANALYZE */

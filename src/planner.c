@@ -746,6 +746,7 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *retrieved_attrs;
 	List	   *fdw_private;
 	List	   *limit = NIL;
+	List	   *read = NIL;
 	StringInfoData sql;
 	ListCell   *lc;
 	char	   *fallback_sql = NULL;
@@ -816,10 +817,32 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		fallback_sql = fb.data;
 	}
 
+	/* one row by its key: the Read API, no SQL for Spanner to compile */
+	if (limit == NIL && fallback_sql == NULL && list_length(remote_exprs) == 1 &&
+		list_length(params_list) == 1 && spanner_pushdown)
+	{
+		AttrNumber	key = spanner_key_lookup_column(root, baserel,
+													(Expr *) linitial(remote_exprs));
+
+		if (key != 0)
+		{
+			StringInfoData fields;
+			StringInfoData description;
+
+			initStringInfo(&fields);
+			initStringInfo(&description);
+			spanner_deparse_read(&fields, &description, fpinfo->dialect, fpinfo->relid,
+								 retrieved_attrs, key);
+			read = list_make2(makeString(fields.data), makeString(description.data));
+		}
+	}
+
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs,
 							 fallback_sql ? makeString(fallback_sql) : NULL,
 							 fallback_attrs, plus_one);
 	fdw_private = lappend(fdw_private, limit_params);
+	fdw_private = lappend(fdw_private, NULL);	/* no Relations */
+	fdw_private = lappend(fdw_private, read);
 
 	return make_foreignscan(tlist,
 							local_exprs,

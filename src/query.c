@@ -51,9 +51,11 @@ build_query_body(const char *sql, const char *params_json,
 typedef struct OpenQueryArgs
 {
 	bool		write;
-	const char *sql;
+	const char *sql;			/* the SQL, or a description of the read */
 	const char *params_json;
 	const char *param_types_json;
+	const char *read_fields;	/* a read: its ReadRequest fields but the
+								 * transaction; NULL for a query */
 	SpannerStreamRef *ref;
 } OpenQueryArgs;
 
@@ -71,8 +73,12 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	char	   *body;
 	SpStream   *st;
 
-	body = build_query_body(a->sql, a->params_json, a->param_types_json, selector, 0);
-	st = sp_stream_open(conn->rest, conn->session, body,
+	if (a->read_fields)
+		body = spanner_to_utf8(psprintf("{%s,\"transaction\":%s}", a->read_fields, selector));
+	else
+		body = build_query_body(a->sql, a->params_json, a->param_types_json, selector, 0);
+	st = sp_stream_open(conn->rest, conn->session,
+						a->read_fields ? "streamingRead" : "executeStreamingSql", body,
 						(size_t) spanner_resume_buffer_kb * 1024, err);
 	pfree(body);
 	if (st == NULL)
@@ -122,8 +128,32 @@ spanner_open_query(SpannerConnection *conn, bool write, const char *sql,
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
+	a.read_fields = NULL;
 	a.ref = ref;
 	spanner_run(conn, open_query_attempt, &a, sql);
+	return ref->stream;
+}
+
+/*
+ * spanner_open_read
+ *		Start a streaming read (the Read API: rows by key, no SQL to
+ *		compile) in the connection's transaction, as spanner_open_query
+ *		starts a query.  read_fields: the ReadRequest's "table", "columns"
+ *		and "keySet" members; description: what errors name.
+ */
+SpStream *
+spanner_open_read(SpannerConnection *conn, bool write, const char *read_fields,
+				  const char *description, SpannerStreamRef *ref)
+{
+	OpenQueryArgs a;
+
+	a.write = write;
+	a.sql = description;
+	a.params_json = NULL;
+	a.param_types_json = NULL;
+	a.read_fields = read_fields;
+	a.ref = ref;
+	spanner_run(conn, open_query_attempt, &a, description);
 	return ref->stream;
 }
 

@@ -74,6 +74,8 @@ typedef struct SpannerScanState
 	List	   *param_exprs;	/* ExprStates of the parameters */
 	List	   *param_types;	/* their type OIDs */
 	List	   *plus_one;		/* 1-based parameters sent 1us later */
+	const char *read_fields;	/* a read by key: ReadRequest members, or NULL */
+	const char *read_description;
 	int			limit_param;	/* 1-based LIMIT parameter, or 0 */
 	int			offset_param;	/* 1-based OFFSET parameter, or 0 */
 
@@ -177,6 +179,14 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 											  ALLOCSET_SMALL_SIZES);
 
 	fsstate->plus_one = (List *) list_nth(fsplan->fdw_private, FdwScanPrivatePlusOneParams);
+	if (list_length(fsplan->fdw_private) > FdwScanPrivateRead &&
+		list_nth(fsplan->fdw_private, FdwScanPrivateRead) != NIL)
+	{
+		List	   *read = (List *) list_nth(fsplan->fdw_private, FdwScanPrivateRead);
+
+		fsstate->read_fields = strVal(linitial(read));
+		fsstate->read_description = strVal(lsecond(read));
+	}
 	{
 		List	   *limit_params = (List *) list_nth(fsplan->fdw_private,
 													 FdwScanPrivateLimitParams);
@@ -261,6 +271,51 @@ build_params(ForeignScanState *node, StringInfo params, StringInfo types)
 	appendStringInfoChar(types, '}');
 	MemoryContextSwitchTo(oldcxt);
 	return ok;
+}
+
+/*
+ * Read the row of the key (parameter 1) through the Read API.  A NULL key
+ * matches nothing (as key = NULL): no request, the scan is at its end.
+ */
+static void
+start_read(ForeignScanState *node)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	bool		isnull;
+	Datum		value = ExecEvalExpr((ExprState *) linitial(fsstate->param_exprs),
+									 econtext, &isnull);
+	StringInfoData fields;
+	int			ncols;
+
+	fsstate->use_fallback = false;
+	fsstate->eof = false;
+	if (isnull)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		fsstate->eof = true;
+		return;
+	}
+	initStringInfo(&fields);
+	appendStringInfo(&fields, "%s,\"keySet\":{\"keys\":[[", fsstate->read_fields);
+	(void) spanner_append_param_value(&fields, linitial_oid(fsstate->param_types), value, false);
+	appendStringInfoString(&fields, "]]}");
+	MemoryContextSwitchTo(oldcxt);
+
+	(void) spanner_open_read(fsstate->conn, fsstate->write, fields.data,
+							 fsstate->read_description, &fsstate->sref);
+	pfree(fields.data);
+	ncols = sp_stream_ncols(fsstate->sref.stream);
+	if (ncols != Max(list_length(fsstate->retrieved_attrs), 1))
+	{
+		spanner_close_query(fsstate->conn, &fsstate->sref);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Spanner returned %d columns where %d were expected", ncols,
+						Max(list_length(fsstate->retrieved_attrs), 1)),
+				 errcontext("remote SQL command: %s", fsstate->read_description)));
+	}
 }
 
 /* Evaluate the parameters and send the query (or the fallback). */
@@ -374,10 +429,20 @@ spanner_iterate_scan(ForeignScanState *node)
 					 errhint("Close and reopen the cursor."),
 					 errcontext("remote SQL command: %s", fsstate->query)));
 		if (fsstate->sref.stream == NULL)
-			start_query(node);
+		{
+			if (fsstate->read_fields)
+			{
+				start_read(node);
+				if (fsstate->eof)
+					return slot;
+			}
+			else
+				start_query(node);
+		}
 
 		MemoryContextReset(fsstate->temp_cxt);
 		if (spanner_fetch_row(fsstate->conn, &fsstate->sref, &values,
+							  fsstate->read_fields ? fsstate->read_description :
 							  fsstate->use_fallback ? fsstate->fallback_query
 							  : fsstate->query) == 0)
 		{
@@ -440,9 +505,14 @@ spanner_explain_scan(ForeignScanState *node, ExplainState *es)
 	Node	   *relations = list_length(fdw_private) > FdwScanPrivateRelations ?
 		list_nth(fdw_private, FdwScanPrivateRelations) : NULL;
 
+	Node	   *read = list_length(fdw_private) > FdwScanPrivateRead ?
+		list_nth(fdw_private, FdwScanPrivateRead) : NULL;
+
 	if (relations != NULL)
 		ExplainPropertyText("Relations", strVal(relations), es);
-	if (es->verbose)
+	if (es->verbose && read != NULL)
+		ExplainPropertyText("Remote Read", strVal(lsecond((List *) read)), es);
+	else if (es->verbose)
 		ExplainPropertyText("Remote SQL",
 							strVal(list_nth(fdw_private, FdwScanPrivateSelectSql)),
 							es);

@@ -42,7 +42,13 @@ enum FdwScanPrivateIndex
 	 * what a scan of no single relation (scanrelid 0) computes, for EXPLAIN:
 	 * "Aggregate on (schema.table)" (String), or NULL
 	 */
-	FdwScanPrivateRelations
+	FdwScanPrivateRelations,
+	/*
+	 * NIL, or a read of one row by key through the Read API instead of the
+	 * SELECT: (String: the ReadRequest's table and columns members,
+	 * String: its description); the key is parameter 1
+	 */
+	FdwScanPrivateRead
 };
 
 #endif							/* SPANNER_SCAN_PRIVATE_H */

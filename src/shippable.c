@@ -773,3 +773,57 @@ spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
 		*arg = var;
 	return kind;
 }
+
+/*
+ * spanner_key_lookup_column
+ *		If clause is "key = value", where key is the table's one primary-key
+ *		column (the only column with the key option), of a type whose
+ *		Spanner key is the value itself (INT64, STRING, BYTES, BOOL), its
+ *		attnum: the scan can then read the row by key (the Read API) rather
+ *		than by SQL.  Else 0.
+ */
+AttrNumber
+spanner_key_lookup_column(PlannerInfo *root, RelOptInfo *baserel, Expr *clause)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	OpExpr	   *op;
+	foreign_glob_cxt cxt;
+	Var		   *var;
+	const char *name;
+	SpTypeCode	code;
+	int			i,
+				nkeys = 0;
+	char	   *opt;
+
+	if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+		return 0;
+	op = (OpExpr *) clause;
+	name = spanner_comparison_name(op->opno);
+	if (name == NULL || strcmp(name, "=") != 0)
+		return 0;
+	cxt.root = root;
+	cxt.foreignrel = baserel;
+	cxt.fpinfo = fpinfo;
+	var = own_var(linitial(op->args), &cxt);
+	if (var == NULL)
+		var = own_var(lsecond(op->args), &cxt);
+	if (var == NULL || !column_comparable(var, &cxt))
+		return 0;
+	code = fpinfo->remote_types[var->varattno];
+	if (code != SP_TYPE_INT64 && code != SP_TYPE_STRING && code != SP_TYPE_BYTES &&
+		code != SP_TYPE_BOOL)
+		return 0;
+	for (i = 1; i <= fpinfo->natts; i++)
+	{
+		bool		key = false;
+
+		opt = spanner_column_option(fpinfo->relid, i, "key");
+		if (opt && parse_bool(opt, &key) && key)
+		{
+			if (i != var->varattno)
+				return 0;
+			nkeys++;
+		}
+	}
+	return nkeys == 1 ? var->varattno : 0;
+}

@@ -191,6 +191,9 @@ extern SpStream *spanner_open_query(SpannerConnection *conn, bool write,
 									const char *params_json,
 									const char *param_types_json,
 									SpannerStreamRef *ref);
+extern SpStream *spanner_open_read(SpannerConnection *conn, bool write,
+								   const char *read_fields, const char *description,
+								   SpannerStreamRef *ref);
 extern int	spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 							  json_object ***values, const char *sql);
 extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *sql,
@@ -286,6 +289,8 @@ extern Var *spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel,
 extern bool spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel,
 									   List *pathkeys);
 extern bool spanner_limit_expr_ok(Node *expr);
+extern AttrNumber spanner_key_lookup_column(PlannerInfo *root, RelOptInfo *baserel,
+											Expr *clause);
 extern SpannerAggKind spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg);
 extern bool spanner_group_key_ok(RelOptInfo *baserel, Node *expr);
 
@@ -306,6 +311,9 @@ extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
 										List *other_conds, List *tlist,
 										List **params_list, List **plus_one);
 extern void spanner_deparse_count(StringInfo buf, Oid relid);
+extern void spanner_deparse_read(StringInfo fields, StringInfo description,
+								 const SpannerDialect *dialect, Oid relid,
+								 List *retrieved_attrs, AttrNumber key);
 extern void spanner_deparse_sample(StringInfo buf, Oid relid, List **retrieved_attrs);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);

@@ -224,7 +224,8 @@ typedef struct SpColumn
 } SpColumn;
 
 /*
- * A streaming query (executeStreamingSql).  Rows are pulled one at a time;
+ * A streaming query (executeStreamingSql) or read (streamingRead).  Rows are
+ * pulled one at a time;
  * the transfer is paused while the caller has enough buffered, so memory is
  * bounded by a couple of PartialResultSets plus the resume buffer, whatever
  * the size of the result.
@@ -232,16 +233,18 @@ typedef struct SpColumn
 typedef struct SpStream SpStream;
 
 /*
- * Start executeStreamingSql on "session" (a full resource name) with the
- * given request body (JSON text of an ExecuteSqlRequest).  Returns NULL
+ * Start rpc ("executeStreamingSql" or "streamingRead") on "session" (a full
+ * resource name) with the given request body (JSON text of an
+ * ExecuteSqlRequest or a ReadRequest: both answer PartialResultSets and
+ * take a resumeToken).  Returns NULL
  * with err set on failure to start.  Nothing is sent until the first
  * sp_stream_next() / sp_stream_wait_metadata().  resume_cap: bytes of
  * messages held after the last resume token so that a broken stream can be
  * resumed (0: never resume).
  */
 extern SpStream *sp_stream_open(SpConn *conn, const char *session,
-								const char *body, size_t resume_cap,
-								SpError *err);
+							   const char *rpc, const char *body,
+							   size_t resume_cap, SpError *err);
 
 /*
  * Block until the first PartialResultSet (with metadata) has arrived.

@@ -946,8 +946,8 @@ stream_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 SpStream *
-sp_stream_open(SpConn *conn, const char *session, const char *body,
-			   size_t resume_cap, SpError *err)
+sp_stream_open(SpConn *conn, const char *session, const char *rpc,
+			   const char *body, size_t resume_cap, SpError *err)
 {
 	SpStream   *st;
 	size_t		ulen;
@@ -959,12 +959,12 @@ sp_stream_open(SpConn *conn, const char *session, const char *body,
 	st->conn = conn;
 	st->errbody.limit = SP_MAX_ERROR_BODY;
 	st->rd = sp_reader_new(resume_cap);
-	ulen = strlen(conn->endpoint) + strlen(session) + 64;
+	ulen = strlen(conn->endpoint) + strlen(session) + strlen(rpc) + 16;
 	st->url = malloc(ulen);
 	st->body = strdup(body);
 	if (st->rd == NULL || st->url == NULL || st->body == NULL)
 		goto nomem;
-	snprintf(st->url, ulen, "%s/v1/%s:executeStreamingSql", conn->endpoint, session);
+	snprintf(st->url, ulen, "%s/v1/%s:%s", conn->endpoint, session, rpc);
 	return st;
 
 nomem:

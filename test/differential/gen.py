@@ -13,7 +13,8 @@ suite (test/differential/run_differential.sh).
                     N (no ORDER BY), A (the aggregates), L (no aggregate),
                     P (a lookup per outer row: the join column compared
                     with a parameter), J (the join of two foreign tables),
-                    or - (not checked); ARGS is - or
+                    R (a read by key through the Read API), or - (not
+                    checked); ARGS is - or
                     the arguments of a prepared statement's generic plan
                     (the query then has parameters $1, ...)
 
@@ -257,6 +258,16 @@ def queries():
     q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'2000-01-01'")
     q("unordered", "SELECT count(*), min(dt) FROM T WHERE dt < $1::date", args="'infinity'")
     q("unordered", "SELECT sum(i) FROM T WHERE i > $1::bigint", args="0")
+    # the whole primary key fixed: a read by key (the Read API), no SQL
+    for k in ("3", "48", "1000", "-1", "NULL"):
+        q("unordered", "SELECT * FROM T WHERE id = %s" % k, "R" if k != "NULL" else "-",
+          "R" if k != "NULL" else "-")
+    q("unordered", "SELECT id, s FROM T WHERE 7 = id", "R", "R")
+    q("unordered", "SELECT count(*) FROM (SELECT id FROM T WHERE id = 5 OFFSET 0) x", "R", "R")
+    for v in ("3", "NULL", "1000"):
+        q("unordered", "SELECT * FROM T WHERE id = $1::bigint", args=v)
+    q("unordered", "SELECT * FROM T WHERE id = 3 AND i > 0")
+    q("unordered", "SELECT k.kid, x.s FROM k JOIN T x ON x.id = k.kid", "P", "P")
     # two foreign tables (the table with itself): one Spanner query
     for cond in ("u.i = v.i", "u.s = v.s", "u.dt = v.dt", "u.ts = v.ts", "u.n = v.n",
                  "u.y = v.y", "u.i = v.id AND u.id < 10",
