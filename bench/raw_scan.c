@@ -2,7 +2,7 @@
  * bench/raw_scan.c -- the baseline for bench/run.sh: a minimal libcurl client
  * that does what a scan must do over REST and nothing more.
  *
- *   raw_scan ENDPOINT DATABASE [SQL [lookups=N:ROWS]]
+ *   raw_scan ENDPOINT DATABASE [SQL [lookups=N:ROWS | reads=N:ROWS]]
  *     ENDPOINT  e.g. http://127.0.0.1:9020
  *     DATABASE  projects/P/instances/I/databases/D
  *     SQL       default "SELECT id, s, f, n, ts, arr, b FROM t"
@@ -11,6 +11,10 @@
  *               1 + (i * 7919) % ROWS for the i-th (key lookups, as the FDW
  *               sends them: one executeStreamingSql each); query_s is the
  *               time of all N
+ *     reads=N:ROWS
+ *               the same through the Read API: SQL is then the ReadRequest's
+ *               "table" and "columns" members (JSON, without braces) and N
+ *               streamingRead calls are sent with keySet {"keys":[["k"]]}
  *
  * One easy handle (one keep-alive connection):
  *   1. POST /v1/DATABASE/sessions  {}            -> "name"
@@ -166,10 +170,14 @@ main(int argc, char **argv)
 	long		code;
 	long		nlookups = 0,
 				nrows = 1;
+	int			use_read = 0;
 	CURL	   *h;
 
+	if (argc == 5 && strncmp(argv[4], "reads=", 6) == 0)
+		use_read = 1;
 	if (argc < 3 || argc > 5 ||
-		(argc == 5 && sscanf(argv[4], "lookups=%ld:%ld", &nlookups, &nrows) != 2) ||
+		(argc == 5 && sscanf(argv[4] + (use_read ? 6 : 8), "%ld:%ld", &nlookups, &nrows) != 2) ||
+		(argc == 5 && !use_read && strncmp(argv[4], "lookups=", 8) != 0) ||
 		nlookups < 0 || nrows < 1)
 	{
 		fprintf(stderr, "usage: %s ENDPOINT projects/P/instances/I/databases/D [SQL [lookups=N:ROWS]]\n", argv[0]);
@@ -212,7 +220,13 @@ main(int argc, char **argv)
 	q = json_string(sql);
 	body = malloc(strlen(q) + 128);
 	sprintf(body, "{\"sql\":%s}", q);
-	snprintf(url, sizeof(url), "%s/v1/%s:executeStreamingSql", endpoint, session);
+	snprintf(url, sizeof(url), "%s/v1/%s:%s", endpoint, session,
+			 use_read ? "streamingRead" : "executeStreamingSql");
+	if (use_read)
+	{
+		free(body);
+		body = malloc(strlen(sql) + 128);
+	}
 	tq = now();
 	if (nlookups == 0)
 		code = request(h, "POST", url, body, &s2);
@@ -221,9 +235,13 @@ main(int argc, char **argv)
 		code = 200;
 		for (long i = 0; i < nlookups && code == 200; i++)
 		{
-			sprintf(body, "{\"sql\":%s,\"params\":{\"k\":\"%ld\"},"
-					"\"paramTypes\":{\"k\":{\"code\":\"INT64\"}}}",
-					q, 1 + (i * 7919) % nrows);
+			if (use_read)
+				sprintf(body, "{%s,\"keySet\":{\"keys\":[[\"%ld\"]]}}",
+						sql, 1 + (i * 7919) % nrows);
+			else
+				sprintf(body, "{\"sql\":%s,\"params\":{\"k\":\"%ld\"},"
+						"\"paramTypes\":{\"k\":{\"code\":\"INT64\"}}}",
+						q, 1 + (i * 7919) % nrows);
 			code = request(h, "POST", url, body, &s2);
 		}
 	}

@@ -37,10 +37,12 @@
 #   filter   SELECT * FROM g WHERE amount < 100            (0.1 % of rows)
 #   topn     SELECT id, amount FROM g ORDER BY amount DESC, id LIMIT 10
 #   groupby  SELECT grp, count(*), sum(amount) FROM g GROUP BY grp
+#   join     SELECT a.id, b.label FROM g a JOIN g1k b ON a.id = b.id
 #   lookups  LOOKUPS prepared SELECT * FROM g1k WHERE id = :k (pgbench -M
-#            prepared, one client; g1k is g's first LOOKUP_ROWS rows) against
-#            LOOKUPS executeStreamingSql of the same GoogleSQL with @k from
-#            raw_scan; per lookup
+#            prepared, one client; g1k is g's first LOOKUP_ROWS rows; the FDW
+#            reads each row through the Read API) against LOOKUPS streamingRead
+#            calls of the same key from raw_scan (reads=), per lookup; and, for
+#            comparison, the same lookups as keyed SQL (raw_scan lookups=)
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -129,6 +131,7 @@ QUERIES=(
 	"filter|SELECT * FROM g WHERE amount < 100|SELECT \`id\`, \`grp\`, \`amount\`, \`label\` FROM \`g\` WHERE (\`amount\` < 100)"
 	"topn|SELECT id, amount FROM g ORDER BY amount DESC, id LIMIT 10|SELECT \`id\`, \`amount\` FROM \`g\` ORDER BY \`amount\` DESC, \`id\` LIMIT 10"
 	"groupby|SELECT grp, count(*), sum(amount) FROM g GROUP BY grp|SELECT \`grp\`, COUNT(*), SUM(CAST(\`amount\` AS NUMERIC)) FROM \`g\` GROUP BY \`grp\`"
+	"join|SELECT a.id, b.label FROM g a JOIN g1k b ON a.id = b.id|SELECT r1.\`id\`, r2.\`label\` FROM \`g\` AS r1 INNER JOIN \`g1k\` AS r2 ON (r1.\`id\` = r2.\`id\`)"
 )
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -195,20 +198,28 @@ PGBENCH=("$SF_PG_BINDIR/pgbench")
 [ "$(id -u)" = 0 ] && PGBENCH=(runuser -u postgres -- "$SF_PG_BINDIR/pgbench")
 lookup_on=()
 lookup_raw=()
+lookup_sql=()
 for i in $(seq 0 "$RUNS"); do
 	lat=$(cd / && "${PGBENCH[@]}" -n -M prepared -c 1 -t "$LOOKUPS" -f "$TMPD/lookup.sql" \
 		-h "$SF_PG_SOCK" -p "$SF_PG_PORT" "$DB" 2>&1 | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
 	r=$("$BENCH_DIR/raw_scan" "$EMU" "$DBPATH" \
+		'"table":"g1k","columns":["id","grp","amount","label"]' "reads=$LOOKUPS:$LOOKUP_ROWS" |
+		grep -o 'query_s=[0-9.]*' | cut -d= -f2)
+	rs=$("$BENCH_DIR/raw_scan" "$EMU" "$DBPATH" \
 		'SELECT `id`, `grp`, `amount`, `label` FROM `g1k` WHERE (`id` = @k)' "lookups=$LOOKUPS:$LOOKUP_ROWS" |
 		grep -o 'query_s=[0-9.]*' | cut -d= -f2)
 	[ "$i" = 0 ] && continue
 	lookup_on+=("$(awk -v a="$lat" 'BEGIN{printf "%.6f", a / 1000}')")
 	lookup_raw+=("$(awk -v a="$r" -v n="$LOOKUPS" 'BEGIN{printf "%.6f", a / n}')")
+	lookup_sql+=("$(awk -v a="$rs" -v n="$LOOKUPS" 'BEGIN{printf "%.6f", a / n}')")
 done
 on=$(printf '%s\n' "${lookup_on[@]}" | tee "$OUT/lookups.on" | median)
 rawm=$(printf '%s\n' "${lookup_raw[@]}" | tee "$OUT/lookups.raw" | median)
+rawsql=$(printf '%s\n' "${lookup_sql[@]}" | tee "$OUT/lookups.rawsql" | median)
 printf '%-8s %10.6f %10s %10.6f %8.2f %8s  %s\n' lookups "$on" - "$rawm" \
 	"$(awk -v a="$on" -v b="$rawm" 'BEGIN{print a / b}')" - \
-	"$(sf_psql -d "$DB" -tAc "EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM g1k WHERE id = 42" | sed -n 's/^ *Remote SQL: //p') (per lookup)" |
+	"$(sf_psql -d "$DB" -tAc "EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM g1k WHERE id = 42" | sed -n 's/^ *Remote \(SQL\|Read\): //p') (per lookup)" |
 	tee -a "$OUT/summary.txt"
+printf '%-8s %10s %10s %10.6f %8s %8s  %s\n' "" "" "" "$rawsql" "" "" \
+	"raw: the same lookups as keyed SQL (executeStreamingSql), per lookup" | tee -a "$OUT/summary.txt"
 log "results: $OUT"
