@@ -23,6 +23,7 @@
 #include "access/sysattr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -260,10 +261,11 @@ spanner_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	if (root->query_pathkeys != NIL &&
 		spanner_pathkeys_shippable(root, baserel, root->query_pathkeys))
 	{
+		/* Spanner sorts every row before it sends the first */
 		path = create_foreignscan_path(root, baserel,
 									   NULL,
 									   baserel->rows,
-									   startup_cost,
+									   total_cost,
 									   total_cost * DEFAULT_FDW_SORT_MULTIPLIER,
 									   root->query_pathkeys,
 									   baserel->lateral_relids,
@@ -487,6 +489,16 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	add_path(grouped_rel, (Path *) path);
 }
 
+static bool
+contain_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	return expression_tree_walker(node, contain_param_walker, context);
+}
+
 /*
  * spanner_get_join_paths
  *		An inner join of two foreign tables of the same server and user
@@ -520,9 +532,9 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		conds_may_fall_back(root, outerrel, outer_info->remote_conds) ||
 		conds_may_fall_back(root, innerrel, inner_info->remote_conds))
 		return;
-	/* the columns the join returns must be plain columns */
+	/* the join returns plain user columns (no whole rows, no tableoid) */
 	foreach(lc, joinrel->reltarget->exprs)
-		if (!IsA(lfirst(lc), Var))
+		if (!IsA(lfirst(lc), Var) || ((Var *) lfirst(lc))->varattno <= 0)
 			return;
 
 	fpinfo = palloc0(sizeof(SpannerRelInfo));
@@ -542,6 +554,10 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 
 		if (rinfo->pseudoconstant ||
 			!spanner_is_foreign_expr(root, joinrel, rinfo->clause))
+			return;
+		/* a run-time value could need the fallback a join does not have */
+		if (contain_param_walker((Node *) rinfo->clause, NULL) ||
+			contain_mutable_functions((Node *) rinfo->clause))
 			return;
 		join_conds = lappend(join_conds, rinfo);
 	}

@@ -400,6 +400,9 @@ store_row(SpannerScanState *fsstate, TupleTableSlot *slot, json_object **values)
 	fsstate->cur_col = 0;
 	error_context_stack = errcallback.previous;
 	ExecStoreVirtualTuple(slot);
+	/* a plan on an upper relation does not set tableoid for us */
+	if (fsstate->rel)
+		slot->tts_tableOid = RelationGetRelid(fsstate->rel);
 }
 
 /*

@@ -26,7 +26,9 @@
  * bool_and/bool_or over a column whose values Spanner compares, groups
  * and orders as PostgreSQL does (no floats: Spanner's MIN and MAX return
  * NaN when any input is NaN, and float sums depend on the order of
- * addition); GROUP BY such columns.
+ * addition; no timestamps in GROUP BY or DISTINCT: Spanner tells apart
+ * nanoseconds PostgreSQL cuts off; no min/max of a column whose typmod
+ * rounds values locally); GROUP BY such columns.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -46,6 +48,7 @@
 #include "catalog/pg_proc.h"
 #include "commands/defrem.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
@@ -285,7 +288,8 @@ collation_ok(Oid collid, bool equality)
 		return true;
 	if (equality)
 		return get_collation_isdeterministic(collid);
-	return lc_collate_is_c(collid);
+	/* "C" orders bytes: code points only in UTF-8, Spanner's encoding */
+	return lc_collate_is_c(collid) && GetDatabaseEncoding() == PG_UTF8;
 }
 
 static bool
@@ -606,8 +610,7 @@ spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel, PathKey *pk,
 		opclass = GetDefaultOpClass(var->vartype, BTREE_AM_OID);
 		if (!OidIsValid(opclass) || get_opclass_family(opclass) != pk->pk_opfamily)
 			continue;
-		if (is_string_type(var->vartype) && OidIsValid(ec->ec_collation) &&
-			!lc_collate_is_c(ec->ec_collation))
+		if (is_string_type(var->vartype) && !collation_ok(ec->ec_collation, false))
 			continue;
 		return var;
 	}
@@ -678,6 +681,12 @@ spanner_limit_expr_ok(Node *expr)
 static bool
 column_groupable(Var *var, foreign_glob_cxt *cxt, Oid collid)
 {
+	/*
+	 * Spanner groups timestamps by the nanosecond, PostgreSQL sees them cut
+	 * to microseconds: two Spanner values may be one PostgreSQL value.
+	 */
+	if (var->vartype == TIMESTAMPTZOID)
+		return false;
 	if (!column_comparable(var, cxt))
 		return false;
 	if (is_string_type(var->vartype) && !collation_ok(collid, true))
@@ -746,7 +755,11 @@ spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
 		kind = SPANNER_AGG_COUNT;
 	else if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0)
 	{
-		if (type_orderable(var->vartype, var_info(var, &cxt)->remote_types[var->varattno], &is_float) &&
+		/* the aggregate's result is not rounded to the column's typmod */
+		if ((var->vartype == NUMERICOID || var->vartype == TIMESTAMPTZOID) &&
+			var->vartypmod >= 0)
+			kind = SPANNER_AGG_NONE;
+		else if (type_orderable(var->vartype, var_info(var, &cxt)->remote_types[var->varattno], &is_float) &&
 			!is_float &&
 			(!is_string_type(var->vartype) || collation_ok(agg->inputcollid, false)))
 			kind = strcmp(name, "min") == 0 ? SPANNER_AGG_MIN : SPANNER_AGG_MAX;

@@ -43,8 +43,8 @@ spanner_interrupted(void *arg)
  * The wait set of the socket waited on last, kept between waits so that a
  * request costs one epoll_wait rather than building and closing a set each
  * time.  It is rebuilt when the descriptor changes or the REST client has
- * closed any socket since (the number may then name a new socket, which the
- * old set does not watch).
+ * opened or closed any socket since (the number may then name a new socket,
+ * which the old set does not watch).
  */
 static WaitEventSet *sock_set = NULL;
 static int	sock_set_fd = -1;
@@ -77,7 +77,8 @@ socket_wait_set(int fd, uint32 events)
 	PG_TRY();
 	{
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		if (IsUnderPostmaster)
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		sock_set_pos = AddWaitEventToSet(set, events, fd, NULL, NULL);
 	}
 	PG_CATCH();

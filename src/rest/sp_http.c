@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -330,10 +331,12 @@ static bool setup_request_ex(SpConn *conn, SpXfer *x, const char *method,
 	do { if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) goto setopt_failed; } while (0)
 
 /*
- * Every socket libcurl closes goes through close_socket_cb, which counts
- * them.  A caller that keeps state about a socket descriptor between waits
- * (a backend's wait set) compares sp_socket_epoch() to tell whether the
- * descriptor it saw may since have been closed and its number reused.
+ * Every socket libcurl opens or closes for a connection goes through
+ * open_socket_cb / close_socket_cb, which count them.  A caller that keeps
+ * state about a socket descriptor between waits (a backend's wait set)
+ * compares sp_socket_epoch() to tell whether the descriptor it saw may
+ * since name another socket.  (Opens count too: libcurl closes some
+ * descriptors it shows, such as its resolver's, without the callback.)
  */
 static unsigned long socket_epoch = 0;
 
@@ -348,6 +351,13 @@ close_socket_cb(void *clientp, curl_socket_t item)
 {
 	socket_epoch++;
 	return close(item);
+}
+
+static curl_socket_t
+open_socket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	socket_epoch++;
+	return socket(address->family, address->socktype, address->protocol);
 }
 
 /*
@@ -379,6 +389,7 @@ setup_request_ex(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	SETOPT(e, CURLOPT_URL, url);
 	SETOPT(e, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+	SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
 	SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
