@@ -267,6 +267,18 @@ SELECT count(*) FROM "Singers";
 RESET spanner_fdw.pushdown;
 
 -- ===================================================================
+-- corners: tableoid under a remote LIMIT, whole rows of a join, typmods
+-- ===================================================================
+SELECT tableoid::regclass, "SingerId" FROM "Singers" ORDER BY "SingerId" LIMIT 1;
+SELECT s IS NOT NULL AS whole_row, a."AlbumId" FROM "Singers" s JOIN "Albums" a
+  ON a."SingerId" = s."SingerId" WHERE s."SingerId" = 1 ORDER BY 2;
+CREATE FOREIGN TABLE pushdown.albums_rounded ("SingerId" bigint OPTIONS (spanner_type 'INT64'),
+  "Price" numeric(4,0) OPTIONS (spanner_type 'NUMERIC')) SERVER sp OPTIONS (table_name 'Albums');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT max("Price") FROM albums_rounded;
+SELECT max("Price") = (SELECT max("Price")::numeric(4,0) FROM "Albums") AS rounded_as_postgresql
+FROM albums_rounded;
+
+-- ===================================================================
 -- a cursor reading a remote LIMIT backwards
 -- ===================================================================
 BEGIN;
