@@ -113,6 +113,19 @@ spanner_param_type_json(const SpannerDialect *dialect, Oid pgtype)
 	return dialect->type_json(code, elem);
 }
 
+/* A deparse context for a relation (base, join or the input of a grouping). */
+static void
+init_context(deparse_expr_cxt *context, PlannerInfo *root, RelOptInfo *rel,
+			 StringInfo buf, List **params_list, List **plus_one)
+{
+	context->root = root;
+	context->foreignrel = rel;
+	context->dialect = ((SpannerRelInfo *) rel->fdw_private)->dialect;
+	context->buf = buf;
+	context->params_list = params_list;
+	context->plus_one = plus_one;
+}
+
 /* A column; in a join, qualified by its table's alias r<varno>. */
 static void
 deparse_column_ref(deparse_expr_cxt *context, int varno, int varattno)
@@ -577,12 +590,7 @@ spanner_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	deparse_expr_cxt context;
 
-	context.root = root;
-	context.foreignrel = baserel;
-	context.dialect = fpinfo->dialect;
-	context.buf = buf;
-	context.params_list = params_list;
-	context.plus_one = plus_one;
+	init_context(&context, root, baserel, buf, params_list, plus_one);
 
 	deparse_select_list(&context, fpinfo->relid, attrs_used, retrieved_attrs);
 	appendStringInfoString(buf, " FROM ");
@@ -658,12 +666,7 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 	ListCell   *lc;
 	bool		first = true;
 
-	context.root = root;
-	context.foreignrel = baserel;
-	context.dialect = fpinfo->dialect;
-	context.buf = buf;
-	context.params_list = params_list;
-	context.plus_one = plus_one;
+	init_context(&context, root, baserel, buf, params_list, plus_one);
 
 	appendStringInfoString(buf, "SELECT ");
 	foreach(lc, tlist)
@@ -710,16 +713,10 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 							List *join_conds, List *other_conds, List *tlist,
 							List **params_list, List **plus_one)
 {
-	SpannerRelInfo *fpinfo = (SpannerRelInfo *) joinrel->fdw_private;
 	deparse_expr_cxt context;
 	ListCell   *lc;
 
-	context.root = root;
-	context.foreignrel = joinrel;
-	context.dialect = fpinfo->dialect;
-	context.buf = buf;
-	context.params_list = params_list;
-	context.plus_one = plus_one;
+	init_context(&context, root, joinrel, buf, params_list, plus_one);
 
 	appendStringInfoString(buf, "SELECT ");
 	foreach(lc, tlist)

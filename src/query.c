@@ -110,6 +110,24 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	return true;
 }
 
+/* Start a query (read_fields NULL) or a read, retried as spanner_run does. */
+static SpStream *
+open_stream(SpannerConnection *conn, bool write, const char *sql,
+			const char *params_json, const char *param_types_json,
+			const char *read_fields, SpannerStreamRef *ref)
+{
+	OpenQueryArgs a;
+
+	a.write = write;
+	a.sql = sql;
+	a.params_json = params_json;
+	a.param_types_json = param_types_json;
+	a.read_fields = read_fields;
+	a.ref = ref;
+	spanner_run(conn, open_query_attempt, &a, sql);
+	return ref->stream;
+}
+
 /*
  * spanner_open_query
  *		Start a streaming query in the connection's transaction; the scan's
@@ -122,16 +140,7 @@ spanner_open_query(SpannerConnection *conn, bool write, const char *sql,
 				   const char *params_json, const char *param_types_json,
 				   SpannerStreamRef *ref)
 {
-	OpenQueryArgs a;
-
-	a.write = write;
-	a.sql = sql;
-	a.params_json = params_json;
-	a.param_types_json = param_types_json;
-	a.read_fields = NULL;
-	a.ref = ref;
-	spanner_run(conn, open_query_attempt, &a, sql);
-	return ref->stream;
+	return open_stream(conn, write, sql, params_json, param_types_json, NULL, ref);
 }
 
 /*
@@ -145,16 +154,7 @@ SpStream *
 spanner_open_read(SpannerConnection *conn, bool write, const char *read_fields,
 				  const char *description, SpannerStreamRef *ref)
 {
-	OpenQueryArgs a;
-
-	a.write = write;
-	a.sql = description;
-	a.params_json = NULL;
-	a.param_types_json = NULL;
-	a.read_fields = read_fields;
-	a.ref = ref;
-	spanner_run(conn, open_query_attempt, &a, description);
-	return ref->stream;
+	return open_stream(conn, write, description, NULL, NULL, read_fields, ref);
 }
 
 /*
