@@ -11,6 +11,7 @@ OBJS = \
 	src/option.o \
 	src/planner.o \
 	src/remote_types.o \
+	src/scalar.o \
 	src/shippable.o \
 	src/deparse.o \
 	src/dialect_googlesql.o \

@@ -38,6 +38,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/sysattr.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
@@ -45,6 +46,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -67,6 +69,7 @@ typedef struct deparse_expr_cxt
 } deparse_expr_cxt;
 
 static void deparse_expr(Expr *node, deparse_expr_cxt *context);
+static void deparse_operand(Node *node, deparse_expr_cxt *context);
 
 static Node *
 strip_relabel(Node *node)
@@ -254,24 +257,141 @@ is_own_var(Node *node, deparse_expr_cxt *context)
 		((Var *) node)->varlevelsup == 0;
 }
 
-/* A column, or a constant/parameter, as an operand. */
+/* Does node use a column of the relation being scanned?  Else a value. */
+static bool
+has_own_var(Node *node, deparse_expr_cxt *context)
+{
+	return bms_overlap(pull_varnos(context->root, node), context->foreignrel->relids);
+}
+
+/*
+ * A parameter holding the session's time zone, for functions computed in
+ * it.  The scan sends the zone in effect when it runs (a plan may outlive a
+ * SET TimeZone), marked by a negative entry in plus_one.
+ */
+static void
+deparse_zone_param(deparse_expr_cxt *context)
+{
+	const char *zone = spanner_session_zone();
+
+	if (zone == NULL)
+		elog(ERROR, "spanner_fdw: time zone %s cannot be sent",
+			 pg_get_timezone_name(session_timezone));
+	*context->params_list = lappend(*context->params_list,
+									makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+											  CStringGetTextDatum(zone), false, false));
+	*context->plus_one = lappend_int(*context->plus_one,
+									 -list_length(*context->params_list));
+	context->dialect->param_ref(context->buf, list_length(*context->params_list));
+}
+
+/*
+ * An expression shippable.c accepted (scalar_ok): a column, a value sent
+ * as a parameter, a twin of an operator or function spelt by the dialect,
+ * COALESCE, NULLIF or a searched CASE.
+ */
+static void
+deparse_scalar(Node *node, deparse_expr_cxt *context)
+{
+	StringInfo	buf = context->buf;
+	SpannerScalarCall call;
+	ListCell   *lc;
+
+	node = strip_relabel(node);
+	if (!has_own_var(node, context))
+	{
+		deparse_param(node, context);
+		return;
+	}
+	if (IsA(node, Var))
+	{
+		deparse_column_ref(context, ((Var *) node)->varno, ((Var *) node)->varattno);
+		return;
+	}
+	if (spanner_scalar_call(node, &call))
+	{
+		const char *t = context->dialect->scalar_template(call.fn, list_length(call.args),
+														  call.field);
+
+		if (t == NULL)
+			elog(ERROR, "spanner_fdw: no spelling for a function accepted");
+		for (; *t; t++)
+		{
+			if (t[0] == '%' && t[1] >= '1' && t[1] <= '9')
+			{
+				deparse_scalar(list_nth(call.args, t[1] - '1'), context);
+				t++;
+			}
+			else if (t[0] == '%' && t[1] == 'z')
+			{
+				deparse_zone_param(context);
+				t++;
+			}
+			else
+				appendStringInfoChar(buf, *t);
+		}
+		return;
+	}
+	switch (nodeTag(node))
+	{
+		case T_CoalesceExpr:
+			appendStringInfoString(buf, "COALESCE(");
+			foreach(lc, ((CoalesceExpr *) node)->args)
+			{
+				if (foreach_current_index(lc) > 0)
+					appendStringInfoString(buf, ", ");
+				deparse_scalar(lfirst(lc), context);
+			}
+			appendStringInfoChar(buf, ')');
+			break;
+		case T_NullIfExpr:
+			appendStringInfoString(buf, "NULLIF(");
+			deparse_operand(linitial(((NullIfExpr *) node)->args), context);
+			appendStringInfoString(buf, ", ");
+			deparse_operand(lsecond(((NullIfExpr *) node)->args), context);
+			appendStringInfoChar(buf, ')');
+			break;
+		case T_CaseExpr:
+			appendStringInfoString(buf, "CASE");
+			foreach(lc, ((CaseExpr *) node)->args)
+			{
+				CaseWhen   *w = lfirst_node(CaseWhen, lc);
+
+				appendStringInfoString(buf, " WHEN ");
+				deparse_expr(w->expr, context);
+				appendStringInfoString(buf, " THEN ");
+				deparse_scalar((Node *) w->result, context);
+			}
+			appendStringInfoString(buf, " ELSE ");
+			deparse_scalar((Node *) ((CaseExpr *) node)->defresult, context);
+			appendStringInfoString(buf, " END");
+			break;
+		default:
+			elog(ERROR, "unsupported expression type for deparse: %d",
+				 (int) nodeTag(node));
+	}
+}
+
+/*
+ * An operand of a comparison: an expression, or a constant/parameter.  A
+ * timestamp computed on Spanner is cut to microseconds, as PostgreSQL
+ * keeps it.
+ */
 static void
 deparse_operand(Node *node, deparse_expr_cxt *context)
 {
 	Node	   *n = strip_relabel(node);
 
-	if (is_own_var(n, context))
+	if (!has_own_var(n, context))
+		deparse_param(n, context);
+	else if (exprType(n) == TIMESTAMPTZOID)
 	{
-		Var		   *var = (Var *) n;
-
-		if (var->vartype == TIMESTAMPTZOID)
-			appendStringInfoString(context->buf, context->dialect->trunc_micros_open);
-		deparse_column_ref(context, var->varno, var->varattno);
-		if (var->vartype == TIMESTAMPTZOID)
-			appendStringInfoString(context->buf, context->dialect->trunc_micros_close);
+		appendStringInfoString(context->buf, context->dialect->trunc_micros_open);
+		deparse_scalar(n, context);
+		appendStringInfoString(context->buf, context->dialect->trunc_micros_close);
 	}
 	else
-		deparse_param(n, context);
+		deparse_scalar(n, context);
 }
 
 static void
@@ -292,14 +412,14 @@ deparse_op_expr(OpExpr *op, deparse_expr_cxt *context)
 		return;
 	}
 
-	/* a column and a value: the timestamp ranges (two columns: below) */
-	if (is_own_var(a, context) && !is_own_var(b, context) &&
+	/* a column and a value: the timestamp ranges (expressions: below) */
+	if (is_own_var(a, context) && !has_own_var(b, context) &&
 		((Var *) a)->vartype == TIMESTAMPTZOID)
 	{
 		deparse_timestamp_comparison((Var *) a, name, b, context);
 		return;
 	}
-	if (is_own_var(b, context) && !is_own_var(a, context) &&
+	if (is_own_var(b, context) && !has_own_var(a, context) &&
 		((Var *) b)->vartype == TIMESTAMPTZOID)
 	{
 		deparse_timestamp_comparison((Var *) b, commute(name), a, context);
@@ -394,13 +514,17 @@ deparse_expr(Expr *node, deparse_expr_cxt *context)
 		case T_NullTest:
 			{
 				NullTest   *nt = (NullTest *) node;
-				Var		   *var = (Var *) strip_relabel((Node *) nt->arg);
 
 				appendStringInfoChar(context->buf, '(');
-				deparse_column_ref(context, var->varno, var->varattno);
+				deparse_scalar((Node *) nt->arg, context);
 				appendStringInfoString(context->buf, nt->nulltesttype == IS_NULL ?
 									   " IS NULL)" : " IS NOT NULL)");
 			}
+			break;
+		case T_FuncExpr:
+		case T_CoalesceExpr:
+		case T_CaseExpr:
+			deparse_scalar((Node *) node, context);
 			break;
 		default:
 			elog(ERROR, "unsupported expression type for deparse: %d",

@@ -88,6 +88,93 @@ static const char *const googlesql_columns_query =
 "AND c.TABLE_NAME = t.TABLE_NAME "
 "WHERE UPPER(t.TABLE_SCHEMA) = UPPER(@schema) AND UPPER(t.TABLE_NAME) = UPPER(@table)";
 
+/*
+ * The GoogleSQL spelling of a scalar twin (scalar.c).  Dates and times in
+ * the session's zone are computed AT TIME ZONE / with the zone argument.
+ */
+static const char *
+googlesql_scalar_template(SpannerScalar fn, int nargs, const char *field)
+{
+	switch (fn)
+	{
+		case SP_FN_ADD:
+			return "(%1 + %2)";
+		case SP_FN_SUB:
+			return "(%1 - %2)";
+		case SP_FN_MUL:
+			return "(%1 * %2)";
+		case SP_FN_DIV:
+			return "DIV(%1, %2)";
+		case SP_FN_MOD:
+			return "MOD(%1, %2)";
+		case SP_FN_NEG:
+			return "(-%1)";
+		case SP_FN_DATE_DIFF:
+			return "DATE_DIFF(%1, %2, DAY)";
+		case SP_FN_CONCAT:
+			return "(%1 || %2)";
+		case SP_FN_CHAR_LENGTH:
+			return "CHAR_LENGTH(%1)";
+		case SP_FN_BYTE_LENGTH:
+			return "BYTE_LENGTH(%1)";
+		case SP_FN_SUBSTR:
+			return nargs == 2 ? "SUBSTR(%1, %2)" : "SUBSTR(%1, %2, %3)";
+		case SP_FN_BTRIM:
+			return nargs == 1 ? "TRIM(%1, ' ')" : "TRIM(%1, %2)";
+		case SP_FN_LTRIM:
+			return nargs == 1 ? "LTRIM(%1, ' ')" : "LTRIM(%1, %2)";
+		case SP_FN_RTRIM:
+			return nargs == 1 ? "RTRIM(%1, ' ')" : "RTRIM(%1, %2)";
+		case SP_FN_REPLACE:
+			return "REPLACE(%1, %2, %3)";
+		case SP_FN_STARTS_WITH:
+			return "STARTS_WITH(%1, %2)";
+		case SP_FN_STRPOS:
+			return "STRPOS(%1, %2)";
+		case SP_FN_ABS:
+			return "ABS(%1)";
+		case SP_FN_TRUNC:
+			return nargs == 1 ? "TRUNC(%1)" : "TRUNC(%1, %2)";
+		case SP_FN_SAME:
+			return "%1";
+		case SP_FN_TO_NUMERIC:
+			return "CAST(%1 AS NUMERIC)";
+		case SP_FN_EXTRACT:
+		case SP_FN_EXTRACT_DATE:
+			{
+				/* the part, and how PostgreSQL's field is computed from it */
+				static const char *const fields[][3] = {
+					/* a local time before year 1: PostgreSQL says 1 BC, -1 */
+					{"year", "(CASE WHEN EXTRACT(YEAR FROM %1 AT TIME ZONE %z) < 1 THEN -1 "
+						"ELSE EXTRACT(YEAR FROM %1 AT TIME ZONE %z) END)",
+					"EXTRACT(YEAR FROM %1)"},
+					{"month", "EXTRACT(MONTH FROM %1 AT TIME ZONE %z)", "EXTRACT(MONTH FROM %1)"},
+					{"day", "EXTRACT(DAY FROM %1 AT TIME ZONE %z)", "EXTRACT(DAY FROM %1)"},
+					{"hour", "EXTRACT(HOUR FROM %1 AT TIME ZONE %z)", NULL},
+					{"minute", "EXTRACT(MINUTE FROM %1 AT TIME ZONE %z)", NULL},
+					{"quarter", "EXTRACT(QUARTER FROM %1 AT TIME ZONE %z)", "EXTRACT(QUARTER FROM %1)"},
+					{"doy", "EXTRACT(DAYOFYEAR FROM %1 AT TIME ZONE %z)", "EXTRACT(DAYOFYEAR FROM %1)"},
+					/* PostgreSQL: Sunday 0 .. Saturday 6; Spanner: 1 .. 7 */
+					{"dow", "(EXTRACT(DAYOFWEEK FROM %1 AT TIME ZONE %z) - 1)",
+					"(EXTRACT(DAYOFWEEK FROM %1) - 1)"},
+					/* Monday 1 .. Sunday 7 */
+					{"isodow", "(MOD(EXTRACT(DAYOFWEEK FROM %1 AT TIME ZONE %z) + 5, 7) + 1)",
+					"(MOD(EXTRACT(DAYOFWEEK FROM %1) + 5, 7) + 1)"},
+					{"isoyear", NULL, "EXTRACT(ISOYEAR FROM %1)"},
+					{"week", "EXTRACT(ISOWEEK FROM %1 AT TIME ZONE %z)", "EXTRACT(ISOWEEK FROM %1)"},
+				};
+
+				for (int i = 0; i < (int) lengthof(fields); i++)
+					if (strcmp(field, fields[i][0]) == 0)
+						return fields[i][fn == SP_FN_EXTRACT ? 1 : 2];
+				return NULL;
+			}
+		case SP_FN_NONE:
+			break;
+	}
+	return NULL;
+}
+
 const SpannerDialect spanner_googlesql_dialect = {
 	.quote_identifier = googlesql_quote_identifier,
 	.param_ref = googlesql_param_ref,
@@ -112,6 +199,7 @@ const SpannerDialect spanner_googlesql_dialect = {
 	.numeric_cast_close = " AS NUMERIC)",
 	.tablesample_open = " TABLESAMPLE RESERVOIR (",
 	.tablesample_close = " ROWS)",
+	.scalar_template = googlesql_scalar_template,
 	.import_query = googlesql_import_query,
 	.columns_query = googlesql_columns_query,
 };

@@ -30,6 +30,8 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -73,7 +75,8 @@ typedef struct SpannerScanState
 
 	List	   *param_exprs;	/* ExprStates of the parameters */
 	List	   *param_types;	/* their type OIDs */
-	List	   *plus_one;		/* 1-based parameters sent 1us later */
+	List	   *plus_one;		/* 1-based parameters sent 1us later; -n:
+								 * parameter n is the session's time zone */
 	const char *read_fields;	/* a read by key: ReadRequest members, or NULL */
 	const char *read_description;
 	int			limit_param;	/* 1-based LIMIT parameter, or 0 */
@@ -237,7 +240,22 @@ build_params(ForeignScanState *node, StringInfo params, StringInfo types)
 			appendStringInfoChar(types, ',');
 		}
 		appendStringInfo(params, "\"p%d\":", i);
-		if (!isnull && list_member_int(fsstate->plus_one, i))
+		if (list_member_int(fsstate->plus_one, -i))
+		{
+			/* the session's time zone, for functions computed in it */
+			const char *zone = spanner_session_zone();
+
+			if (zone == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("time zone \"%s\" cannot be sent to Spanner",
+								pg_get_timezone_name(session_timezone)),
+						 errdetail("This plan computes dates and times on Spanner in the session's time zone, and Spanner reads only region names of the tz database as PostgreSQL does."),
+						 errhint("Set TimeZone to a region name such as 'Europe/Paris' or 'UTC', or set spanner_fdw.pushdown to off.")));
+			value = CStringGetTextDatum(zone);
+			isnull = false;
+		}
+		else if (!isnull && list_member_int(fsstate->plus_one, i))
 		{
 			TimestampTz t = DatumGetTimestampTz(value);
 

@@ -193,12 +193,13 @@ column_comparable(Var *var, foreign_glob_cxt *cxt)
 
 /*
  * Is node a value that can be sent as a typed parameter: a constant, a
- * parameter, or a column of another relation (set per outer row)?
+ * parameter, a column of another relation (set per outer row), or an
+ * expression of those computed once when the scan starts?  Its type goes
+ * to *type.
  */
 static bool
-is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
+param_value_type(Node *node, foreign_glob_cxt *cxt, Oid *type)
 {
-	Oid			type;
 	SpTypeCode	elem;
 
 	node = strip_relabel(node);
@@ -208,8 +209,8 @@ is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 	{
 		Const	   *c = (Const *) node;
 
-		type = c->consttype;
-		if (!c->constisnull && !spanner_value_sendable(type, c->constvalue))
+		*type = c->consttype;
+		if (!c->constisnull && !spanner_value_sendable(*type, c->constvalue))
 			return false;
 	}
 	else if (IsA(node, Param))
@@ -218,9 +219,9 @@ is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 
 		if (p->paramkind != PARAM_EXTERN && p->paramkind != PARAM_EXEC)
 			return false;
-		type = p->paramtype;
+		*type = p->paramtype;
 		/* run-time numerics may not fit NUMERIC(38,9) */
-		if (type == NUMERICOID)
+		if (*type == NUMERICOID)
 			return false;
 	}
 	else if (IsA(node, Var) && cxt != NULL &&
@@ -231,8 +232,8 @@ is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 		 * A column of another relation: in a parameterized path (a nested
 		 * loop's inner side) it becomes a parameter set for each outer row.
 		 */
-		type = ((Var *) node)->vartype;
-		if (type == NUMERICOID)
+		*type = ((Var *) node)->vartype;
+		if (*type == NUMERICOID)
 			return false;
 	}
 	else if (!contain_var_clause(node) && !contain_volatile_functions(node) &&
@@ -243,14 +244,147 @@ is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 		 * functions (now() - interval '30 days', current_date): computed
 		 * once when the scan starts, in this session, and sent as its value.
 		 */
-		type = exprType(node);
-		if (type == NUMERICOID)
+		*type = exprType(node);
+		if (*type == NUMERICOID)
 			return false;
 	}
 	else
 		return false;
-	return type_family(type) == type_family(coltype) &&
-		spanner_param_type(type, &elem) != SP_TYPE_UNSPECIFIED;
+	return spanner_param_type(*type, &elem) != SP_TYPE_UNSPECIFIED;
+}
+
+/* A value (above) of the type family of coltype. */
+static bool
+is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
+{
+	Oid			type;
+
+	return param_value_type(node, cxt, &type) &&
+		type_family(type) == type_family(coltype);
+}
+
+/* Does node use a column of the relation (or join) being scanned? */
+static bool
+has_own_var(Node *node, foreign_glob_cxt *cxt)
+{
+	return bms_overlap(pull_varnos(cxt->root, node), cxt->foreignrel->relids);
+}
+
+/* Types whose values Spanner compares as PostgreSQL (no floats: NaN) */
+static bool
+scalar_type_ok(Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BOOLOID:
+		case BYTEAOID:
+		case DATEOID:
+		case TIMESTAMPTZOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * spanner_scalar_ok
+ *		Does Spanner compute this expression exactly as PostgreSQL does?  A
+ *		column compared as in PostgreSQL, a value sent as a parameter, a
+ *		twin of an operator or function (scalar.c) over such expressions,
+ *		COALESCE, NULLIF, and searched CASE.
+ */
+static bool
+scalar_ok(Node *node, foreign_glob_cxt *cxt)
+{
+	Oid			type;
+
+	node = strip_relabel(node);
+	if (node == NULL)
+		return false;
+	if (!has_own_var(node, cxt))
+		return param_value_type(node, cxt, &type);
+	if (!scalar_type_ok(exprType(node)))
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			{
+				Var		   *var = own_var(node, cxt);
+
+				return var != NULL && column_comparable(var, cxt);
+			}
+		case T_OpExpr:
+		case T_FuncExpr:
+			{
+				SpannerScalarCall call;
+				ListCell   *lc;
+				Oid			collid = exprInputCollation(node);
+
+				if (!spanner_scalar_call(node, &call))
+					return false;
+				if (call.zone && spanner_session_zone() == NULL)
+					return false;
+				if (cxt->fpinfo->dialect->scalar_template(call.fn, list_length(call.args),
+														  call.field) == NULL)
+					return false;
+				/* searches in strings: PostgreSQL refuses other collations */
+				if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
+					return false;
+				foreach(lc, call.args)
+					if (!scalar_ok(lfirst(lc), cxt))
+						return false;
+				return true;
+			}
+		case T_CoalesceExpr:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((CoalesceExpr *) node)->args)
+					if (!scalar_ok(lfirst(lc), cxt))
+						return false;
+				return true;
+			}
+		case T_NullIfExpr:
+			{
+				NullIfExpr *n = (NullIfExpr *) node;
+				const char *name = spanner_comparison_name(n->opno);
+
+				return list_length(n->args) == 2 &&
+					name != NULL && strcmp(name, "=") == 0 &&
+					op_volatile(n->opno) == PROVOLATILE_IMMUTABLE &&
+					(!OidIsValid(n->inputcollid) ||
+					 get_collation_isdeterministic(n->inputcollid)) &&
+					type_family(exprType(linitial(n->args))) ==
+					type_family(exprType(lsecond(n->args))) &&
+					scalar_ok(linitial(n->args), cxt) &&
+					scalar_ok(lsecond(n->args), cxt);
+			}
+		case T_CaseExpr:
+			{
+				CaseExpr   *c = (CaseExpr *) node;
+				ListCell   *lc;
+
+				if (c->arg != NULL)
+					return false;	/* CASE x WHEN ...: compares locally */
+				foreach(lc, c->args)
+				{
+					CaseWhen   *w = lfirst_node(CaseWhen, lc);
+
+					if (!foreign_expr_walker((Node *) w->expr, cxt) ||
+						!scalar_ok((Node *) w->result, cxt))
+						return false;
+				}
+				return scalar_ok((Node *) c->defresult, cxt);
+			}
+		default:
+			return false;
+	}
 }
 
 /*
@@ -261,9 +395,10 @@ is_param_value(Node *node, Oid coltype, foreign_glob_cxt *cxt)
 const char *
 spanner_comparison_name(Oid opno)
 {
+	static const char *const names[] = {"=", "<>", "<", "<=", ">", ">="};
 	HeapTuple	tuple;
 	Form_pg_operator form;
-	static char name[NAMEDATALEN];
+	const char *result = NULL;
 
 	if (opno >= FirstGenbkiObjectId)
 		return NULL;
@@ -271,13 +406,12 @@ spanner_comparison_name(Oid opno)
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for operator %u", opno);
 	form = (Form_pg_operator) GETSTRUCT(tuple);
-	strlcpy(name, NameStr(form->oprname), sizeof(name));
+	/* a constant string: callers keep it across further calls */
+	for (int i = 0; i < (int) lengthof(names); i++)
+		if (strcmp(NameStr(form->oprname), names[i]) == 0)
+			result = names[i];
 	ReleaseSysCache(tuple);
-	if (strcmp(name, "=") == 0 || strcmp(name, "<>") == 0 ||
-		strcmp(name, "<") == 0 || strcmp(name, "<=") == 0 ||
-		strcmp(name, ">") == 0 || strcmp(name, ">=") == 0)
-		return name;
-	return NULL;
+	return result;
 }
 
 /* May a comparison of strings under this collation be sent? */
@@ -321,12 +455,26 @@ comparison_ok(Oid opno, Oid inputcollid, Node *a, Node *b, foreign_glob_cxt *cxt
 			return false;
 		return true;
 	}
-	if ((col = own_var(a, cxt)) != NULL)
+	if ((col = own_var(a, cxt)) != NULL && !has_own_var(b, cxt))
 		val = b;
-	else if ((col = own_var(b, cxt)) != NULL)
+	else if ((col = own_var(b, cxt)) != NULL && !has_own_var(a, cxt))
 		val = a;
 	else
-		return false;
+	{
+		/* expressions (scalar_ok) on one side or both */
+		Oid			ta = exprType(a),
+					tb = exprType(b);
+
+		if (!has_own_var(a, cxt) && !has_own_var(b, cxt))
+			return false;
+		if (type_family(ta) != type_family(tb) ||
+			!scalar_ok(a, cxt) || !scalar_ok(b, cxt))
+			return false;
+		if (is_string_type(ta) &&
+			!collation_ok(inputcollid, strcmp(name, "=") == 0 || strcmp(name, "<>") == 0))
+			return false;
+		return true;
+	}
 	if (!column_comparable(col, cxt) || !is_param_value(val, col->vartype, cxt))
 		return false;
 	if (is_string_type(col->vartype) &&
@@ -357,14 +505,14 @@ spanner_like_name(Oid opno)
 	}
 }
 
-/* column LIKE value: a string column, a deterministic collation */
+/* text LIKE value: a string expression, a deterministic collation */
 static bool
 like_ok(OpExpr *op, foreign_glob_cxt *cxt)
 {
-	Var		   *col = own_var(linitial(op->args), cxt);
+	Node	   *arg = linitial(op->args);
 
-	return col != NULL && is_string_type(col->vartype) &&
-		column_comparable(col, cxt) &&
+	return has_own_var(arg, cxt) && is_string_type(exprType(arg)) &&
+		scalar_ok(arg, cxt) &&
 		collation_ok(op->inputcollid, true) &&
 		is_param_value(lsecond(op->args), TEXTOID, cxt);
 }
@@ -465,6 +613,12 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt)
 			}
 		case T_ScalarArrayOpExpr:
 			return array_comparison_ok((ScalarArrayOpExpr *) node, cxt);
+		case T_FuncExpr:
+		case T_CoalesceExpr:
+		case T_CaseExpr:
+			/* a boolean function (starts_with), COALESCE or CASE */
+			return exprType(node) == BOOLOID && has_own_var(node, cxt) &&
+				scalar_ok(node, cxt);
 		case T_BoolExpr:
 			{
 				BoolExpr   *b = (BoolExpr *) node;
@@ -480,7 +634,12 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt)
 				NullTest   *nt = (NullTest *) node;
 
 				/* NULL is NULL whatever the types */
-				return !nt->argisrow && own_var((Node *) nt->arg, cxt) != NULL;
+				if (nt->argisrow)
+					return false;
+				if (own_var((Node *) nt->arg, cxt) != NULL)
+					return true;
+				return has_own_var((Node *) nt->arg, cxt) &&
+					scalar_ok((Node *) nt->arg, cxt);
 			}
 		default:
 			return false;

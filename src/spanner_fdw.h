@@ -68,6 +68,46 @@ typedef struct SpannerOptions
 } SpannerOptions;
 
 /*
+ * Operators and functions with a Spanner twin computing the same value
+ * (scalar.c recognises them, shippable.c decides, the dialect spells).
+ */
+typedef enum SpannerScalar
+{
+	SP_FN_NONE = 0,
+	SP_FN_ADD,					/* bigint */
+	SP_FN_SUB,
+	SP_FN_MUL,					/* bigint */
+	SP_FN_DIV,					/* bigint, truncating */
+	SP_FN_MOD,
+	SP_FN_NEG,
+	SP_FN_DATE_DIFF,			/* date - date */
+	SP_FN_CONCAT,				/* text || text */
+	SP_FN_CHAR_LENGTH,
+	SP_FN_BYTE_LENGTH,
+	SP_FN_SUBSTR,
+	SP_FN_BTRIM,				/* one argument: spaces only */
+	SP_FN_LTRIM,
+	SP_FN_RTRIM,
+	SP_FN_REPLACE,
+	SP_FN_STARTS_WITH,
+	SP_FN_STRPOS,
+	SP_FN_ABS,
+	SP_FN_TRUNC,
+	SP_FN_SAME,					/* a cast that changes nothing on Spanner */
+	SP_FN_TO_NUMERIC,
+	SP_FN_EXTRACT,				/* of a timestamptz, in the session's zone */
+	SP_FN_EXTRACT_DATE
+} SpannerScalar;
+
+typedef struct SpannerScalarCall
+{
+	SpannerScalar fn;
+	List	   *args;			/* spelt as %1, %2, ... */
+	const char *field;			/* extract's field */
+	bool		zone;			/* needs the session's time zone (%z) */
+} SpannerScalarCall;
+
+/*
  * The SQL dialect of a Spanner database: every spelling that differs
  * between dialects goes through these operations (dialect_googlesql.c).
  */
@@ -96,6 +136,12 @@ typedef struct SpannerDialect
 	const char *numeric_cast_close;
 	const char *tablesample_open;	/* a sample of @p1 rows: FROM t<open>@p1<close> */
 	const char *tablesample_close;
+	/*
+	 * The spelling of a scalar twin with nargs arguments (and the field of
+	 * extract): %1, %2, ... stand for the arguments, %z
+	 * for the time zone; NULL if the dialect has none.
+	 */
+	const char *(*scalar_template) (SpannerScalar fn, int nargs, const char *field);
 	const char *import_query;	/* IMPORT: @schema, @views */
 	const char *columns_query;	/* one table's column types: @schema, @table */
 } SpannerDialect;
@@ -273,6 +319,11 @@ extern const char *spanner_type_declaration(SpTypeCode code, SpTypeCode elem);
 extern SpTypeCode spanner_param_type(Oid pgtype, SpTypeCode *elem);
 extern bool spanner_date_in_range(int32 date);
 extern bool spanner_timestamp_in_range(int64 ts);
+
+/* scalar.c */
+extern bool spanner_scalar_call(Node *node, SpannerScalarCall *call);
+extern bool spanner_zone_name_ok(const char *name);
+extern const char *spanner_session_zone(void);
 
 /* shippable.c */
 extern bool spanner_value_sendable(Oid type, Datum value);

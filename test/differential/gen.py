@@ -13,7 +13,9 @@ suite (test/differential/run_differential.sh).
                     N (no ORDER BY), A (the aggregates), L (no aggregate),
                     P (a lookup per outer row: the join column compared
                     with a parameter), J (the join of two foreign tables),
-                    R (a read by key through the Read API), or - (not
+                    R (a read by key through the Read API), W (every
+                    condition evaluated by Spanner: a WHERE, no local
+                    Filter), F (a condition left to PostgreSQL), or - (not
                     checked); ARGS is - or
                     the arguments of a prepared statement's generic plan
                     (the query then has parameters $1, ...)
@@ -178,6 +180,53 @@ def queries():
     q("unordered", "SELECT id FROM T WHERE s < 'm' || current_setting('TimeZone') COLLATE \"C\"")
     q("unordered", "SELECT count(*) FROM T WHERE ts > now() - interval '1000 years'")
     q("ordered", "SELECT id, ts FROM T WHERE ts <= now() ORDER BY ts, id LIMIT 5")
+    # operators and functions computed by Spanner (W) or, where Spanner's
+    # answer would differ, locally (F)
+    W = lambda sql, c="W", icu="W": q("unordered", sql, c, icu)
+    for e in ("id + 1 > 10", "id - 50 < -40", "id * 3 = 30", "id / 7 = 2", "(id - 50) / 7 = -3",
+              "id % 5 = 3", "(id - 25) % 7 = -3", "-id < -40", "i / 7 > 0", "i % 7 = 1",
+              "i % 7 = -1", "i / 100 = 0", "abs(id - 20) < 5", "id + i / 2 > 0",
+              "abs(n) > 1", "abs(n) = 7", "trunc(n) = 1", "trunc(n) = -7", "trunc(n, -1) = 100",
+              "trunc(n, 1) = 2.5", "trunc(n, 5) > 0",
+              "id::numeric > 40", "i::numeric = 42", "i = 42.0", "n = id",
+              "s || 'x' = 'ax'", "s || s = 'aa'", "length(s) = 1", "char_length(s) = 2",
+              "character_length(s) > 3", "octet_length(s) = 2", "length(y) = 1", "octet_length(y) = 0",
+              "substr(s, 2) = 'b'", "substr(s, 1, 1) = 'a'", "substring(s from 2 for 1) = 'b'",
+              "substr(s, 2, 0) = ''", "btrim(s) = 'lead'", "btrim(s) = 'trail'", "ltrim(s) = 'lead'",
+              "rtrim(s) = 'trail'", "btrim(s, 'a') = 'bc'", "ltrim(s, 'ab') = 'c'",
+              "rtrim(s, 'e') = 'trail '", "replace(s, 'a', 'x') = 'xbc'", "replace(s, '', 'x') = 'abc'",
+              "starts_with(s, 'a')", "NOT starts_with(s, 'Z')", "starts_with(s, '')",
+              "strpos(s, 'b') = 2", "strpos(s, '') = 1", "strpos(s, 'é') > 0",
+              "coalesce(i, 0) = 0", "coalesce(i, id) > 40", "coalesce(s, 'none') = 'none'",
+              "nullif(i, 0) IS NULL", "nullif(s, 'a') IS NULL", "nullif(dt, '2024-02-29') IS NULL",
+              "CASE WHEN i > 0 THEN 'pos' WHEN i < 0 THEN 'neg' ELSE 'zero' END = 'neg'",
+              "CASE WHEN b THEN id ELSE -id END > 10", "CASE WHEN s IS NULL THEN 1 END = 1",
+              "coalesce(i, 0) / 2 + 1 > 1", "length(coalesce(s, '')) = 0",
+              "dt - '2024-01-01'::date > 0", "dt - '2024-01-01'::date = 59",
+              "extract(year from dt) = 2024", "extract(month from dt) = 2", "extract(day from dt) = 29",
+              "extract(dow from dt) = 0", "extract(isodow from dt) = 7", "extract(doy from dt) = 60",
+              "extract(quarter from dt) = 4", "extract(week from dt) = 1", "extract(isoyear from dt) = 2024",
+              "extract(year from dt) < 100",
+              "extract(year from ts) = 2024", "extract(year from ts) < 2", "extract(year from ts) = -1",
+              "extract(month from ts) = 11", "extract(day from ts) = 3", "extract(hour from ts) = 1",
+              "extract(hour from ts) = 2", "extract(minute from ts) = 30", "extract(dow from ts) = 0",
+              "extract(isodow from ts) = 6", "extract(doy from ts) = 70", "extract(quarter from ts) = 1",
+              "extract(week from ts) = 10", "extract(week from ts) = 52"):
+        W("SELECT id FROM T WHERE %s" % e)
+    # stays local: Spanner's answer could differ
+    for e in ("i::int4 + 1 > 0", "n + 1 > 2", "n * 2 > 3", "dt + 1 > '2024-03-01'",
+              "ts + interval '1 hour' > '2024-03-10 08:00:00+00'", "lower(s) = 'a'", "upper(s) = 'A'",
+              "substr(s, 0, 2) = 'a'", "substr(s, -1) = 'a'", "concat(s, 'x') = 'x'",
+              "extract(second from ts) = 0", "date_part('year', dt) = 2024", "f + 1 > 2",
+              "round(f) = 2", "abs(f) > 1", "extract(isoyear from ts) = 2024",
+              "extract(epoch from ts) > 0", "round(n) = 2", "round(n, 1) > 1", "ceil(n) = 2",
+              "floor(n) = 1", "date_trunc('day', ts) = '2024-11-03 00:00:00-04'",
+              "date_trunc('hour', ts) = '2024-11-03 01:00:00-05'"):
+        W("SELECT id FROM T WHERE %s" % e, "F", "F")
+    # ordering comparisons of computed strings: only under "C"
+    W("SELECT id FROM T WHERE s || 'z' < 'b'", "W", "F")
+    W("SELECT id FROM T WHERE btrim(s) > 'Z'", "W", "F")
+    W("SELECT id FROM T WHERE s || 'z' < 'b' COLLATE \"C\"")
     # whole rows, every column's conversion
     q("ordered", "SELECT * FROM T ORDER BY id")
     # ORDER BY each column, each direction and NULL placement, with LIMIT/OFFSET

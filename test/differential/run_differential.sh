@@ -129,6 +129,9 @@ BEGIN
 		IF line ~ 'Remote (SQL|Read):' THEN
 			result := result || line;
 		END IF;
+		IF line ~ '^\s*Filter:' THEN
+			result := result || ' [local filter]';
+		END IF;
 	END LOOP;
 	RETURN result;
 END \$\$;
@@ -234,6 +237,10 @@ for db in dc dicu; do
 			got=-
 			[[ $sql =~ \`[a-z]+\`\ [^\ ]+\ @p[0-9] || $sql =~ @p[0-9]+\ [^\ ]+\ \`[a-z]+\` ]] && got=P
 		fi
+		if [ "$want" = W ] || [ "$want" = F ]; then
+			got=F
+			[[ $sql == *" WHERE "* && $sql != *"[local filter]"* ]] && got=W
+		fi
 		if [ "$want" = A ] || [ "$want" = L ]; then
 			got=L
 			[[ $sql =~ (COUNT|MIN|MAX|SUM|LOGICAL_AND|LOGICAL_OR)\( ]] && got=A
@@ -245,7 +252,7 @@ for db in dc dicu; do
 	done < <(grep -E '^[0-9]+'$'\t' "$WORK/out/explain_$db.txt")
 	errors=$(grep -cvE '^[0-9]+'$'\t' "$WORK/out/explain_$db.txt")
 	t_is "[$db] every plan checked could be explained" "$checked/$errors" "$(grep -c '^SELECT' "$WORK/explain.sql")/0"
-	t_is "[$db] the plans send ORDER BY, LIMIT, aggregates, lookups, reads by key and joins to Spanner where they can ($checked plans checked)" "$bad" 0
+	t_is "[$db] the plans send conditions, ORDER BY, LIMIT, aggregates, lookups, reads by key and joins to Spanner where they can ($checked plans checked)" "$bad" 0
 done
 
 finish
