@@ -213,15 +213,41 @@ EXPLAIN (VERBOSE, COSTS OFF)
   WHERE s."SingerId" <= 2 AND a."AlbumId" = 1;
 SELECT s."LastName", a."AlbumTitle" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId"
 WHERE s."SingerId" <= 2 AND a."AlbumId" = 1 ORDER BY 1;
--- what stays local: outer joins, float join keys, a local condition,
--- and joins in statements that write or lock
+-- outer joins: the nullable table's own conditions go into ON, the
+-- preserved table's and those above the join into WHERE
 EXPLAIN (VERBOSE, COSTS OFF)
-  SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a ON a."SingerId" = s."SingerId";
+  SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a
+  ON a."SingerId" = s."SingerId" AND a."AlbumId" = 1 WHERE s."SingerId" < 4;
+SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a
+  ON a."SingerId" = s."SingerId" AND a."AlbumId" = 1 WHERE s."SingerId" < 4 ORDER BY 1, 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId", a."AlbumId" FROM "Albums" a RIGHT JOIN "Singers" s
+  ON a."SingerId" = s."SingerId" WHERE coalesce(a."AlbumId", 0) = 0;
+SELECT count(*) FROM "Albums" a RIGHT JOIN "Singers" s
+  ON a."SingerId" = s."SingerId" WHERE coalesce(a."AlbumId", 0) = 0;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT count(*) FROM "Singers" s FULL JOIN "Albums" a ON a."SingerId" = s."SingerId" + 40;
+SELECT count(*) FROM "Singers" s FULL JOIN "Albums" a ON a."SingerId" = s."SingerId" + 40;
+-- semi and anti joins: [NOT] EXISTS
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId" FROM "Singers" s
+  WHERE NOT EXISTS (SELECT 1 FROM "Albums" a WHERE a."SingerId" = s."SingerId" AND a."Sales" > 0)
+    AND s."SingerId" < 10;
+SELECT s."SingerId" FROM "Singers" s
+  WHERE NOT EXISTS (SELECT 1 FROM "Albums" a WHERE a."SingerId" = s."SingerId" AND a."Sales" > 0)
+    AND s."SingerId" < 10 ORDER BY 1;
+SELECT count(*) FROM "Singers" s
+  WHERE EXISTS (SELECT 1 FROM "Albums" a WHERE a."SingerId" = s."SingerId" AND a."AlbumId" = 2);
+-- what stays local: float join keys, a local condition, a full join with
+-- conditions on its tables, and joins in statements that write or lock
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT s."SingerId" FROM "Singers" s JOIN "Singers" t ON s."Rating" = t."Rating";
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT s."SingerId" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId"
-  WHERE s."SingerId" % 3 = 0;
+  WHERE lower(s."LastName") = 'x';
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId" FROM (SELECT * FROM "Singers" WHERE "SingerId" < 5) s
+  FULL JOIN "Albums" a ON a."SingerId" = s."SingerId";
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT s."SingerId" FROM "Singers" s JOIN "Albums" a ON a."SingerId" = s."SingerId" FOR UPDATE OF s;
 

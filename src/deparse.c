@@ -70,6 +70,7 @@ typedef struct deparse_expr_cxt
 
 static void deparse_expr(Expr *node, deparse_expr_cxt *context);
 static void deparse_operand(Node *node, deparse_expr_cxt *context);
+static void deparse_conjunction(deparse_expr_cxt *context, List *conds);
 
 static Node *
 strip_relabel(Node *node)
@@ -570,11 +571,18 @@ deparse_select_list(deparse_expr_cxt *context, Oid relid, Bitmapset *attrs_used,
 static void
 deparse_where(deparse_expr_cxt *context, List *conds)
 {
-	ListCell   *lc;
-
 	if (conds == NIL)
 		return;
 	appendStringInfoString(context->buf, " WHERE ");
+	deparse_conjunction(context, conds);
+}
+
+/* Conditions (clauses or RestrictInfos) joined with AND. */
+static void
+deparse_conjunction(deparse_expr_cxt *context, List *conds)
+{
+	ListCell   *lc;
+
 	foreach(lc, conds)
 	{
 		Expr	   *expr = (Expr *) lfirst(lc);
@@ -824,9 +832,36 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 }
 
 /*
+ * spanner_join_type_name
+ *		The SQL of a join type, also for EXPLAIN.
+ */
+const char *
+spanner_join_type_name(JoinType jointype)
+{
+	switch (jointype)
+	{
+		case JOIN_INNER:
+			return "INNER JOIN";
+		case JOIN_LEFT:
+			return "LEFT JOIN";
+		case JOIN_RIGHT:
+			return "RIGHT JOIN";
+		case JOIN_FULL:
+			return "FULL JOIN";
+		case JOIN_SEMI:
+			return "SEMI JOIN";
+		case JOIN_ANTI:
+			return "ANTI JOIN";
+		default:
+			elog(ERROR, "unsupported join type %d", (int) jointype);
+	}
+	return NULL;
+}
+
+/*
  * spanner_deparse_join_select
- *		SELECT <tlist columns> FROM <t1> AS r<i> INNER JOIN <t2> AS r<j>
- *		ON (<join conds>) [WHERE <conds of either table>]
+ *		SELECT <tlist columns> FROM <t1> AS r<i> <type> JOIN <t2> AS r<j>
+ *		ON (<join conds>) [WHERE <other conds>]
  *
  * tlist holds the plain columns of both tables the query needs (the join's
  * fdw_scan_tlist), in select-list order.
@@ -840,6 +875,8 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 	deparse_expr_cxt context;
 	ListCell   *lc;
 
+	JoinType	jointype = ((SpannerRelInfo *) joinrel->fdw_private)->jointype;
+
 	init_context(&context, root, joinrel, buf, params_list, plus_one);
 
 	appendStringInfoString(buf, "SELECT ");
@@ -849,27 +886,40 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 
 		if (foreach_current_index(lc) > 0)
 			appendStringInfoString(buf, ", ");
-		deparse_column_ref(&context, var->varno, var->varattno);
+		/* the inner table of a semi or anti join: no row to read from */
+		if ((jointype == JOIN_SEMI || jointype == JOIN_ANTI) &&
+			bms_is_member(var->varno, innerrel->relids))
+			appendStringInfoString(buf, "NULL");
+		else
+			deparse_column_ref(&context, var->varno, var->varattno);
 	}
 	if (tlist == NIL)
 		appendStringInfoString(buf, context.dialect->no_columns);
 	appendStringInfoString(buf, " FROM ");
 	spanner_deparse_table_name(buf, context.dialect,
 							   planner_rt_fetch(outerrel->relid, root)->relid);
-	appendStringInfo(buf, " AS r%d INNER JOIN ", outerrel->relid);
+	if (jointype == JOIN_SEMI || jointype == JOIN_ANTI)
+	{
+		/* FROM t1 AS r1 WHERE [NOT] EXISTS (SELECT 1 FROM t2 AS r2 WHERE on) */
+		appendStringInfo(buf, " AS r%d WHERE %sEXISTS (SELECT 1 FROM ", outerrel->relid,
+						 jointype == JOIN_ANTI ? "NOT " : "");
+		spanner_deparse_table_name(buf, context.dialect,
+								   planner_rt_fetch(innerrel->relid, root)->relid);
+		appendStringInfo(buf, " AS r%d WHERE ", innerrel->relid);
+		deparse_conjunction(&context, join_conds);
+		appendStringInfoChar(buf, ')');
+		if (other_conds != NIL)
+		{
+			appendStringInfoString(buf, " AND ");
+			deparse_conjunction(&context, other_conds);
+		}
+		return;
+	}
+	appendStringInfo(buf, " AS r%d %s ", outerrel->relid, spanner_join_type_name(jointype));
 	spanner_deparse_table_name(buf, context.dialect,
 							   planner_rt_fetch(innerrel->relid, root)->relid);
 	appendStringInfo(buf, " AS r%d ON ", innerrel->relid);
-	foreach(lc, join_conds)
-	{
-		Expr	   *expr = (Expr *) lfirst(lc);
-
-		if (IsA(expr, RestrictInfo))
-			expr = ((RestrictInfo *) expr)->clause;
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(buf, " AND ");
-		deparse_expr(expr, &context);
-	}
+	deparse_conjunction(&context, join_conds);
 	deparse_where(&context, other_conds);
 }
 

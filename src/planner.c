@@ -520,7 +520,9 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	Cost		total_cost;
 
 	if (!spanner_pushdown || joinrel->fdw_private != NULL ||
-		jointype != JOIN_INNER)
+		(jointype != JOIN_INNER && jointype != JOIN_LEFT &&
+		 jointype != JOIN_RIGHT && jointype != JOIN_FULL &&
+		 jointype != JOIN_SEMI && jointype != JOIN_ANTI))
 		return;
 	/* no locking, no EvalPlanQual: plain SELECTs only */
 	if (root->parse->commandType != CMD_SELECT || root->parse->rowMarks != NIL ||
@@ -544,7 +546,7 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	fpinfo->fdw_tuple_cost = outer_info->fdw_tuple_cost;
 	fpinfo->outerrel = outerrel;
 	fpinfo->innerrel = innerrel;
-	fpinfo->remote_conds = list_concat_copy(outer_info->remote_conds, inner_info->remote_conds);
+	fpinfo->jointype = jointype;
 	/* set now: shippability of the join conditions looks at both tables */
 	joinrel->fdw_private = fpinfo;
 
@@ -559,7 +561,58 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		if (contain_param_walker((Node *) rinfo->clause, NULL) ||
 			contain_mutable_functions((Node *) rinfo->clause))
 			return;
-		join_conds = lappend(join_conds, rinfo);
+	}
+
+	/*
+	 * Where each condition goes.  An inner join: all in ON, the tables' own
+	 * in WHERE.  An outer join: its ON clause in ON, conditions above it
+	 * (WHERE clauses on nullable columns) in WHERE; the preserved table's
+	 * own conditions in WHERE, the nullable table's in ON (they decide
+	 * which of its rows match, not which rows come out).  A full join has
+	 * no place for the tables' own conditions without subqueries.  A semi
+	 * or anti join: [NOT] EXISTS with the ON clause and the inner table's
+	 * conditions inside, the rest in WHERE.
+	 */
+	if (jointype == JOIN_INNER)
+	{
+		join_conds = list_copy(extra->restrictlist);
+		fpinfo->remote_conds = list_concat_copy(outer_info->remote_conds,
+												inner_info->remote_conds);
+	}
+	else if (jointype == JOIN_SEMI)
+	{
+		/* every join clause names the inner table: inside EXISTS */
+		join_conds = list_concat(extract_actual_clauses(extra->restrictlist, false),
+								 extract_actual_clauses(inner_info->remote_conds, false));
+		fpinfo->remote_conds = list_copy(outer_info->remote_conds);
+	}
+	else
+	{
+		List	   *other_conds = NIL;
+
+		extract_actual_join_clauses(extra->restrictlist, joinrel->relids,
+									&join_conds, &other_conds);
+		fpinfo->remote_conds = other_conds;
+		/* above an anti join the inner table is out of scope */
+		if (jointype == JOIN_ANTI &&
+			bms_overlap(pull_varnos(root, (Node *) other_conds), innerrel->relids))
+			return;
+		if (jointype == JOIN_FULL)
+		{
+			if (outer_info->remote_conds != NIL || inner_info->remote_conds != NIL)
+				return;
+		}
+		else
+		{
+			bool		outer_kept = (jointype != JOIN_RIGHT);
+			SpannerRelInfo *preserved = outer_kept ? outer_info : inner_info;
+			SpannerRelInfo *nullable = outer_kept ? inner_info : outer_info;
+
+			fpinfo->remote_conds = list_concat(fpinfo->remote_conds,
+											   extract_actual_clauses(preserved->remote_conds, false));
+			join_conds = list_concat(join_conds,
+									 extract_actual_clauses(nullable->remote_conds, false));
+		}
 	}
 	if (join_conds == NIL)
 		return;					/* a cross join: not worth a remote query */
@@ -724,10 +777,11 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist)
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
 	fdw_private = lappend(fdw_private, NIL);
 	fdw_private = lappend(fdw_private,
-						  makeString(psprintf("(%s.%s r%d) INNER JOIN (%s.%s r%d)",
+						  makeString(psprintf("(%s.%s r%d) %s (%s.%s r%d)",
 											  quote_identifier(get_namespace_name(get_rel_namespace(outer_relid))),
 											  quote_identifier(get_rel_name(outer_relid)),
 											  fpinfo->outerrel->relid,
+											  spanner_join_type_name(fpinfo->jointype),
 											  quote_identifier(get_namespace_name(get_rel_namespace(inner_relid))),
 											  quote_identifier(get_rel_name(inner_relid)),
 											  fpinfo->innerrel->relid)));

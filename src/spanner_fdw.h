@@ -171,7 +171,8 @@ typedef struct SpannerRelInfo
 	/* a join: its two tables and the join's own conditions */
 	RelOptInfo *outerrel;
 	RelOptInfo *innerrel;
-	List	   *join_conds;		/* RestrictInfos */
+	JoinType	jointype;		/* inner, left, right or full */
+	List	   *join_conds;		/* of ON: RestrictInfos or clauses */
 } SpannerRelInfo;
 
 /*
@@ -346,6 +347,7 @@ extern SpannerAggKind spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **a
 extern bool spanner_group_key_ok(RelOptInfo *baserel, Node *expr);
 
 /* deparse.c */
+extern const char *spanner_join_type_name(JoinType jointype);
 extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   RelOptInfo *baserel, List *remote_conds,
 								   Bitmapset *attrs_used, List *pathkeys,

@@ -335,7 +335,22 @@ def queries():
     q("unordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.f = v.f")
     q("unordered", "SELECT u, v.id FROM T u JOIN T v ON u.i = v.id")
     q("unordered", "SELECT u.tableoid > 0, v.id FROM T u JOIN T v ON u.i = v.id")
-    q("unordered", "SELECT u.id, v.id FROM T u LEFT JOIN T v ON u.i = v.id")
+    # outer joins: the nullable table's conditions decide matches (ON), the
+    # preserved table's and those above the join filter rows (WHERE)
+    for j in ("LEFT", "RIGHT", "FULL"):
+        for cond in ("u.i = v.id", "u.s = v.s", "u.dt = v.dt AND u.id < v.id", "u.ts = v.ts"):
+            q("unordered", "SELECT u.id, v.id, u.s, v.dt FROM T u %s JOIN T v ON %s" % (j, cond), "J", "J")
+        q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.i = v.id WHERE v.id IS NULL" % j,
+          "J", "J")
+        q("unordered", "SELECT u.id FROM T u %s JOIN T v ON u.s = v.s WHERE v.id IS NULL" % j, "J", "J")
+        q("unordered", "SELECT count(*), count(v.id) FROM T u %s JOIN T v ON u.i = v.id AND v.b" % j,
+          "J" if j != "FULL" else "-", "J" if j != "FULL" else "-")
+        q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.i = v.id WHERE u.id > 20" % j,
+          "J" if j != "FULL" else "-", "J" if j != "FULL" else "-")
+        q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.i = v.id AND u.id > 20" % j, "J", "J")
+        q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.i = v.id WHERE coalesce(v.s, 'x') = 'x'" % j,
+          "J", "J")
+        q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.f = v.f" % j)
     q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.i ORDER BY u.id, v.id LIMIT 10")
     q("unordered", "SELECT u.dt, count(*) FROM T u JOIN T v ON u.dt = v.dt GROUP BY u.dt")
     # a small local table joined with the foreign one: a lookup per local row
@@ -346,6 +361,15 @@ def queries():
         q("unordered", "SELECT k.kid, x.id, x.s FROM k JOIN T x ON %s" % cond, p, p)
         q("unordered", "SELECT k.kid, x.id FROM k LEFT JOIN T x ON %s" % cond, p, p)
     q("unordered", "SELECT k.kid FROM k WHERE EXISTS (SELECT 1 FROM T x WHERE x.id = k.kid)")
+    # semi and anti joins of two foreign tables: [NOT] EXISTS on Spanner
+    for cond in ("v.id = u.i", "v.s = u.s", "v.dt = u.dt AND v.id <> u.id", "v.ts = u.ts"):
+        q("unordered", "SELECT u.id FROM T u WHERE EXISTS (SELECT 1 FROM T v WHERE %s)" % cond, "J", "J")
+        q("unordered", "SELECT u.id FROM T u WHERE NOT EXISTS (SELECT 1 FROM T v WHERE %s)" % cond, "J", "J")
+    q("unordered", "SELECT u.id FROM T u WHERE EXISTS (SELECT 1 FROM T v WHERE v.i = u.id AND v.b) AND u.id > 5",
+      "J", "J")
+    q("unordered", "SELECT u.id FROM T u WHERE NOT EXISTS (SELECT 1 FROM T v WHERE v.i = u.id AND v.s IS NULL) AND u.dt IS NOT NULL",
+      "J", "J")
+    q("unordered", "SELECT u.id FROM T u WHERE u.i IN (SELECT v.id FROM T v WHERE v.n > 0)")
     q("unordered", "SELECT k.kid FROM k WHERE NOT EXISTS (SELECT 1 FROM T x WHERE x.i = k.ki)", "P", "P")
     q("unordered", "SELECT k.kid, (SELECT count(*) FROM T x WHERE x.id < k.kid) FROM k")
     q("unordered", "SELECT k.kid, y.id FROM k, LATERAL (SELECT id FROM T x WHERE x.i = k.ki ORDER BY id LIMIT 1) y")

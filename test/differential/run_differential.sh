@@ -231,7 +231,7 @@ for db in dc dicu; do
 		fi
 		if [ "$want" = J ]; then
 			got=-
-			case $sql in *" INNER JOIN "*) got=J ;; esac
+			[[ $sql =~ \ AS\ r[0-9]+\ ((INNER|LEFT|RIGHT|FULL)\ JOIN|WHERE\ (NOT\ )?EXISTS)\  ]] && got=J
 		fi
 		if [ "$want" = P ]; then
 			got=-
