@@ -36,6 +36,9 @@ EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" ORDER BY "BirthDate" DESC NULLS LAST, "SingerId";
 -- the key column is NOT NULL: no extra key, Spanner can read in key order
 EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "SingerId";
+-- a timestamp before another key is cut to microseconds, as PostgreSQL
+-- holds it (Spanner keeps nanoseconds and would break ties with them)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "UpdatedAt", "SingerId" DESC;
 -- floats: PostgreSQL puts NaN above every number, Spanner below
 EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "Rating", "SingerId";
 EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" ORDER BY "Score" DESC, "SingerId";
@@ -181,6 +184,14 @@ CREATE FOREIGN TABLE pushdown.genres_nokey (genre_id bigint OPTIONS (spanner_typ
   SERVER sp OPTIONS (table_name 'genres');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM genres_nokey WHERE genre_id = 2;
 SELECT name FROM genres_nokey WHERE genre_id = 2;
+-- a key declared as another type than Spanner's (numeric over INT64), or
+-- compared with an expression of the row: SQL
+CREATE FOREIGN TABLE pushdown.genres_numkey (genre_id numeric OPTIONS (spanner_type 'INT64', key 'true'),
+  name text) SERVER sp OPTIONS (table_name 'genres');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM genres_numkey WHERE genre_id = 1.5;
+SELECT name FROM genres_numkey WHERE genre_id = 1.5;
+SELECT name FROM genres_numkey WHERE genre_id = 2.0;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" WHERE "SingerId" = coalesce("SingerId", 5);
 
 -- ===================================================================
 -- LIKE: the same pattern language on both sides (ESCAPE is applied locally)

@@ -71,6 +71,8 @@ typedef struct deparse_expr_cxt
 static void deparse_expr(Expr *node, deparse_expr_cxt *context);
 static void deparse_operand(Node *node, deparse_expr_cxt *context);
 static void deparse_conjunction(deparse_expr_cxt *context, List *conds);
+static void deparse_where(deparse_expr_cxt *context, List *conds);
+static void deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel);
 
 static Node *
 strip_relabel(Node *node)
@@ -149,10 +151,15 @@ deparse_param(Node *node, deparse_expr_cxt *context)
 	ListCell   *lc;
 
 	node = strip_relabel(node);
-	/* reuse the same Param if it appears again */
+	/* reuse the same Param if it appears again (not a slot adjusted at run time) */
 	foreach(lc, *context->params_list)
 	{
-		if (IsA(node, Param) && equal(node, lfirst(lc)))
+		int			n = foreach_current_index(lc) + 1;
+
+		if (IsA(node, Param) && equal(node, lfirst(lc)) &&
+			(context->plus_one == NULL ||
+			 (!list_member_int(*context->plus_one, n) &&
+			  !list_member_int(*context->plus_one, -n))))
 		{
 			context->dialect->param_ref(context->buf, foreach_current_index(lc) + 1);
 			return;
@@ -657,7 +664,15 @@ deparse_order_by(deparse_expr_cxt *context, List *pathkeys)
 			appendStringInfoString(buf, d->is_nan_close);
 			appendStringInfoString(buf, desc ? " DESC, " : ", ");
 		}
-		deparse_column_ref(context, var->varno, var->varattno);
+		/* nanoseconds on Spanner: ties at the microsecond go to the next key */
+		if (var->vartype == TIMESTAMPTZOID && lnext(pathkeys, lc) != NULL)
+		{
+			appendStringInfoString(buf, d->trunc_micros_open);
+			deparse_column_ref(context, var->varno, var->varattno);
+			appendStringInfoString(buf, d->trunc_micros_close);
+		}
+		else
+			deparse_column_ref(context, var->varno, var->varattno);
 		if (desc)
 			appendStringInfoString(buf, " DESC");
 	}
@@ -740,7 +755,7 @@ deparse_aggref(Aggref *agg, deparse_expr_cxt *context)
 	const SpannerDialect *d = context->dialect;
 	StringInfo	buf = context->buf;
 	Var		   *var;
-	SpannerAggKind kind = spanner_agg_kind(context->foreignrel, agg, &var);
+	SpannerAggKind kind = spanner_agg_kind(context->root, context->foreignrel, agg, &var);
 
 	switch (kind)
 	{
@@ -790,10 +805,8 @@ deparse_aggref(Aggref *agg, deparse_expr_cxt *context)
  */
 void
 spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
-							   List *remote_conds, List *tlist,
-							   List **params_list, List **plus_one)
+							   List *tlist, List **params_list, List **plus_one)
 {
-	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	deparse_expr_cxt context;
 	ListCell   *lc;
 	bool		first = true;
@@ -815,9 +828,7 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 		else
 			elog(ERROR, "grouped target cannot be sent to Spanner");
 	}
-	appendStringInfoString(buf, " FROM ");
-	spanner_deparse_table_name(buf, fpinfo->dialect, fpinfo->relid);
-	deparse_where(&context, remote_conds);
+	deparse_from_where(&context, baserel);
 
 	foreach(lc, root->parse->groupClause)
 	{
@@ -866,16 +877,61 @@ spanner_join_type_name(JoinType jointype)
  * tlist holds the plain columns of both tables the query needs (the join's
  * fdw_scan_tlist), in select-list order.
  */
+/*
+ * FROM and WHERE of a relation: a table and its conditions, or a join of
+ * two tables (spanner_get_join_paths decided where each condition goes).
+ */
+static void
+deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) rel->fdw_private;
+	StringInfo	buf = context->buf;
+	PlannerInfo *root = context->root;
+	RelOptInfo *outerrel = fpinfo->outerrel;
+	RelOptInfo *innerrel = fpinfo->innerrel;
+
+	appendStringInfoString(buf, " FROM ");
+	if (!IS_JOIN_REL(rel))
+	{
+		spanner_deparse_table_name(buf, context->dialect, fpinfo->relid);
+		deparse_where(context, fpinfo->remote_conds);
+		return;
+	}
+	spanner_deparse_table_name(buf, context->dialect,
+							   planner_rt_fetch(outerrel->relid, root)->relid);
+	if (fpinfo->jointype == JOIN_SEMI || fpinfo->jointype == JOIN_ANTI)
+	{
+		/* FROM t1 AS r1 WHERE [NOT] EXISTS (SELECT 1 FROM t2 AS r2 WHERE on) */
+		appendStringInfo(buf, " AS r%d WHERE %sEXISTS (SELECT 1 FROM ", outerrel->relid,
+						 fpinfo->jointype == JOIN_ANTI ? "NOT " : "");
+		spanner_deparse_table_name(buf, context->dialect,
+								   planner_rt_fetch(innerrel->relid, root)->relid);
+		appendStringInfo(buf, " AS r%d WHERE ", innerrel->relid);
+		deparse_conjunction(context, fpinfo->join_conds);
+		appendStringInfoChar(buf, ')');
+		if (fpinfo->remote_conds != NIL)
+		{
+			appendStringInfoString(buf, " AND ");
+			deparse_conjunction(context, fpinfo->remote_conds);
+		}
+		return;
+	}
+	appendStringInfo(buf, " AS r%d %s ", outerrel->relid,
+					 spanner_join_type_name(fpinfo->jointype));
+	spanner_deparse_table_name(buf, context->dialect,
+							   planner_rt_fetch(innerrel->relid, root)->relid);
+	appendStringInfo(buf, " AS r%d ON ", innerrel->relid);
+	deparse_conjunction(context, fpinfo->join_conds);
+	deparse_where(context, fpinfo->remote_conds);
+}
+
 void
 spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinrel,
-							RelOptInfo *outerrel, RelOptInfo *innerrel,
-							List *join_conds, List *other_conds, List *tlist,
-							List **params_list, List **plus_one)
+							List *tlist, List **params_list, List **plus_one)
 {
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) joinrel->fdw_private;
 	deparse_expr_cxt context;
 	ListCell   *lc;
-
-	JoinType	jointype = ((SpannerRelInfo *) joinrel->fdw_private)->jointype;
 
 	init_context(&context, root, joinrel, buf, params_list, plus_one);
 
@@ -887,40 +943,15 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 		if (foreach_current_index(lc) > 0)
 			appendStringInfoString(buf, ", ");
 		/* the inner table of a semi or anti join: no row to read from */
-		if ((jointype == JOIN_SEMI || jointype == JOIN_ANTI) &&
-			bms_is_member(var->varno, innerrel->relids))
+		if ((fpinfo->jointype == JOIN_SEMI || fpinfo->jointype == JOIN_ANTI) &&
+			bms_is_member(var->varno, fpinfo->innerrel->relids))
 			appendStringInfoString(buf, "NULL");
 		else
 			deparse_column_ref(&context, var->varno, var->varattno);
 	}
 	if (tlist == NIL)
 		appendStringInfoString(buf, context.dialect->no_columns);
-	appendStringInfoString(buf, " FROM ");
-	spanner_deparse_table_name(buf, context.dialect,
-							   planner_rt_fetch(outerrel->relid, root)->relid);
-	if (jointype == JOIN_SEMI || jointype == JOIN_ANTI)
-	{
-		/* FROM t1 AS r1 WHERE [NOT] EXISTS (SELECT 1 FROM t2 AS r2 WHERE on) */
-		appendStringInfo(buf, " AS r%d WHERE %sEXISTS (SELECT 1 FROM ", outerrel->relid,
-						 jointype == JOIN_ANTI ? "NOT " : "");
-		spanner_deparse_table_name(buf, context.dialect,
-								   planner_rt_fetch(innerrel->relid, root)->relid);
-		appendStringInfo(buf, " AS r%d WHERE ", innerrel->relid);
-		deparse_conjunction(&context, join_conds);
-		appendStringInfoChar(buf, ')');
-		if (other_conds != NIL)
-		{
-			appendStringInfoString(buf, " AND ");
-			deparse_conjunction(&context, other_conds);
-		}
-		return;
-	}
-	appendStringInfo(buf, " AS r%d %s ", outerrel->relid, spanner_join_type_name(jointype));
-	spanner_deparse_table_name(buf, context.dialect,
-							   planner_rt_fetch(innerrel->relid, root)->relid);
-	appendStringInfo(buf, " AS r%d ON ", innerrel->relid);
-	deparse_conjunction(&context, join_conds);
-	deparse_where(&context, other_conds);
+	deparse_from_where(&context, joinrel);
 }
 
 /*

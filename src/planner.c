@@ -343,7 +343,7 @@ grouped_tlist(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target)
 		{
 			TargetEntry *tle;
 
-			if (!spanner_group_key_ok(baserel, (Node *) expr))
+			if (!spanner_group_key_ok(root, baserel, (Node *) expr))
 				return NIL;
 			tle = makeTargetEntry(expr, list_length(tlist) + 1, NULL, false);
 			tle->ressortgroupref = sgref;
@@ -364,7 +364,7 @@ grouped_tlist(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target)
 
 				if (IsA(item, Aggref))
 				{
-					if (spanner_agg_kind(baserel, (Aggref *) item, &arg) == SPANNER_AGG_NONE)
+					if (spanner_agg_kind(root, baserel, (Aggref *) item, &arg) == SPANNER_AGG_NONE)
 						return NIL;
 					if (!tlist_member((Expr *) item, tlist))
 						tlist = lappend(tlist, makeTargetEntry((Expr *) item,
@@ -414,6 +414,7 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	Query	   *parse = root->parse;
 	PathTarget *target = grouped_rel->reltarget;
 	SpannerRelInfo *fpinfo;
+	SpannerRelInfo *upper;
 	List	   *tlist;
 	double		rows;
 	Cost		startup_cost;
@@ -424,11 +425,18 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 		extra->patype != PARTITIONWISE_AGGREGATE_NONE ||
 		root->hasPseudoConstantQuals)
 		return;
-	if (input_rel->reloptkind != RELOPT_BASEREL || input_rel->fdw_private == NULL)
+	if (input_rel->fdw_private == NULL || grouped_rel->fdw_private != NULL)
 		return;
 	fpinfo = (SpannerRelInfo *) input_rel->fdw_private;
-	if (fpinfo->local_conds != NIL ||
-		conds_may_fall_back(root, input_rel, fpinfo->remote_conds))
+	if (IS_JOIN_REL(input_rel))
+	{
+		/* a join Spanner runs (its conditions are set only then) */
+		if (fpinfo->join_conds == NIL)
+			return;
+	}
+	else if (input_rel->reloptkind != RELOPT_BASEREL ||
+			 fpinfo->local_conds != NIL ||
+			 conds_may_fall_back(root, input_rel, fpinfo->remote_conds))
 		return;
 	tlist = grouped_tlist(root, input_rel, target);
 	if (tlist == NIL)
@@ -453,7 +461,7 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 
 			if (IsA(item, Aggref))
 			{
-				if (spanner_agg_kind(input_rel, (Aggref *) item, &arg) == SPANNER_AGG_NONE)
+				if (spanner_agg_kind(root, input_rel, (Aggref *) item, &arg) == SPANNER_AGG_NONE)
 					return;
 				if (!tlist_member((Expr *) item, tlist))
 					tlist = lappend(tlist, makeTargetEntry((Expr *) item,
@@ -482,9 +490,14 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	startup_cost = fpinfo->fdw_startup_cost + input_rel->rows * cpu_operator_cost;
 	total_cost = startup_cost + rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
 
+	upper = palloc0(sizeof(SpannerRelInfo));
+	upper->dialect = fpinfo->dialect;
+	upper->serverid = fpinfo->serverid;
+	upper->outerrel = input_rel;
+	grouped_rel->fdw_private = upper;
 	path = create_foreign_upper_path(root, grouped_rel, target, rows,
 									 startup_cost, total_cost, NIL, NULL,
-									 list_make3(makeInteger(input_rel->relid), tlist,
+									 list_make3(makeInteger(0), tlist,
 												extra->havingQual));
 	add_path(grouped_rel, (Path *) path);
 }
@@ -520,6 +533,7 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	Cost		total_cost;
 
 	if (!spanner_pushdown || joinrel->fdw_private != NULL ||
+		!bms_is_empty(joinrel->lateral_relids) ||
 		(jointype != JOIN_INNER && jointype != JOIN_LEFT &&
 		 jointype != JOIN_RIGHT && jointype != JOIN_FULL &&
 		 jointype != JOIN_SEMI && jointype != JOIN_ANTI))
@@ -716,12 +730,13 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
  * grouped select list (fdw_scan_tlist), from which the target list is
  * computed.
  */
+static char *relations_text(PlannerInfo *root, RelOptInfo *rel);
+
 static ForeignScan *
 grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 			 List *tlist)
 {
-	RelOptInfo *baserel = root->simple_rel_array[intVal(linitial(best_path->fdw_private))];
-	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
+	RelOptInfo *input_rel = ((SpannerRelInfo *) grouped_rel->fdw_private)->outerrel;
 	List	   *scan_tlist = (List *) lsecond(best_path->fdw_private);
 	List	   *params_list = NIL;
 	List	   *plus_one = NIL;
@@ -731,16 +746,14 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 	int			i;
 
 	initStringInfo(&sql);
-	spanner_deparse_grouped_select(&sql, root, baserel, fpinfo->remote_conds,
-								   scan_tlist, &params_list, &plus_one);
+	spanner_deparse_grouped_select(&sql, root, input_rel, scan_tlist, &params_list, &plus_one);
 	for (i = 1; i <= list_length(scan_tlist); i++)
 		retrieved_attrs = lappend_int(retrieved_attrs, i);
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
 	fdw_private = lappend(fdw_private, NIL);
 	fdw_private = lappend(fdw_private,
-						  makeString(psprintf("Aggregate on (%s.%s)",
-											  quote_identifier(get_namespace_name(get_rel_namespace(fpinfo->relid))),
-											  quote_identifier(get_rel_name(fpinfo->relid)))));
+						  makeString(psprintf("Aggregate on (%s)",
+											  relations_text(root, input_rel))));
 
 	return make_foreignscan(tlist,
 							(List *) lthird(best_path->fdw_private),	/* HAVING */
@@ -752,11 +765,34 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 							NULL);
 }
 
+/* EXPLAIN's description of a base or join relation: "s.t" or "(s.t r1) LEFT JOIN (s.u r2)" */
+static char *
+relations_text(PlannerInfo *root, RelOptInfo *rel)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) rel->fdw_private;
+	Oid			outer_relid,
+				inner_relid;
+
+	if (!IS_JOIN_REL(rel))
+		return psprintf("%s.%s",
+						quote_identifier(get_namespace_name(get_rel_namespace(fpinfo->relid))),
+						quote_identifier(get_rel_name(fpinfo->relid)));
+	outer_relid = planner_rt_fetch(fpinfo->outerrel->relid, root)->relid;
+	inner_relid = planner_rt_fetch(fpinfo->innerrel->relid, root)->relid;
+	return psprintf("(%s.%s r%d) %s (%s.%s r%d)",
+					quote_identifier(get_namespace_name(get_rel_namespace(outer_relid))),
+					quote_identifier(get_rel_name(outer_relid)),
+					fpinfo->outerrel->relid,
+					spanner_join_type_name(fpinfo->jointype),
+					quote_identifier(get_namespace_name(get_rel_namespace(inner_relid))),
+					quote_identifier(get_rel_name(inner_relid)),
+					fpinfo->innerrel->relid);
+}
+
 /* The plan of a join path: scanrelid 0, its rows the join's columns. */
 static ForeignScan *
 join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist)
 {
-	SpannerRelInfo *fpinfo = (SpannerRelInfo *) joinrel->fdw_private;
 	List	   *scan_tlist;
 	List	   *params_list = NIL;
 	List	   *plus_one = NIL;
@@ -764,27 +800,15 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist)
 	List	   *fdw_private;
 	StringInfoData sql;
 	int			i;
-	Oid			outer_relid = planner_rt_fetch(fpinfo->outerrel->relid, root)->relid;
-	Oid			inner_relid = planner_rt_fetch(fpinfo->innerrel->relid, root)->relid;
 
 	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) joinrel->reltarget->exprs, 0));
 	initStringInfo(&sql);
-	spanner_deparse_join_select(&sql, root, joinrel, fpinfo->outerrel, fpinfo->innerrel,
-								fpinfo->join_conds, fpinfo->remote_conds, scan_tlist,
-								&params_list, &plus_one);
+	spanner_deparse_join_select(&sql, root, joinrel, scan_tlist, &params_list, &plus_one);
 	for (i = 1; i <= list_length(scan_tlist); i++)
 		retrieved_attrs = lappend_int(retrieved_attrs, i);
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
 	fdw_private = lappend(fdw_private, NIL);
-	fdw_private = lappend(fdw_private,
-						  makeString(psprintf("(%s.%s r%d) %s (%s.%s r%d)",
-											  quote_identifier(get_namespace_name(get_rel_namespace(outer_relid))),
-											  quote_identifier(get_rel_name(outer_relid)),
-											  fpinfo->outerrel->relid,
-											  spanner_join_type_name(fpinfo->jointype),
-											  quote_identifier(get_namespace_name(get_rel_namespace(inner_relid))),
-											  quote_identifier(get_rel_name(inner_relid)),
-											  fpinfo->innerrel->relid)));
+	fdw_private = lappend(fdw_private, makeString(relations_text(root, joinrel)));
 	return make_foreignscan(tlist, NIL, 0, params_list, fdw_private, scan_tlist,
 							NIL, NULL);
 }

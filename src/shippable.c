@@ -74,7 +74,7 @@ static bool foreign_expr_walker(Node *node, foreign_glob_cxt *cxt);
 static bool only_extern_params_walker(Node *node, void *context);
 
 /* The type category for cross-type comparisons (int vs int8 etc.) */
-static char
+static Oid
 type_family(Oid type)
 {
 	switch (type)
@@ -82,14 +82,12 @@ type_family(Oid type)
 		case INT2OID:
 		case INT4OID:
 		case INT8OID:
-			return 'i';
-		case NUMERICOID:
-			return 'n';
+			return INT8OID;
 		case TEXTOID:
 		case VARCHAROID:
-			return 's';
+			return TEXTOID;
 		default:
-			return (char) (type & 0x7f);	/* unique per remaining type */
+			return type;
 	}
 }
 
@@ -785,13 +783,36 @@ spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel, List *pathkey
 {
 	ListCell   *lc;
 	bool		is_float;
+	foreign_glob_cxt cxt;
 
 	if (pathkeys == NIL)
 		return false;
+	cxt.root = root;
+	cxt.foreignrel = baserel;
+	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	foreach(lc, pathkeys)
-		if (spanner_pathkey_column(root, baserel, lfirst_node(PathKey, lc),
-								   &is_float) == NULL)
+	{
+		Var		   *var = spanner_pathkey_column(root, baserel, lfirst_node(PathKey, lc),
+												 &is_float);
+
+		if (var == NULL)
 			return false;
+
+		/*
+		 * A column PostgreSQL rounds after fetching (a typmod, float4 over
+		 * FLOAT64) keeps Spanner's order but makes some values equal, which
+		 * the next key would then order: Spanner breaks the ties on the
+		 * unrounded values instead.  Only as the last key.  (Timestamps,
+		 * with nanoseconds on Spanner, are cut to microseconds before the
+		 * next key: deparse.c.)
+		 */
+		if (lnext(pathkeys, lc) != NULL &&
+			(((var->vartype == NUMERICOID || var->vartype == TIMESTAMPTZOID) &&
+			  var->vartypmod >= 0) ||
+			 (var->vartype == FLOAT4OID &&
+			  var_info(var, &cxt)->remote_types[var->varattno] != SP_TYPE_FLOAT32)))
+			return false;
+	}
 	return true;
 }
 
@@ -859,16 +880,16 @@ column_groupable(Var *var, foreign_glob_cxt *cxt, Oid collid)
  *		column of the relation (see column_groupable).
  */
 bool
-spanner_group_key_ok(RelOptInfo *baserel, Node *expr)
+spanner_group_key_ok(PlannerInfo *root, RelOptInfo *baserel, Node *expr)
 {
 	foreign_glob_cxt cxt;
 	Var		   *var;
 
-	cxt.root = NULL;
+	cxt.root = root;
 	cxt.foreignrel = baserel;
 	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	var = own_var(expr, &cxt);
-	return var != NULL && column_groupable(var, &cxt, var->varcollid);
+	return var != NULL && column_groupable(var, &cxt, exprCollation(expr));
 }
 
 /*
@@ -877,7 +898,7 @@ spanner_group_key_ok(RelOptInfo *baserel, Node *expr)
  *		this, if any; *arg gets its column (NULL for count(*)).
  */
 SpannerAggKind
-spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
+spanner_agg_kind(PlannerInfo *root, RelOptInfo *baserel, Aggref *agg, Var **arg)
 {
 	foreign_glob_cxt cxt;
 	char	   *name;
@@ -890,7 +911,7 @@ spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg)
 		agg->aggsplit != AGGSPLIT_SIMPLE || agg->aggfilter != NULL ||
 		agg->aggorder != NIL || agg->aggvariadic)
 		return SPANNER_AGG_NONE;
-	cxt.root = NULL;
+	cxt.root = root;
 	cxt.foreignrel = baserel;
 	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	name = get_func_name(agg->aggfnoid);
@@ -976,14 +997,25 @@ spanner_key_lookup_column(PlannerInfo *root, RelOptInfo *baserel, Expr *clause)
 	cxt.root = root;
 	cxt.foreignrel = baserel;
 	cxt.fpinfo = fpinfo;
+	/* the key column on one side, a value (no column of the table) on the other */
 	var = own_var(linitial(op->args), &cxt);
+	if (var != NULL && has_own_var(lsecond(op->args), &cxt))
+		return 0;
 	if (var == NULL)
+	{
 		var = own_var(lsecond(op->args), &cxt);
+		if (var != NULL && has_own_var(linitial(op->args), &cxt))
+			return 0;
+	}
 	if (var == NULL || !column_comparable(var, &cxt))
 		return 0;
+	/* the key is sent in the key type's own spelling: the declared type must be it */
 	code = fpinfo->remote_types[var->varattno];
-	if (code != SP_TYPE_INT64 && code != SP_TYPE_STRING && code != SP_TYPE_BYTES &&
-		code != SP_TYPE_BOOL)
+	if (!((code == SP_TYPE_INT64 &&
+		   (var->vartype == INT8OID || var->vartype == INT4OID || var->vartype == INT2OID)) ||
+		  (code == SP_TYPE_STRING && is_string_type(var->vartype)) ||
+		  (code == SP_TYPE_BYTES && var->vartype == BYTEAOID) ||
+		  (code == SP_TYPE_BOOL && var->vartype == BOOLOID)))
 		return 0;
 	for (i = 1; i <= fpinfo->natts; i++)
 	{

@@ -168,7 +168,8 @@ typedef struct SpannerRelInfo
 	int			natts;
 	Cost		fdw_startup_cost;	/* options fdw_startup_cost, fdw_tuple_cost */
 	Cost		fdw_tuple_cost;
-	/* a join: its two tables and the join's own conditions */
+	/* a join: its two tables and the join's own conditions; a grouping:
+	 * its input relation (outerrel) */
 	RelOptInfo *outerrel;
 	RelOptInfo *innerrel;
 	JoinType	jointype;		/* inner, left, right or full */
@@ -343,8 +344,9 @@ extern bool spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel,
 extern bool spanner_limit_expr_ok(Node *expr);
 extern AttrNumber spanner_key_lookup_column(PlannerInfo *root, RelOptInfo *baserel,
 											Expr *clause);
-extern SpannerAggKind spanner_agg_kind(RelOptInfo *baserel, Aggref *agg, Var **arg);
-extern bool spanner_group_key_ok(RelOptInfo *baserel, Node *expr);
+extern SpannerAggKind spanner_agg_kind(PlannerInfo *root, RelOptInfo *rel, Aggref *agg,
+									   Var **arg);
+extern bool spanner_group_key_ok(PlannerInfo *root, RelOptInfo *rel, Node *expr);
 
 /* deparse.c */
 extern const char *spanner_join_type_name(JoinType jointype);
@@ -355,13 +357,10 @@ extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   List **params_list, List **plus_one,
 								   List **limit_params);
 extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
-										   RelOptInfo *baserel, List *remote_conds,
-										   List *tlist, List **params_list,
-										   List **plus_one);
+										   RelOptInfo *rel, List *tlist,
+										   List **params_list, List **plus_one);
 extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
-										RelOptInfo *joinrel, RelOptInfo *outerrel,
-										RelOptInfo *innerrel, List *join_conds,
-										List *other_conds, List *tlist,
+										RelOptInfo *joinrel, List *tlist,
 										List **params_list, List **plus_one);
 extern void spanner_deparse_count(StringInfo buf, Oid relid);
 extern void spanner_deparse_read(StringInfo fields, StringInfo description,

@@ -318,6 +318,17 @@ def queries():
     for v in ("3", "NULL", "1000"):
         q("unordered", "SELECT * FROM T WHERE id = $1::bigint", args=v)
     q("unordered", "SELECT * FROM T WHERE id = 3 AND i > 0")
+    # the other side of the key's = must be a value, not an expression of the row
+    for e in ("coalesce(id, 5)", "id + 1", "nullif(id, 3)", "length(s)", "strpos(s, 'b')", "i / 2"):
+        q("unordered", "SELECT id FROM T WHERE id = %s" % e, "W", "W")
+    # one parameter used both as itself and one microsecond later
+    for v in ("'2024-03-10 07:00:00+00'", "'2024-11-03 06:30:00+00'"):
+        q("unordered", "SELECT id FROM T WHERE ts > $1::timestamptz OR ts < $1::timestamptz", args=v)
+        q("unordered", "SELECT id FROM T WHERE ts <= $1::timestamptz AND ts >= $1::timestamptz", args=v)
+    q("unordered", "SELECT k.kid, (SELECT count(*) FROM T x WHERE x.ts > k.kts OR x.ts < k.kts) FROM k")
+    # ties of a timestamp broken by the next key
+    q("ordered", "SELECT id, ts FROM T ORDER BY ts, id DESC", "S", "S")
+    q("ordered", "SELECT id, ts FROM T ORDER BY ts DESC, id DESC LIMIT 5", "SL", "SL")
     q("unordered", "SELECT k.kid, x.s FROM k JOIN T x ON x.id = k.kid", "P", "P")
     # two foreign tables (the table with itself): one Spanner query
     for cond in ("u.i = v.i", "u.s = v.s", "u.dt = v.dt", "u.ts = v.ts", "u.n = v.n",
@@ -352,7 +363,17 @@ def queries():
           "J", "J")
         q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.f = v.f" % j)
     q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.i ORDER BY u.id, v.id LIMIT 10")
-    q("unordered", "SELECT u.dt, count(*) FROM T u JOIN T v ON u.dt = v.dt GROUP BY u.dt")
+    q("unordered", "SELECT u.dt, count(*) FROM T u JOIN T v ON u.dt = v.dt GROUP BY u.dt", "A", "A")
+    # aggregates over a join Spanner runs: one remote statement
+    q("unordered", "SELECT count(*), count(v.s), max(u.id), sum(v.id) FROM T u JOIN T v ON u.i = v.id", "A", "A")
+    q("unordered", "SELECT u.b, count(v.id), min(v.dt) FROM T u LEFT JOIN T v ON u.i = v.id GROUP BY u.b",
+      "A", "A")
+    q("unordered", "SELECT v.s, count(*) FROM T u RIGHT JOIN T v ON u.s = v.s GROUP BY v.s HAVING count(*) > 1",
+      "A", "A")
+    q("unordered", "SELECT count(*), count(DISTINCT u.dt) FROM T u FULL JOIN T v ON u.ts = v.ts", "A", "A")
+    q("unordered", "SELECT u.dt, count(*) FROM T u WHERE EXISTS (SELECT 1 FROM T v WHERE v.i = u.id) GROUP BY u.dt",
+      "A", "A")
+    q("unordered", "SELECT count(*) FROM T u WHERE NOT EXISTS (SELECT 1 FROM T v WHERE v.s = u.s)", "A", "A")
     # a small local table joined with the foreign one: a lookup per local row
     for cond, p in (("x.id = k.kid", "P"), ("x.i = k.ki", "P"), ("x.s = k.ks", "P"),
                     ("x.dt = k.kdt", "P"), ("x.ts = k.kts", "P"), ("x.ts < k.kts", "P"),
