@@ -95,7 +95,8 @@ SELECT "SingerId" FROM "Singers" WHERE "SingerId" % 2 = 0 ORDER BY "SingerId" LI
 -- a sort Spanner cannot do
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" ORDER BY "Tags", "SingerId" LIMIT 3;
--- WITH TIES, locking, DISTINCT, aggregates, window functions, joins
+-- WITH TIES, locking, DISTINCT, aggregates, window functions (a join
+-- Spanner runs keeps its LIMIT: below)
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" ORDER BY "Active" FETCH FIRST 2 ROWS WITH TIES;
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -239,6 +240,15 @@ SELECT count(*) FROM "Albums" a RIGHT JOIN "Singers" s
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT count(*) FROM "Singers" s FULL JOIN "Albums" a ON a."SingerId" = s."SingerId" + 40;
 SELECT count(*) FROM "Singers" s FULL JOIN "Albums" a ON a."SingerId" = s."SingerId" + 40;
+-- ORDER BY and LIMIT above a join: in the same statement; a column of the
+-- nullable side may be NULL even where it is declared NOT NULL
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a
+  ON a."SingerId" = s."SingerId" AND a."AlbumId" = 1
+  ORDER BY a."AlbumId" DESC, s."SingerId" LIMIT 3 OFFSET 1;
+SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a
+  ON a."SingerId" = s."SingerId" AND a."AlbumId" = 1
+  ORDER BY a."AlbumId" DESC, s."SingerId" LIMIT 3 OFFSET 1;
 -- semi and anti joins: [NOT] EXISTS
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT s."SingerId" FROM "Singers" s

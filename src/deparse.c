@@ -623,6 +623,27 @@ column_not_null(Oid relid, AttrNumber attnum)
  * and NaN below every other float: where PostgreSQL wants otherwise, a key
  * "col IS NULL" and, for floats, "IS_NAN(col)" come first.
  */
+/* May an outer join give this column NULL even where it is NOT NULL? */
+static bool
+null_extended(deparse_expr_cxt *context, Var *var)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) context->foreignrel->fdw_private;
+
+	if (!IS_JOIN_REL(context->foreignrel))
+		return false;
+	switch (fpinfo->jointype)
+	{
+		case JOIN_LEFT:
+			return bms_is_member(var->varno, fpinfo->innerrel->relids);
+		case JOIN_RIGHT:
+			return bms_is_member(var->varno, fpinfo->outerrel->relids);
+		case JOIN_FULL:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static void
 deparse_order_by(deparse_expr_cxt *context, List *pathkeys)
 {
@@ -651,8 +672,9 @@ deparse_order_by(deparse_expr_cxt *context, List *pathkeys)
 		 * from reading in key order).
 		 */
 		if (pk->pk_nulls_first == desc &&
-			!column_not_null(planner_rt_fetch(var->varno, context->root)->relid,
-							var->varattno))
+			(null_extended(context, var) ||
+			 !column_not_null(planner_rt_fetch(var->varno, context->root)->relid,
+							  var->varattno)))
 		{
 			deparse_column_ref(context, var->varno, var->varattno);
 			appendStringInfoString(buf, pk->pk_nulls_first ? " IS NULL DESC, " : " IS NULL, ");
@@ -927,7 +949,8 @@ deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel)
 
 void
 spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinrel,
-							List *tlist, List **params_list, List **plus_one)
+							List *tlist, List *pathkeys, List *limit,
+							List **params_list, List **plus_one, List **limit_params)
 {
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) joinrel->fdw_private;
 	deparse_expr_cxt context;
@@ -952,6 +975,9 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 	if (tlist == NIL)
 		appendStringInfoString(buf, context.dialect->no_columns);
 	deparse_from_where(&context, joinrel);
+	deparse_order_by(&context, pathkeys);
+	if (limit != NIL)
+		deparse_limit(&context, limit, limit_params);
 }
 
 /*

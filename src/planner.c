@@ -640,6 +640,35 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 														startup_cost, total_cost,
 														NIL, joinrel->lateral_relids,
 														NULL, NIL));
+
+	/* sorted by Spanner, for an ORDER BY (or a merge join) above */
+	if (root->query_pathkeys != NIL &&
+		spanner_pathkeys_shippable(root, joinrel, root->query_pathkeys))
+		add_path(joinrel, (Path *) create_foreign_join_path(root, joinrel, NULL, rows,
+															total_cost,
+															total_cost * DEFAULT_FDW_SORT_MULTIPLIER,
+															root->query_pathkeys,
+															joinrel->lateral_relids,
+															NULL, NIL));
+}
+
+/*
+ * The relation a query's scan/join part is, if Spanner runs all of it:
+ * its one foreign table, or the join of its foreign tables; else NULL.
+ */
+static RelOptInfo *
+whole_foreign_rel(PlannerInfo *root, RelOptInfo *input_rel)
+{
+	RelOptInfo *rel = single_foreign_rel(root, input_rel);
+
+	if (rel != NULL)
+		return rel;
+	rel = find_join_rel(root, root->all_baserels);
+	if (rel == NULL || rel->fdw_private == NULL ||
+		rel->fdwroutine != input_rel->fdwroutine ||
+		((SpannerRelInfo *) rel->fdw_private)->join_conds == NIL)
+		return NULL;
+	return rel;
 }
 
 /*
@@ -680,12 +709,13 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		root->hasPseudoConstantQuals ||
 		parse->limitOption != LIMIT_OPTION_COUNT)
 		return;
-	baserel = single_foreign_rel(root, input_rel);
+	baserel = whole_foreign_rel(root, input_rel);
 	if (baserel == NULL)
 		return;
 	fpinfo = (SpannerRelInfo *) baserel->fdw_private;
-	if (fpinfo->local_conds != NIL ||
-		conds_may_fall_back(root, baserel, fpinfo->remote_conds))
+	if (!IS_JOIN_REL(baserel) &&
+		(fpinfo->local_conds != NIL ||
+		 conds_may_fall_back(root, baserel, fpinfo->remote_conds)))
 		return;
 	if (parse->sortClause)
 	{
@@ -789,13 +819,17 @@ relations_text(PlannerInfo *root, RelOptInfo *rel)
 					fpinfo->innerrel->relid);
 }
 
-/* The plan of a join path: scanrelid 0, its rows the join's columns. */
+/*
+ * The plan of a join path, or of a LIMIT above a join: scanrelid 0, its
+ * rows the join's columns, sorted and limited by Spanner as asked.
+ */
 static ForeignScan *
-join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist)
+join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist, List *pathkeys, List *limit)
 {
 	List	   *scan_tlist;
 	List	   *params_list = NIL;
 	List	   *plus_one = NIL;
+	List	   *limit_params = NIL;
 	List	   *retrieved_attrs = NIL;
 	List	   *fdw_private;
 	StringInfoData sql;
@@ -803,11 +837,12 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist)
 
 	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) joinrel->reltarget->exprs, 0));
 	initStringInfo(&sql);
-	spanner_deparse_join_select(&sql, root, joinrel, scan_tlist, &params_list, &plus_one);
+	spanner_deparse_join_select(&sql, root, joinrel, scan_tlist, pathkeys, limit,
+								&params_list, &plus_one, &limit_params);
 	for (i = 1; i <= list_length(scan_tlist); i++)
 		retrieved_attrs = lappend_int(retrieved_attrs, i);
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
-	fdw_private = lappend(fdw_private, NIL);
+	fdw_private = lappend(fdw_private, limit_params);
 	fdw_private = lappend(fdw_private, makeString(relations_text(root, joinrel)));
 	return make_foreignscan(tlist, NIL, 0, params_list, fdw_private, scan_tlist,
 							NIL, NULL);
@@ -852,15 +887,17 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * projection of the final target list is done on its rows.
 	 */
 	if (IS_JOIN_REL(baserel))
-		return join_plan(root, baserel, tlist);
+		return join_plan(root, baserel, tlist, best_path->path.pathkeys, NIL);
 	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 3)
 		return grouped_plan(root, baserel, best_path, tlist);
 	if (IS_UPPER_REL(baserel))
 	{
 		limit = (List *) linitial(best_path->fdw_private);
-		baserel = single_foreign_rel(root, baserel);
+		baserel = whole_foreign_rel(root, baserel);
 		if (baserel == NULL)
 			elog(ERROR, "spanner_fdw: LIMIT path without its foreign table");
+		if (IS_JOIN_REL(baserel))
+			return join_plan(root, baserel, tlist, best_path->path.pathkeys, limit);
 		scan_clauses = ((SpannerRelInfo *) baserel->fdw_private)->remote_conds;
 	}
 	fpinfo = (SpannerRelInfo *) baserel->fdw_private;

@@ -756,7 +756,16 @@ spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel, PathKey *pk,
 		Var		   *var;
 		Oid			opclass;
 
-		if (em->em_is_child || !bms_equal(em->em_relids, baserel->relids))
+		/*
+		 * A column of the table, or of one table of the join (of a semi or
+		 * anti join: of its outer table, the inner one is out of scope)
+		 */
+		if (em->em_is_child || bms_membership(em->em_relids) != BMS_SINGLETON ||
+			!bms_is_subset(em->em_relids, baserel->relids))
+			continue;
+		if (IS_JOIN_REL(baserel) &&
+			(cxt.fpinfo->jointype == JOIN_SEMI || cxt.fpinfo->jointype == JOIN_ANTI) &&
+			!bms_is_subset(em->em_relids, cxt.fpinfo->outerrel->relids))
 			continue;
 		var = own_var((Node *) em->em_expr, &cxt);
 		if (var == NULL ||

@@ -361,7 +361,9 @@ extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
 										   List **params_list, List **plus_one);
 extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
 										RelOptInfo *joinrel, List *tlist,
-										List **params_list, List **plus_one);
+										List *pathkeys, List *limit,
+										List **params_list, List **plus_one,
+										List **limit_params);
 extern void spanner_deparse_count(StringInfo buf, Oid relid);
 extern void spanner_deparse_read(StringInfo fields, StringInfo description,
 								 const SpannerDialect *dialect, Oid relid,

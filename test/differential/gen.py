@@ -362,7 +362,22 @@ def queries():
         q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.i = v.id WHERE coalesce(v.s, 'x') = 'x'" % j,
           "J", "J")
         q("unordered", "SELECT u.id, v.id FROM T u %s JOIN T v ON u.f = v.f" % j)
-    q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.i ORDER BY u.id, v.id LIMIT 10")
+    q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.i ORDER BY u.id, v.id LIMIT 10", "SL", "SL")
+    # ORDER BY and LIMIT above a join Spanner runs: in the same statement
+    q("ordered", "SELECT u.id, v.id, v.s FROM T u JOIN T v ON u.i = v.id ORDER BY v.s COLLATE \"C\" DESC, u.id",
+      "S", "S")
+    q("ordered", "SELECT u.id, v.id, v.dt FROM T u LEFT JOIN T v ON u.i = v.id ORDER BY v.dt, u.id LIMIT 7",
+      "SL", "SL")
+    q("ordered", "SELECT u.id, v.id FROM T u LEFT JOIN T v ON u.i = v.id ORDER BY v.id DESC, u.id LIMIT 9",
+      "SL", "SL")
+    q("ordered", "SELECT u.id, v.id FROM T u RIGHT JOIN T v ON u.dt = v.dt ORDER BY u.id NULLS FIRST, v.id OFFSET 3",
+      "SL", "SL")
+    q("ordered", "SELECT u.id, v.ts FROM T u FULL JOIN T v ON u.ts = v.ts ORDER BY v.ts DESC, u.id, v.id LIMIT 12",
+      "SL", "SL")
+    q("ordered", "SELECT u.id FROM T u WHERE EXISTS (SELECT 1 FROM T v WHERE v.i = u.id) ORDER BY u.id DESC LIMIT 3",
+      "SL", "SL")
+    q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.id ORDER BY u.f, u.id LIMIT 4", "SL", "SL")
+    q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.id ORDER BY u.s, u.id LIMIT 4", "SL", "N")
     q("unordered", "SELECT u.dt, count(*) FROM T u JOIN T v ON u.dt = v.dt GROUP BY u.dt", "A", "A")
     # aggregates over a join Spanner runs: one remote statement
     q("unordered", "SELECT count(*), count(v.s), max(u.id), sum(v.id) FROM T u JOIN T v ON u.i = v.id", "A", "A")
