@@ -249,6 +249,12 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT s."SingerId", a."AlbumId" FROM "Singers" s LEFT JOIN "Albums" a
   ON a."SingerId" = s."SingerId" AND a."AlbumId" = 1
   ORDER BY a."AlbumId" DESC, s."SingerId" LIMIT 3 OFFSET 1;
+-- three tables: nested joins in parentheses, one statement
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT s."LastName", a."AlbumTitle", c."Venue" FROM "Singers" s
+  JOIN "Albums" a ON a."SingerId" = s."SingerId"
+  LEFT JOIN "Concerts" c ON c."SingerId" = a."SingerId" AND c."Venue" <> ''
+  WHERE s."SingerId" < 3 AND a."AlbumId" = 1;
 -- semi and anti joins: [NOT] EXISTS
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT s."SingerId" FROM "Singers" s

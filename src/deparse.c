@@ -900,17 +900,43 @@ spanner_join_type_name(JoinType jointype)
  * fdw_scan_tlist), in select-list order.
  */
 /*
- * FROM and WHERE of a relation: a table and its conditions, or a join of
- * two tables (spanner_get_join_paths decided where each condition goes).
+ * A table as "t AS r<relid>", or a join of two such items (nested joins in
+ * parentheses) with its ON clause: the FROM of a join.
+ */
+static void
+deparse_from_item(deparse_expr_cxt *context, RelOptInfo *rel, bool nested)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) rel->fdw_private;
+	StringInfo	buf = context->buf;
+
+	if (!IS_JOIN_REL(rel))
+	{
+		spanner_deparse_table_name(buf, context->dialect,
+								   planner_rt_fetch(rel->relid, context->root)->relid);
+		appendStringInfo(buf, " AS r%d", rel->relid);
+		return;
+	}
+	if (nested)
+		appendStringInfoChar(buf, '(');
+	deparse_from_item(context, fpinfo->outerrel, true);
+	appendStringInfo(buf, " %s ", spanner_join_type_name(fpinfo->jointype));
+	deparse_from_item(context, fpinfo->innerrel, true);
+	appendStringInfoString(buf, " ON ");
+	deparse_conjunction(context, fpinfo->join_conds);
+	if (nested)
+		appendStringInfoChar(buf, ')');
+}
+
+/*
+ * FROM and WHERE of a relation: a table and its conditions, or a join
+ * (spanner_get_join_paths decided where each condition goes; a nested
+ * join's WHERE conditions are its parent's).
  */
 static void
 deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel)
 {
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) rel->fdw_private;
 	StringInfo	buf = context->buf;
-	PlannerInfo *root = context->root;
-	RelOptInfo *outerrel = fpinfo->outerrel;
-	RelOptInfo *innerrel = fpinfo->innerrel;
 
 	appendStringInfoString(buf, " FROM ");
 	if (!IS_JOIN_REL(rel))
@@ -919,16 +945,14 @@ deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel)
 		deparse_where(context, fpinfo->remote_conds);
 		return;
 	}
-	spanner_deparse_table_name(buf, context->dialect,
-							   planner_rt_fetch(outerrel->relid, root)->relid);
 	if (fpinfo->jointype == JOIN_SEMI || fpinfo->jointype == JOIN_ANTI)
 	{
 		/* FROM t1 AS r1 WHERE [NOT] EXISTS (SELECT 1 FROM t2 AS r2 WHERE on) */
-		appendStringInfo(buf, " AS r%d WHERE %sEXISTS (SELECT 1 FROM ", outerrel->relid,
+		deparse_from_item(context, fpinfo->outerrel, false);
+		appendStringInfo(buf, " WHERE %sEXISTS (SELECT 1 FROM ",
 						 fpinfo->jointype == JOIN_ANTI ? "NOT " : "");
-		spanner_deparse_table_name(buf, context->dialect,
-								   planner_rt_fetch(innerrel->relid, root)->relid);
-		appendStringInfo(buf, " AS r%d WHERE ", innerrel->relid);
+		deparse_from_item(context, fpinfo->innerrel, false);
+		appendStringInfoString(buf, " WHERE ");
 		deparse_conjunction(context, fpinfo->join_conds);
 		appendStringInfoChar(buf, ')');
 		if (fpinfo->remote_conds != NIL)
@@ -938,12 +962,7 @@ deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel)
 		}
 		return;
 	}
-	appendStringInfo(buf, " AS r%d %s ", outerrel->relid,
-					 spanner_join_type_name(fpinfo->jointype));
-	spanner_deparse_table_name(buf, context->dialect,
-							   planner_rt_fetch(innerrel->relid, root)->relid);
-	appendStringInfo(buf, " AS r%d ON ", innerrel->relid);
-	deparse_conjunction(context, fpinfo->join_conds);
+	deparse_from_item(context, rel, false);
 	deparse_where(context, fpinfo->remote_conds);
 }
 

@@ -513,6 +513,41 @@ contain_param_walker(Node *node, void *context)
 }
 
 /*
+ * Can this relation be one side of a join Spanner runs?  A foreign table
+ * whose conditions are all evaluated on Spanner (and need no fallback), or
+ * a join Spanner runs that can be nested (not a semi or anti join).
+ */
+static bool
+joinable(PlannerInfo *root, RelOptInfo *rel)
+{
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) rel->fdw_private;
+
+	if (fpinfo == NULL)
+		return false;
+	if (IS_JOIN_REL(rel))
+		return fpinfo->join_conds != NIL &&
+			fpinfo->jointype != JOIN_SEMI && fpinfo->jointype != JOIN_ANTI;
+	return rel->reloptkind == RELOPT_BASEREL && fpinfo->local_conds == NIL &&
+		!conds_may_fall_back(root, rel, fpinfo->remote_conds);
+}
+
+/* The clauses of a list of RestrictInfos or clauses. */
+static List *
+bare_clauses(List *conds)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		Node	   *n = (Node *) lfirst(lc);
+
+		result = lappend(result, IsA(n, RestrictInfo) ? (Node *) ((RestrictInfo *) n)->clause : n);
+	}
+	return result;
+}
+
+/*
  * spanner_get_join_paths
  *		An inner join of two foreign tables of the same server and user
  *		mapping runs as one Spanner query when every condition of both
@@ -542,11 +577,10 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	if (root->parse->commandType != CMD_SELECT || root->parse->rowMarks != NIL ||
 		root->hasPseudoConstantQuals)
 		return;
-	if (outerrel->reloptkind != RELOPT_BASEREL || innerrel->reloptkind != RELOPT_BASEREL ||
-		outer_info == NULL || inner_info == NULL ||
-		outer_info->local_conds != NIL || inner_info->local_conds != NIL ||
-		conds_may_fall_back(root, outerrel, outer_info->remote_conds) ||
-		conds_may_fall_back(root, innerrel, inner_info->remote_conds))
+	if (!joinable(root, outerrel) || !joinable(root, innerrel))
+		return;
+	/* EXISTS reads one table */
+	if ((jointype == JOIN_SEMI || jointype == JOIN_ANTI) && IS_JOIN_REL(innerrel))
 		return;
 	/* the join returns plain user columns (no whole rows, no tableoid) */
 	foreach(lc, joinrel->reltarget->exprs)
@@ -597,7 +631,7 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	{
 		/* every join clause names the inner table: inside EXISTS */
 		join_conds = list_concat(extract_actual_clauses(extra->restrictlist, false),
-								 extract_actual_clauses(inner_info->remote_conds, false));
+								 bare_clauses(inner_info->remote_conds));
 		fpinfo->remote_conds = list_copy(outer_info->remote_conds);
 	}
 	else
@@ -623,9 +657,8 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 			SpannerRelInfo *nullable = outer_kept ? inner_info : outer_info;
 
 			fpinfo->remote_conds = list_concat(fpinfo->remote_conds,
-											   extract_actual_clauses(preserved->remote_conds, false));
-			join_conds = list_concat(join_conds,
-									 extract_actual_clauses(nullable->remote_conds, false));
+											   bare_clauses(preserved->remote_conds));
+			join_conds = list_concat(join_conds, bare_clauses(nullable->remote_conds));
 		}
 	}
 	if (join_conds == NIL)
@@ -795,28 +828,27 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 							NULL);
 }
 
-/* EXPLAIN's description of a base or join relation: "s.t" or "(s.t r1) LEFT JOIN (s.u r2)" */
+/*
+ * EXPLAIN's description of a base or join relation: "s.t", or
+ * "(s.t r1) LEFT JOIN (s.u r2)", nested joins in parentheses.
+ */
 static char *
 relations_text(PlannerInfo *root, RelOptInfo *rel)
 {
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) rel->fdw_private;
-	Oid			outer_relid,
-				inner_relid;
+	RelOptInfo *sides[2];
+	char	   *text[2];
 
 	if (!IS_JOIN_REL(rel))
 		return psprintf("%s.%s",
 						quote_identifier(get_namespace_name(get_rel_namespace(fpinfo->relid))),
 						quote_identifier(get_rel_name(fpinfo->relid)));
-	outer_relid = planner_rt_fetch(fpinfo->outerrel->relid, root)->relid;
-	inner_relid = planner_rt_fetch(fpinfo->innerrel->relid, root)->relid;
-	return psprintf("(%s.%s r%d) %s (%s.%s r%d)",
-					quote_identifier(get_namespace_name(get_rel_namespace(outer_relid))),
-					quote_identifier(get_rel_name(outer_relid)),
-					fpinfo->outerrel->relid,
-					spanner_join_type_name(fpinfo->jointype),
-					quote_identifier(get_namespace_name(get_rel_namespace(inner_relid))),
-					quote_identifier(get_rel_name(inner_relid)),
-					fpinfo->innerrel->relid);
+	sides[0] = fpinfo->outerrel;
+	sides[1] = fpinfo->innerrel;
+	for (int i = 0; i < 2; i++)
+		text[i] = IS_JOIN_REL(sides[i]) ? psprintf("(%s)", relations_text(root, sides[i])) :
+			psprintf("(%s r%d)", relations_text(root, sides[i]), sides[i]->relid);
+	return psprintf("%s %s %s", text[0], spanner_join_type_name(fpinfo->jointype), text[1]);
 }
 
 /*

@@ -342,7 +342,19 @@ def queries():
     q("unordered", 'SELECT count(*) FROM T u JOIN T v ON u.s < v.s COLLATE "C"', "J", "J")
     q("unordered", "SELECT u.id, v.id FROM T u CROSS JOIN T v WHERE u.id = v.i AND u.i > 0 AND v.n < 100",
       "J", "J")
-    q("unordered", "SELECT u.id, v.id, w.id FROM T u JOIN T v ON u.i = v.id JOIN T w ON v.i = w.id")
+    # three tables: one Spanner query, nested joins in parentheses
+    q("unordered", "SELECT u.id, v.id, w.id FROM T u JOIN T v ON u.i = v.id JOIN T w ON v.i = w.id", "J", "J")
+    q("unordered", "SELECT u.id, v.id, w.id FROM T u LEFT JOIN T v ON u.i = v.id LEFT JOIN T w ON v.dt = w.dt AND w.b",
+      "J", "J")
+    q("unordered", "SELECT u.id, v.id, w.id FROM T u JOIN T v ON u.s = v.s FULL JOIN T w ON v.id = w.i",
+      "J", "J")
+    q("unordered", "SELECT u.id, v.id, w.id FROM T u LEFT JOIN T v JOIN T w ON v.i = w.id AND w.id > 3 ON u.i = v.id WHERE u.id < 30",
+      "J", "J")
+    q("unordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.id WHERE EXISTS (SELECT 1 FROM T w WHERE w.dt = u.dt AND w.id <> u.id)",
+      "J", "J")
+    q("unordered", "SELECT count(*), count(w.s) FROM T u JOIN T v ON u.i = v.id RIGHT JOIN T w ON w.ts = v.ts", "A", "A")
+    q("ordered", "SELECT u.id, v.id, w.id FROM T u JOIN T v ON u.i = v.id LEFT JOIN T w ON w.i = u.id ORDER BY w.id DESC, u.id, v.id LIMIT 6",
+      "SL", "SL")
     q("unordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.f = v.f")
     q("unordered", "SELECT u, v.id FROM T u JOIN T v ON u.i = v.id")
     q("unordered", "SELECT u.tableoid > 0, v.id FROM T u JOIN T v ON u.i = v.id")
