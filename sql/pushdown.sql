@@ -154,9 +154,14 @@ EXPLAIN (VERBOSE, COSTS OFF)
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10 AND max("SingerId") > 1;
 SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10 AND max("SingerId") > 1 ORDER BY 1;
--- what stays local: float aggregates, avg, FILTER, ordered aggregates
-EXPLAIN (VERBOSE, COSTS OFF) SELECT max("Rating"), sum("Rating") FROM "Singers";
+-- avg of integers: Spanner sends the exact sum and the count, the scan
+-- divides them as PostgreSQL does
 EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("SingerId") FROM "Singers";
+SELECT avg("SingerId"), (SELECT avg(x) FROM generate_series(1, 50) x) AS local FROM "Singers";
+SELECT avg("SingerId") FROM "Singers" WHERE "SingerId" > 1000;
+-- what stays local: float aggregates, avg of numeric, FILTER, ordered aggregates
+EXPLAIN (VERBOSE, COSTS OFF) SELECT max("Rating"), sum("Rating") FROM "Singers";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("Fee") FROM "Singers";
 EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FILTER (WHERE "Active") FROM "Singers";
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT string_agg("LastName", ',' ORDER BY "LastName") FROM "Singers";

@@ -804,6 +804,12 @@ deparse_aggref(Aggref *agg, deparse_expr_cxt *context)
 			deparse_column_ref(context, var->varno, var->varattno);
 			appendStringInfo(buf, "%s)", d->numeric_cast_close);
 			return;
+		case SPANNER_AGG_AVG:
+			/* two columns: the exact sum and the count (scan.c divides) */
+			appendStringInfo(buf, "SUM(%s", d->numeric_cast_open);
+			deparse_column_ref(context, var->varno, var->varattno);
+			appendStringInfo(buf, "%s), COUNT(", d->numeric_cast_close);
+			break;
 		case SPANNER_AGG_BOOL_AND:
 			appendStringInfo(buf, "%s(", d->logical_and);
 			break;

@@ -810,8 +810,17 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 
 	initStringInfo(&sql);
 	spanner_deparse_grouped_select(&sql, root, input_rel, scan_tlist, &params_list, &plus_one);
+	/* an average comes as two columns, its sum and count: attnum twice */
 	for (i = 1; i <= list_length(scan_tlist); i++)
+	{
+		Expr	   *expr = list_nth_node(TargetEntry, scan_tlist, i - 1)->expr;
+		Var		   *arg;
+
 		retrieved_attrs = lappend_int(retrieved_attrs, i);
+		if (IsA(expr, Aggref) &&
+			spanner_agg_kind(root, input_rel, (Aggref *) expr, &arg) == SPANNER_AGG_AVG)
+			retrieved_attrs = lappend_int(retrieved_attrs, i);
+	}
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
 	fdw_private = lappend(fdw_private, NIL);
 	fdw_private = lappend(fdw_private,

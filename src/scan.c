@@ -33,6 +33,7 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -392,7 +393,6 @@ store_row(SpannerScanState *fsstate, TupleTableSlot *slot, json_object **values)
 		: fsstate->convs;
 	ErrorContextCallback errcallback;
 	MemoryContext oldcxt;
-	ListCell   *lc;
 	int			i = 0;
 
 	memset(slot->tts_isnull, true, sizeof(bool) * fsstate->tupdesc->natts);
@@ -403,9 +403,9 @@ store_row(SpannerScanState *fsstate, TupleTableSlot *slot, json_object **values)
 	error_context_stack = &errcallback;
 
 	oldcxt = MemoryContextSwitchTo(fsstate->temp_cxt);
-	foreach(lc, attrs)
+	for (int k = 0; k < list_length(attrs); k++)
 	{
-		int			attnum = lfirst_int(lc);
+		int			attnum = list_nth_int(attrs, k);
 
 		fsstate->cur_col = attnum;
 		fsstate->cur_value = values[i];
@@ -413,6 +413,30 @@ store_row(SpannerScanState *fsstate, TupleTableSlot *slot, json_object **values)
 			spanner_value_to_datum(convs, i, values[i], (SpColumn *) &cols[i],
 								   &slot->tts_isnull[attnum - 1]);
 		i++;
+
+		/*
+		 * The same attnum again: an average sent as its exact sum and its
+		 * count, divided as PostgreSQL's avg of integers divides them
+		 * (numeric_div of the two as numerics).  No rows: NULL.
+		 */
+		if (k + 1 < list_length(attrs) && list_nth_int(attrs, k + 1) == attnum)
+		{
+			bool		count_null;
+			Datum		count;
+
+			k++;
+			fsstate->cur_value = values[i];
+			count = spanner_value_to_datum(convs, i, values[i], (SpColumn *) &cols[i],
+										   &count_null);
+			i++;
+			if (slot->tts_isnull[attnum - 1] || count_null ||
+				DatumGetBool(DirectFunctionCall2(numeric_eq, count,
+												 NumericGetDatum(int64_to_numeric(0)))))
+				slot->tts_isnull[attnum - 1] = true;
+			else
+				slot->tts_values[attnum - 1] =
+					DirectFunctionCall2(numeric_div, slot->tts_values[attnum - 1], count);
+		}
 	}
 	MemoryContextSwitchTo(oldcxt);
 	fsstate->cur_col = 0;

@@ -965,6 +965,14 @@ spanner_agg_kind(PlannerInfo *root, RelOptInfo *baserel, Aggref *agg, Var **arg)
 				kind = SPANNER_AGG_SUM_NUMERIC;
 		}
 	}
+	else if (strcmp(name, "avg") == 0)
+	{
+		/* integers only: a numeric average keeps its inputs' scale */
+		if (var_info(var, &cxt)->remote_types[var->varattno] == SP_TYPE_INT64 &&
+			column_comparable(var, &cxt) &&
+			(var->vartype == INT2OID || var->vartype == INT4OID || var->vartype == INT8OID))
+			kind = SPANNER_AGG_AVG;
+	}
 	else if (strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0)
 	{
 		if (var->vartype == BOOLOID && column_comparable(var, &cxt))

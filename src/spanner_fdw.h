@@ -214,7 +214,10 @@ typedef enum SpannerAggKind
 	SPANNER_AGG_SUM,			/* sum(int2/int4): bigint either way */
 	SPANNER_AGG_SUM_NUMERIC,	/* sum(int8): numeric, so summed as NUMERIC */
 	SPANNER_AGG_BOOL_AND,
-	SPANNER_AGG_BOOL_OR
+	SPANNER_AGG_BOOL_OR,
+	SPANNER_AGG_AVG				/* avg(integer): numeric, so Spanner sends
+								 * the NUMERIC sum and the count, and the
+								 * scan divides as PostgreSQL does */
 } SpannerAggKind;
 
 /* option.c */
