@@ -112,10 +112,7 @@ typedef struct SpannerModifyState
 static bool
 column_is_key(Oid relid, AttrNumber attnum)
 {
-	char	   *v = spanner_column_option(relid, attnum, "key");
-	bool		result = false;
-
-	return v != NULL && parse_bool(v, &result) && result;
+	return spanner_column_key_position(relid, attnum) >= 0;
 }
 
 /*
