@@ -229,6 +229,11 @@ EXPLAIN (VERBOSE, COSTS OFF)
 CREATE FOREIGN TABLE pushdown.genres_bycode (genre_id bigint, code bytea OPTIONS (key 'true'))
   SERVER sp OPTIONS (table_name 'genres');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT genre_id FROM genres_bycode WHERE code IN ('\x00', '\x01');
+-- a boolean key: PostgreSQL folds "col = true" into "col"
+CREATE FOREIGN TABLE pushdown.singers_byactive ("Active" boolean OPTIONS (key 'true'), "SingerId" bigint)
+  SERVER sp OPTIONS (table_name 'Singers');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM singers_byactive WHERE NOT "Active";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM singers_byactive WHERE "Active" = true;
 CREATE FOREIGN TABLE pushdown.albums_unordered ("SingerId" bigint OPTIONS (key 'true'),
   "AlbumId" bigint OPTIONS (key 'true'), "AlbumTitle" text) SERVER sp OPTIONS (table_name 'Albums');
 EXPLAIN (VERBOSE, COSTS OFF)

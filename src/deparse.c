@@ -801,7 +801,10 @@ spanner_deparse_read(StringInfo fields, StringInfo description,
 		if (foreach_current_index(lc) > 0)
 			appendStringInfoString(description, ", ");
 		dialect->quote_identifier(description, spanner_column_name(relid, linitial_int(key)));
-		if (kind == SPANNER_KEY_VALUE)
+		if (kind == SPANNER_KEY_BOOL)
+			appendStringInfoString(description,
+								   list_nth_int(key, SPANNER_KEY_PARAMS) ? " = TRUE" : " = FALSE");
+		else if (kind == SPANNER_KEY_VALUE)
 		{
 			appendStringInfoString(description, " = ");
 			dialect->param_ref(description, list_nth_int(key, SPANNER_KEY_PARAMS));

@@ -776,11 +776,14 @@ key_read_spec(List *parts, List *params_list)
 	foreach(lc, parts)
 	{
 		SpannerKeyPart *part = (SpannerKeyPart *) lfirst(lc);
-		SpannerKeyKind kind = !part->in_list ? SPANNER_KEY_VALUE :
+		SpannerKeyKind kind = part->value == NULL ? SPANNER_KEY_BOOL :
+			!part->in_list ? SPANNER_KEY_VALUE :
 			IsA(part->value, ArrayExpr) ? SPANNER_KEY_VALUES : SPANNER_KEY_ARRAY;
 		List	   *key = list_make3_int(part->attnum, kind, (int) part->code);
 
-		if (kind == SPANNER_KEY_VALUES)
+		if (kind == SPANNER_KEY_BOOL)
+			key = lappend_int(key, part->bool_value ? 1 : 0);
+		else if (kind == SPANNER_KEY_VALUES)
 		{
 			ListCell   *lc2;
 

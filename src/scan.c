@@ -319,6 +319,17 @@ key_values(ForeignScanState *node, List *key, Datum **values, bool **nulls,
 		return true;
 	}
 
+	if (lsecond_int(key) == SPANNER_KEY_BOOL)
+	{
+		*nvalues = 1;
+		*values = palloc(sizeof(Datum));
+		*nulls = palloc0(sizeof(bool));
+		*types = palloc(sizeof(Oid));
+		(*values)[0] = BoolGetDatum(list_nth_int(key, SPANNER_KEY_PARAMS) != 0);
+		(*types)[0] = BOOLOID;
+		return true;
+	}
+
 	/* one parameter per value */
 	*nvalues = list_length(key) - SPANNER_KEY_PARAMS;
 	*values = palloc(sizeof(Datum) * *nvalues);
@@ -377,7 +388,8 @@ start_read(ForeignScanState *node)
 			MemoryContextSwitchTo(oldcxt);
 			return false;
 		}
-		if (lsecond_int(part) != SPANNER_KEY_VALUE)
+		if (lsecond_int(part) == SPANNER_KEY_VALUES ||
+			lsecond_int(part) == SPANNER_KEY_ARRAY)
 		{
 			Assert(multi < 0);
 			multi = p;

@@ -69,7 +69,9 @@ typedef enum SpannerKeyKind
 {
 	SPANNER_KEY_VALUE,			/* column = one parameter */
 	SPANNER_KEY_VALUES,			/* column IN (parameters) */
-	SPANNER_KEY_ARRAY			/* column = ANY(one array parameter) */
+	SPANNER_KEY_ARRAY,			/* column = ANY(one array parameter) */
+	SPANNER_KEY_BOOL			/* a boolean column: (NOT) column; the
+								 * "parameter" is the value, 0 or 1 */
 } SpannerKeyKind;
 
 #endif							/* SPANNER_SCAN_PRIVATE_H */

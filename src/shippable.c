@@ -908,7 +908,8 @@ const_array_length(Const *c)
  *		key through the Read API rather than by SQL.  Else NIL.
  *
  * Each key column must be of a type key_type_readable accepts and be
- * compared with "=" to one value, or with "= ANY" to a list (an IN list of
+ * compared with "=" to one value (a boolean column may be the condition
+ * itself, or NOT it), or with "= ANY" to a list (an IN list of
  * values, an array constant, or an array parameter) for at most one key
  * column: then one key per element.  Lists longer than
  * SPANNER_READ_MAX_KEYS are left to SQL (for an array parameter, the scan
@@ -945,8 +946,25 @@ spanner_key_read_parts(PlannerInfo *root, RelOptInfo *baserel, List *conds)
 		Var		   *var;
 		Node	   *value;
 		bool		in_list = false;
+		bool		bool_value = true;
 
-		if (IsA(cond, OpExpr) && list_length(((OpExpr *) cond)->args) == 2)
+		if (IsA(cond, BoolExpr) && ((BoolExpr *) cond)->boolop == NOT_EXPR)
+		{
+			cond = (Node *) linitial(((BoolExpr *) cond)->args);
+			bool_value = false;
+			if (!IsA(strip_relabel(cond), Var))
+				return NIL;
+		}
+		if (IsA(strip_relabel(cond), Var))
+		{
+			/* a boolean column as the condition: col = true (or false) */
+			name = "=";
+			var = own_var(cond, &cxt);
+			value = NULL;
+			if (var == NULL || var->vartype != BOOLOID)
+				return NIL;
+		}
+		else if (IsA(cond, OpExpr) && list_length(((OpExpr *) cond)->args) == 2)
 		{
 			OpExpr	   *op = (OpExpr *) cond;
 
@@ -1007,6 +1025,7 @@ spanner_key_read_parts(PlannerInfo *root, RelOptInfo *baserel, List *conds)
 		found[i]->code = fpinfo->remote_types[var->varattno];
 		found[i]->value = strip_relabel(value);
 		found[i]->in_list = in_list;
+		found[i]->bool_value = bool_value;
 	}
 	for (i = 0; i < nkeys; i++)
 	{

@@ -137,7 +137,9 @@ typedef struct SpannerRelInfo
 /*
  * One key column of a read by key (shippable.c), in Spanner's key order:
  * "column = value", or "column = ANY(value)" (in_list) where value is an
- * ArrayExpr of values, an array constant or an array parameter.
+ * ArrayExpr of values, an array constant or an array parameter; or, for a
+ * boolean column, the column itself or NOT the column as the condition
+ * (value NULL, bool_value: PostgreSQL folds "col = true" into "col").
  */
 typedef struct SpannerKeyPart
 {
@@ -145,6 +147,7 @@ typedef struct SpannerKeyPart
 	SpTypeCode	code;			/* the column's Spanner type */
 	Node	   *value;			/* RelabelType stripped */
 	bool		in_list;
+	bool		bool_value;		/* value NULL: the key is this */
 } SpannerKeyPart;
 
 /*
