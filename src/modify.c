@@ -15,8 +15,8 @@
  * DO NOTHING without batching, row triggers) is written by itself.
  *
  * UPDATE and DELETE address each row by its primary key: the columns with
- * the option key 'true' (IMPORT FOREIGN SCHEMA sets it), fetched by the
- * scan as row identity columns.
+ * the option key (true, or the column's position in the key, as IMPORT
+ * FOREIGN SCHEMA sets it), fetched by the scan as row identity columns.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -117,7 +117,8 @@ column_is_key(Oid relid, AttrNumber attnum)
 
 /*
  * spanner_key_attrs
- *		The primary-key columns of a foreign table (option key 'true').
+ *		The primary-key columns of a foreign table (option key true or a
+ *		position), in column order.
  */
 List *
 spanner_key_attrs(Relation rel)
