@@ -50,6 +50,12 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER sp OPTIONS (auth 'none');
 CREATE FOREIGN TABLE ft_bad (x bigint) SERVER sp OPTIONS (tabel_name 'x');
 CREATE FOREIGN TABLE ft_bad (x bigint OPTIONS (colum_name 'y')) SERVER sp;
 CREATE FOREIGN TABLE ft_bad (x bigint OPTIONS (key 'perhaps')) SERVER sp;
+-- key: a boolean or the column's position in the primary key
+CREATE FOREIGN TABLE ft_bad (x bigint OPTIONS (key '-1')) SERVER sp;
+CREATE FOREIGN TABLE ft_bad (x bigint OPTIONS (key '99999')) SERVER sp;
+CREATE FOREIGN TABLE ft_keys (a bigint OPTIONS (key '2'), b text OPTIONS (key '1'),
+  c text OPTIONS (key 'false'), d text OPTIONS (key '0'), e text OPTIONS (key 'on')) SERVER sp;
+DROP FOREIGN TABLE ft_keys;
 CREATE FOREIGN TABLE singers (
   id bigint OPTIONS (column_name 'SingerId', key 'true'),
   last text OPTIONS (column_name 'LastName')

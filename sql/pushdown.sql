@@ -183,6 +183,87 @@ EXECUTE one(3);
 EXECUTE one(NULL);
 RESET plan_cache_mode;
 DEALLOCATE one;
+-- a composite key fixed whole: one key [SingerId, AlbumId], in Spanner's key
+-- order whatever the order of the conditions
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "AlbumTitle", "Sales" FROM "Albums" WHERE "AlbumId" = 2 AND "SingerId" = 7;
+SELECT "AlbumTitle", "Sales" FROM "Albums" WHERE "AlbumId" = 2 AND "SingerId" = 7;
+SELECT "AlbumTitle" FROM "Albums" WHERE "SingerId" = 7 AND "AlbumId" = 3;
+SELECT count(*) FROM "Albums" WHERE "SingerId" = 1 AND "AlbumId" = 1;
+-- IN lists and arrays: one read of every key; NULL elements match nothing,
+-- a key given twice reads its row once, as "= ANY" returns it once
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId", "LastName" FROM "Singers" WHERE "SingerId" IN (5, 3, 1000, 3, NULL);
+SELECT "SingerId", "LastName" FROM "Singers" WHERE "SingerId" IN (5, 3, 1000, 3, NULL);
+SELECT "SingerId" FROM "Singers" WHERE "SingerId" = ANY ('{}'::bigint[]);
+SELECT "SingerId" FROM "Singers" WHERE "SingerId" = ANY ('{NULL,NULL}'::bigint[]);
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "AlbumId", "AlbumTitle" FROM "Albums" WHERE "SingerId" = 4 AND "AlbumId" IN (2, 1, 2, 9);
+SELECT "AlbumId", "AlbumTitle" FROM "Albums" WHERE "SingerId" = 4 AND "AlbumId" IN (2, 1, 2, 9);
+SELECT "SingerId", "AlbumTitle" FROM "Albums" WHERE "SingerId" IN (3, 2) AND "AlbumId" = 1;
+-- a NULL key part: no request, no row
+SELECT "AlbumTitle" FROM "Albums" WHERE "SingerId" = 4 AND "AlbumId" = NULL::bigint;
+-- values known when the scan starts: prepared statements with generic plans
+PREPARE two(bigint, bigint) AS
+  SELECT "AlbumTitle" FROM "Albums" WHERE "SingerId" = $1 AND "AlbumId" = $2;
+PREPARE many(bigint[]) AS SELECT "SingerId", "LastName" FROM "Singers" WHERE "SingerId" = ANY ($1);
+PREPARE listed(bigint, bigint) AS SELECT "SingerId" FROM "Singers" WHERE "SingerId" IN ($1, $2, 8);
+PREPARE pairs(bigint, bigint[]) AS
+  SELECT "AlbumId", "Sales" FROM "Albums" WHERE "SingerId" = $1 AND "AlbumId" = ANY ($2);
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE two(5, 1);
+EXECUTE two(5, 1);
+EXECUTE two(5, NULL);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE many('{4,2}');
+EXECUTE many('{4,2,4,NULL,999}');
+EXECUTE many('{}');
+EXECUTE many(NULL);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE listed(6, NULL);
+EXECUTE listed(6, NULL);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE pairs(9, '{2}');
+EXECUTE pairs(9, '{2,1,2}');
+EXECUTE pairs(NULL, '{1}');
+RESET plan_cache_mode;
+DEALLOCATE two;
+DEALLOCATE many;
+DEALLOCATE listed;
+DEALLOCATE pairs;
+-- strings, bytes and dates as keys (plans only: these tables pretend); a
+-- composite key without positions, or two lists: SQL
+CREATE FOREIGN TABLE pushdown.albums_bykey (
+  "AlbumTitle" text OPTIONS (key '2'), "ReleaseDate" date OPTIONS (key '1'),
+  "SingerId" bigint) SERVER sp OPTIONS (table_name 'Albums');
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM albums_bykey WHERE "AlbumTitle" = 'x' AND "ReleaseDate" IN ('2000-01-01', '2001-01-01');
+CREATE FOREIGN TABLE pushdown.genres_bycode (genre_id bigint, code bytea OPTIONS (key 'true'))
+  SERVER sp OPTIONS (table_name 'genres');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT genre_id FROM genres_bycode WHERE code IN ('\x00', '\x01');
+-- a boolean key: PostgreSQL folds "col = true" into "col"
+CREATE FOREIGN TABLE pushdown.singers_byactive ("Active" boolean OPTIONS (key 'true'), "SingerId" bigint)
+  SERVER sp OPTIONS (table_name 'Singers');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM singers_byactive WHERE NOT "Active";
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM singers_byactive WHERE "Active" = true;
+CREATE FOREIGN TABLE pushdown.albums_unordered ("SingerId" bigint OPTIONS (key 'true'),
+  "AlbumId" bigint OPTIONS (key 'true'), "AlbumTitle" text) SERVER sp OPTIONS (table_name 'Albums');
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "AlbumTitle" FROM albums_unordered WHERE "SingerId" = 7 AND "AlbumId" = 2;
+SELECT "AlbumTitle" FROM albums_unordered WHERE "SingerId" = 7 AND "AlbumId" = 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "AlbumTitle" FROM "Albums" WHERE "SingerId" IN (1, 2) AND "AlbumId" IN (1, 2);
+-- rows of several keys come in key order: another order is sorted here
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId", "LastName" FROM "Singers" WHERE "SingerId" IN (5, 3) ORDER BY "LastName" DESC;
+SELECT "SingerId", "LastName" FROM "Singers" WHERE "SingerId" IN (5, 3) ORDER BY "LastName" DESC;
+-- an array known at run time (here a sub-select's): 2000 keys are read in
+-- one request; with more the scan runs its SELECT instead, same answer
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "SingerId" = ANY ((SELECT array_agg(g) FROM generate_series(49::bigint, 2048) g)::bigint[]);
+SELECT * FROM (SELECT "SingerId" FROM "Singers"
+  WHERE "SingerId" = ANY ((SELECT array_agg(g) FROM generate_series(49::bigint, 2048) g)::bigint[]) OFFSET 0) x ORDER BY 1;
+SELECT * FROM (SELECT "SingerId" FROM "Singers"
+  WHERE "SingerId" = ANY ((SELECT array_agg(g) FROM generate_series(48::bigint, 2048) g)::bigint[]) OFFSET 0) x ORDER BY 1;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" WHERE "SingerId" IN (1, 2) LIMIT 1;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" WHERE NOT ("SingerId" = ANY ('{1,2}'));
 -- a composite key not fixed whole, another condition, or no key option: SQL
 EXPLAIN (VERBOSE, COSTS OFF) SELECT "AlbumTitle" FROM "Albums" WHERE "SingerId" = 2;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT "LastName" FROM "Singers" WHERE "SingerId" = 12 AND "Active";

@@ -37,7 +37,9 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT "SingerId" FROM "Singers" WHERE "SingerId" >= 45 AND "Active" AND NOT "SingerId" <> 49;
 -- int4 and int2 constants against an INT64 column
 SELECT "SingerId" FROM "Singers" WHERE "SingerId" < 3::int2 OR "SingerId" > 49::int4 ORDER BY 1;
--- IN lists, = ANY, <> ALL
+-- IN lists, = ANY, <> ALL (on the key alone: a read by key, see pushdown)
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "LastName" IN ('Singer001', 'Singer005');
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT "SingerId" FROM "Singers" WHERE "SingerId" IN (1, 5, 9);
 SELECT "SingerId" FROM "Singers" WHERE "SingerId" IN (1, 5, 9) ORDER BY 1;

@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 
 #include "spanner_fdw.h"
+#include "scan_private.h"
 
 /* Context for deparse_expr */
 typedef struct deparse_expr_cxt
@@ -449,7 +450,7 @@ deparse_array_op_expr(ScalarArrayOpExpr *saop, deparse_expr_cxt *context)
 
 	appendStringInfoString(buf, saop->useOr ? "(" : "(NOT ");
 	deparse_operand(linitial(saop->args), context);
-	if (IsA(arr, Const))
+	if (IsA(arr, Const) || IsA(arr, Param))
 	{
 		appendStringInfoString(buf, context->dialect->in_array_open);
 		deparse_param(arr, context);
@@ -1007,20 +1008,22 @@ spanner_deparse_join_select(StringInfo buf, PlannerInfo *root, RelOptInfo *joinr
 
 /*
  * spanner_deparse_read
- *		A read of one row by its key (the Read API): the ReadRequest's
- *		"table" and "columns" members into fields (the caller adds the
- *		keySet), and "READ <table> (<columns>) KEY (<key> = @p1)" into
- *		description, for EXPLAIN and errors.  With no column needed, the
- *		key column is read.
+ *		A read by key (the Read API): the ReadRequest's "table" and
+ *		"columns" members into fields (the scan adds the keySet), and
+ *		"READ <table> (<columns>) KEY (<key> = @p1, <key2> IN UNNEST(@p2))"
+ *		into description, for EXPLAIN and errors.  keys: the key columns in
+ *		key order, as scan_private.h describes them.  With no column needed,
+ *		the first key column is read.
  */
 void
 spanner_deparse_read(StringInfo fields, StringInfo description,
 					 const SpannerDialect *dialect, Oid relid,
-					 List *retrieved_attrs, AttrNumber key)
+					 List *retrieved_attrs, List *keys)
 {
 	const char *nspname = spanner_table_option(relid, "schema_name");
 	const char *relname = spanner_table_option(relid, "table_name");
-	List	   *cols = retrieved_attrs != NIL ? retrieved_attrs : list_make1_int(key);
+	List	   *cols = retrieved_attrs != NIL ? retrieved_attrs :
+		list_make1_int(linitial_int((List *) linitial(keys)));
 	ListCell   *lc;
 
 	if (relname == NULL)
@@ -1045,9 +1048,41 @@ spanner_deparse_read(StringInfo fields, StringInfo description,
 	}
 	appendStringInfoChar(fields, ']');
 	appendStringInfoString(description, ") KEY (");
-	dialect->quote_identifier(description, spanner_column_name(relid, key));
-	appendStringInfoString(description, " = ");
-	dialect->param_ref(description, 1);
+	foreach(lc, keys)
+	{
+		List	   *key = (List *) lfirst(lc);
+		int			kind = lsecond_int(key);
+		ListCell   *lc2;
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(description, ", ");
+		dialect->quote_identifier(description, spanner_column_name(relid, linitial_int(key)));
+		if (kind == SPANNER_KEY_BOOL)
+			appendStringInfoString(description,
+								   list_nth_int(key, SPANNER_KEY_PARAMS) ? " = TRUE" : " = FALSE");
+		else if (kind == SPANNER_KEY_VALUE)
+		{
+			appendStringInfoString(description, " = ");
+			dialect->param_ref(description, list_nth_int(key, SPANNER_KEY_PARAMS));
+		}
+		else if (kind == SPANNER_KEY_ARRAY)
+		{
+			appendStringInfoString(description, dialect->in_array_open);
+			dialect->param_ref(description, list_nth_int(key, SPANNER_KEY_PARAMS));
+			appendStringInfoString(description, dialect->in_array_close);
+		}
+		else
+		{
+			appendStringInfoString(description, " IN (");
+			for_each_from(lc2, key, SPANNER_KEY_PARAMS)
+			{
+				if (foreach_current_index(lc2) > SPANNER_KEY_PARAMS)
+					appendStringInfoString(description, ", ");
+				dialect->param_ref(description, lfirst_int(lc2));
+			}
+			appendStringInfoChar(description, ')');
+		}
+	}
 	appendStringInfoChar(description, ')');
 }
 

@@ -8,7 +8,8 @@
  * Spanner named schema.  Tables and views are imported; columns of a type
  * with no PostgreSQL counterpart are skipped with a NOTICE.  Every column
  * records its Spanner name (column_name) and type (spanner_type, so that
- * planning needs no lookup); primary-key columns get key 'true'.
+ * planning needs no lookup); primary-key columns get key '<n>', their
+ * position in the primary key.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -189,7 +190,10 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			/* views report STRING(0) for columns of any type: not recorded */
 			if (!(ttype && strcmp(ttype, "VIEW") == 0 && strcmp(sptype, "STRING(0)") == 0))
 				appendStringInfo(&buf, ", spanner_type %s", quote_literal_cstr(sptype));
-			appendStringInfo(&buf, "%s)", pkpos ? ", key 'true'" : "");
+			/* the position: reads by key send the key in Spanner's order */
+			if (pkpos)
+				appendStringInfo(&buf, ", key %s", quote_literal_cstr(pkpos));
+			appendStringInfoChar(&buf, ')');
 			if (import_not_null && nullable && strcmp(nullable, "NO") == 0)
 				appendStringInfoString(&buf, " NOT NULL");
 			ncols++;

@@ -15,8 +15,8 @@
  * DO NOTHING without batching, row triggers) is written by itself.
  *
  * UPDATE and DELETE address each row by its primary key: the columns with
- * the option key 'true' (IMPORT FOREIGN SCHEMA sets it), fetched by the
- * scan as row identity columns.
+ * the option key (true, or the column's position in the key, as IMPORT
+ * FOREIGN SCHEMA sets it), fetched by the scan as row identity columns.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -112,15 +112,13 @@ typedef struct SpannerModifyState
 static bool
 column_is_key(Oid relid, AttrNumber attnum)
 {
-	char	   *v = spanner_column_option(relid, attnum, "key");
-	bool		result = false;
-
-	return v != NULL && parse_bool(v, &result) && result;
+	return spanner_column_key_position(relid, attnum) >= 0;
 }
 
 /*
  * spanner_key_attrs
- *		The primary-key columns of a foreign table (option key 'true').
+ *		The primary-key columns of a foreign table (option key true or a
+ *		position), in column order.
  */
 List *
 spanner_key_attrs(Relation rel)

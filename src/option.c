@@ -23,6 +23,7 @@
 
 #include "pg_jsonc.h"
 
+#include "access/htup_details.h"
 #include "access/reloptions.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
@@ -104,6 +105,7 @@ PG_FUNCTION_INFO_V1(spanner_fdw_validator);
 static bool is_valid_option(const char *keyword, Oid context);
 static void report_invalid_option(const char *keyword, Oid context);
 static void check_resource_id(DefElem *def, int minlen, int maxlen, const char *what);
+static int	key_position(const char *value);
 
 /*
  * spanner_fdw_validator
@@ -240,12 +242,20 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 				 strcmp(def->defname, "updatable") == 0 ||
 				 strcmp(def->defname, "truncatable") == 0 ||
 				 strcmp(def->defname, "lazy_read_write") == 0 ||
-				 strcmp(def->defname, "key") == 0 ||
 				 strcmp(def->defname, "allow_ambient_credentials") == 0 ||
 				 strcmp(def->defname, "allow_custom_urls") == 0)
 		{
 			/* these accept only boolean values */
 			(void) defGetBoolean(def);
+		}
+		else if (strcmp(def->defname, "key") == 0)
+		{
+			/* a boolean, or the column's position in the primary key */
+			if (key_position(defGetString(def)) == -2)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"key\": \"%s\"", defGetString(def)),
+						 errhint("Valid values are a boolean or the column's position in the primary key (1, 2, ...).")));
 		}
 		else if (strcmp(def->defname, "auth") == 0)
 		{
@@ -587,6 +597,48 @@ spanner_column_option(Oid relid, AttrNumber attnum, const char *name)
 			return defGetString(def);
 	}
 	return NULL;
+}
+
+/*
+ * The value of a key option: the position it gives (1, 2, ...), 0 for a
+ * key column without a position (true), -1 for no key column (false), -2
+ * for a value that is neither.  Digits are a position ("1" is position 1,
+ * "0" false, as a boolean would read them).
+ */
+static int
+key_position(const char *value)
+{
+	bool		result;
+
+	if (value[0] != '\0' && strspn(value, "0123456789") == strlen(value))
+	{
+		long		n = strlen(value) <= 4 ? atol(value) : -1;
+
+		if (n == 0)
+			return -1;
+		return (n > 0 && n <= MaxHeapAttributeNumber) ? (int) n : -2;
+	}
+	if (!parse_bool(value, &result))
+		return -2;
+	return result ? 0 : -1;
+}
+
+/*
+ * spanner_column_key_position
+ *		Is the column part of the primary key (option key), and where: its
+ *		1-based position in Spanner's key order when the option gives it
+ *		(IMPORT does), 0 when it is just true, -1 when not a key column.
+ */
+int
+spanner_column_key_position(Oid relid, AttrNumber attnum)
+{
+	char	   *v = spanner_column_option(relid, attnum, "key");
+	int			pos;
+
+	if (v == NULL)
+		return -1;
+	pos = key_position(v);
+	return pos == -2 ? -1 : pos;
 }
 
 /*

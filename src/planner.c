@@ -889,6 +889,68 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist, List *pathkeys, L
 							NIL, NULL);
 }
 
+/* Does a key column of the read take its values from a list? */
+static bool
+key_parts_have_list(List *parts)
+{
+	ListCell   *lc;
+
+	foreach(lc, parts)
+		if (((SpannerKeyPart *) lfirst(lc))->in_list)
+			return true;
+	return false;
+}
+
+/* The 1-based number of the SELECT's parameter that sends value. */
+static int
+key_param_number(List *params_list, Node *value)
+{
+	ListCell   *lc;
+
+	while (value && IsA(value, RelabelType))
+		value = (Node *) ((RelabelType *) value)->arg;
+	foreach(lc, params_list)
+		if (equal(lfirst(lc), value))
+			return foreach_current_index(lc) + 1;
+	elog(ERROR, "spanner_fdw: a key value of the read is not a parameter of the query");
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * The key columns of a read by key as scan.c takes them (scan_private.h):
+ * the values are the SELECT's own parameters, found by the expressions
+ * deparse.c made parameters of.
+ */
+static List *
+key_read_spec(List *parts, List *params_list)
+{
+	List	   *keys = NIL;
+	ListCell   *lc;
+
+	foreach(lc, parts)
+	{
+		SpannerKeyPart *part = (SpannerKeyPart *) lfirst(lc);
+		SpannerKeyKind kind = part->value == NULL ? SPANNER_KEY_BOOL :
+			!part->in_list ? SPANNER_KEY_VALUE :
+			IsA(part->value, ArrayExpr) ? SPANNER_KEY_VALUES : SPANNER_KEY_ARRAY;
+		List	   *key = list_make3_int(part->attnum, kind, (int) part->code);
+
+		if (kind == SPANNER_KEY_BOOL)
+			key = lappend_int(key, part->bool_value ? 1 : 0);
+		else if (kind == SPANNER_KEY_VALUES)
+		{
+			ListCell   *lc2;
+
+			foreach(lc2, ((ArrayExpr *) part->value)->elements)
+				key = lappend_int(key, key_param_number(params_list, lfirst(lc2)));
+		}
+		else
+			key = lappend_int(key, key_param_number(params_list, part->value));
+		keys = lappend(keys, key);
+	}
+	return keys;
+}
+
 /*
  * spanner_get_plan
  *		Build the remote query and the ForeignScan node.
@@ -989,23 +1051,28 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		fallback_sql = fb.data;
 	}
 
-	/* one row by its key: the Read API, no SQL for Spanner to compile */
-	if (limit == NIL && fallback_sql == NULL && list_length(remote_exprs) == 1 &&
-		list_length(params_list) == 1 && spanner_pushdown)
+	/*
+	 * Rows by their keys: the Read API, no SQL for Spanner to compile.  Not
+	 * with a LIMIT, nor when a run-time value might need the fallback; rows
+	 * of several keys come in key order, so only if no order is asked for.
+	 */
+	if (limit == NIL && fallback_sql == NULL && spanner_pushdown)
 	{
-		AttrNumber	key = spanner_key_lookup_column(root, baserel,
-													(Expr *) linitial(remote_exprs));
+		List	   *parts = spanner_key_read_parts(root, baserel, remote_exprs);
 
-		if (key != 0)
+		if (parts != NIL &&
+			(best_path->path.pathkeys == NIL || !key_parts_have_list(parts)))
 		{
 			StringInfoData fields;
 			StringInfoData description;
+			List	   *keys = key_read_spec(parts, params_list);
 
 			initStringInfo(&fields);
 			initStringInfo(&description);
 			spanner_deparse_read(&fields, &description, fpinfo->dialect, fpinfo->relid,
-								 retrieved_attrs, key);
-			read = list_make2(makeString(fields.data), makeString(description.data));
+								 retrieved_attrs, keys);
+			read = list_make3(makeString(fields.data), makeString(description.data),
+							  keys);
 		}
 	}
 

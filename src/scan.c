@@ -32,6 +32,8 @@
 #include "nodes/plannodes.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -80,6 +82,8 @@ typedef struct SpannerScanState
 								 * parameter n is the session's time zone */
 	const char *read_fields;	/* a read by key: ReadRequest members, or NULL */
 	const char *read_description;
+	List	   *read_keys;		/* its key columns (scan_private.h) */
+	bool		reading;		/* this run reads by key (not the SELECT) */
 	int			limit_param;	/* 1-based LIMIT parameter, or 0 */
 	int			offset_param;	/* 1-based OFFSET parameter, or 0 */
 
@@ -190,6 +194,7 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 
 		fsstate->read_fields = strVal(linitial(read));
 		fsstate->read_description = strVal(lsecond(read));
+		fsstate->read_keys = (List *) lthird(read);
 	}
 	{
 		List	   *limit_params = (List *) list_nth(fsplan->fdw_private,
@@ -293,38 +298,162 @@ build_params(ForeignScanState *node, StringInfo params, StringInfo types)
 }
 
 /*
- * Read the row of the key (parameter 1) through the Read API.  A NULL key
- * matches nothing (as key = NULL): no request, the scan is at its end.
+ * The values of one key column of a read (scan_private.h): *nvalues of
+ * them, with their types and NULL flags.  A NULL array has no value.
+ * Returns false if an array parameter holds more values than a read takes.
  */
-static void
+static bool
+key_values(ForeignScanState *node, List *key, Datum **values, bool **nulls,
+		   Oid **types, int *nvalues)
+{
+	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	ListCell   *lc;
+	int			i;
+
+	if (lsecond_int(key) == SPANNER_KEY_ARRAY)
+	{
+		int			n = list_nth_int(key, SPANNER_KEY_PARAMS);
+		bool		isnull;
+		Datum		value = ExecEvalExpr((ExprState *) list_nth(fsstate->param_exprs, n - 1),
+										 econtext, &isnull);
+		ArrayType  *a;
+		Oid			elemtype;
+		int16		elen;
+		bool		ebyval;
+		char		ealign;
+
+		*nvalues = 0;
+		if (isnull)
+			return true;
+		a = DatumGetArrayTypeP(value);
+		if (ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)) > SPANNER_READ_MAX_KEYS)
+			return false;
+		elemtype = ARR_ELEMTYPE(a);
+		get_typlenbyvalalign(elemtype, &elen, &ebyval, &ealign);
+		deconstruct_array(a, elemtype, elen, ebyval, ealign, values, nulls, nvalues);
+		*types = palloc(sizeof(Oid) * Max(*nvalues, 1));
+		for (i = 0; i < *nvalues; i++)
+			(*types)[i] = elemtype;
+		return true;
+	}
+
+	if (lsecond_int(key) == SPANNER_KEY_BOOL)
+	{
+		*nvalues = 1;
+		*values = palloc(sizeof(Datum));
+		*nulls = palloc0(sizeof(bool));
+		*types = palloc(sizeof(Oid));
+		(*values)[0] = BoolGetDatum(list_nth_int(key, SPANNER_KEY_PARAMS) != 0);
+		(*types)[0] = BOOLOID;
+		return true;
+	}
+
+	/* one parameter per value */
+	*nvalues = list_length(key) - SPANNER_KEY_PARAMS;
+	*values = palloc(sizeof(Datum) * *nvalues);
+	*nulls = palloc(sizeof(bool) * *nvalues);
+	*types = palloc(sizeof(Oid) * *nvalues);
+	i = 0;
+	for_each_from(lc, key, SPANNER_KEY_PARAMS)
+	{
+		int			n = lfirst_int(lc);
+
+		(*values)[i] = ExecEvalExpr((ExprState *) list_nth(fsstate->param_exprs, n - 1),
+									econtext, &(*nulls)[i]);
+		(*types)[i] = list_nth_oid(fsstate->param_types, n - 1);
+		i++;
+	}
+	return true;
+}
+
+/*
+ * Read the rows of the keys through the Read API.  A key with a NULL part
+ * matches nothing (as key = NULL), nor does a value Spanner cannot hold (a
+ * date outside its range), so it is left out; with no key left there is no
+ * request and the scan is at its end.  Duplicate keys are read once, as
+ * "= ANY" returns each row once.  Returns false, having sent nothing, if
+ * an array parameter has more values than a read takes: the scan then
+ * runs its SELECT.
+ */
+static bool
 start_read(ForeignScanState *node)
 {
 	SpannerScanState *fsstate = (SpannerScanState *) node->fdw_state;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	MemoryContext oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	bool		isnull;
-	Datum		value = ExecEvalExpr((ExprState *) linitial(fsstate->param_exprs),
-									 econtext, &isnull);
+	int			nparts = list_length(fsstate->read_keys);
+	Datum	  **values = palloc(sizeof(Datum *) * nparts);
+	bool	  **nulls = palloc(sizeof(bool *) * nparts);
+	Oid		  **types = palloc(sizeof(Oid *) * nparts);
+	int		   *counts = palloc(sizeof(int) * nparts);
+	int			multi = -1;		/* the key column with a list, if any */
+	int			nkeys = 1;
+	int			sent = 0;
+	int			p,
+				k;
 	StringInfoData fields;
+	StringInfoData key;
 	int			ncols;
 
 	fsstate->use_fallback = false;
 	fsstate->eof = false;
-	if (isnull)
+	for (p = 0; p < nparts; p++)
 	{
-		MemoryContextSwitchTo(oldcxt);
-		fsstate->eof = true;
-		return;
+		List	   *part = (List *) list_nth(fsstate->read_keys, p);
+
+		if (!key_values(node, part, &values[p], &nulls[p], &types[p], &counts[p]))
+		{
+			MemoryContextSwitchTo(oldcxt);
+			return false;
+		}
+		if (lsecond_int(part) == SPANNER_KEY_VALUES ||
+			lsecond_int(part) == SPANNER_KEY_ARRAY)
+		{
+			Assert(multi < 0);
+			multi = p;
+			nkeys = counts[p];
+		}
 	}
+
 	initStringInfo(&fields);
-	appendStringInfo(&fields, "%s,\"keySet\":{\"keys\":[[", fsstate->read_fields);
-	(void) spanner_append_param_value(&fields, linitial_oid(fsstate->param_types), value, false);
-	appendStringInfoString(&fields, "]]}");
+	initStringInfo(&key);
+	appendStringInfo(&fields, "%s,\"keySet\":{\"keys\":[", fsstate->read_fields);
+	for (k = 0; k < nkeys; k++)
+	{
+		bool		ok = true;
+
+		resetStringInfo(&key);
+		appendStringInfoChar(&key, '[');
+		for (p = 0; p < nparts && ok; p++)
+		{
+			int			i = (p == multi) ? k : 0;
+			SpTypeCode	code = (SpTypeCode) lthird_int((List *) list_nth(fsstate->read_keys, p));
+
+			if (p > 0)
+				appendStringInfoChar(&key, ',');
+			ok = !nulls[p][i] &&
+				spanner_append_column_value(&key, types[p][i], values[p][i], false,
+											code, SP_TYPE_UNSPECIFIED);
+		}
+		if (!ok)
+			continue;
+		appendStringInfoChar(&key, ']');
+		if (sent++ > 0)
+			appendStringInfoChar(&fields, ',');
+		appendBinaryStringInfo(&fields, key.data, key.len);
+	}
+	appendStringInfoString(&fields, "]}");
 	MemoryContextSwitchTo(oldcxt);
 
+	fsstate->reading = true;
+	if (sent == 0)
+	{
+		fsstate->eof = true;
+		return true;
+	}
 	(void) spanner_open_read(fsstate->conn, fsstate->write, fields.data,
 							 fsstate->read_description, &fsstate->sref);
-	pfree(fields.data);
 	ncols = sp_stream_ncols(fsstate->sref.stream);
 	if (ncols != Max(list_length(fsstate->retrieved_attrs), 1))
 	{
@@ -335,6 +464,7 @@ start_read(ForeignScanState *node)
 						Max(list_length(fsstate->retrieved_attrs), 1)),
 				 errcontext("remote SQL command: %s", fsstate->read_description)));
 	}
+	return true;
 }
 
 /* Evaluate the parameters and send the query (or the fallback). */
@@ -351,6 +481,7 @@ start_query(ForeignScanState *node)
 	initStringInfo(&params);
 	initStringInfo(&types);
 	fsstate->use_fallback = false;
+	fsstate->reading = false;
 	if (!build_params(node, &params, &types))
 	{
 		if (fsstate->fallback_query == NULL)
@@ -475,9 +606,8 @@ spanner_iterate_scan(ForeignScanState *node)
 					 errcontext("remote SQL command: %s", fsstate->query)));
 		if (fsstate->sref.stream == NULL)
 		{
-			if (fsstate->read_fields)
+			if (fsstate->read_fields && start_read(node))
 			{
-				start_read(node);
 				if (fsstate->eof)
 					return slot;
 			}
@@ -487,7 +617,7 @@ spanner_iterate_scan(ForeignScanState *node)
 
 		MemoryContextReset(fsstate->temp_cxt);
 		if (spanner_fetch_row(fsstate->conn, &fsstate->sref, &values,
-							  fsstate->read_fields ? fsstate->read_description :
+							  fsstate->reading ? fsstate->read_description :
 							  fsstate->use_fallback ? fsstate->fallback_query
 							  : fsstate->query) == 0)
 		{

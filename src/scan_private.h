@@ -44,11 +44,34 @@ enum FdwScanPrivateIndex
 	 */
 	FdwScanPrivateRelations,
 	/*
-	 * NIL, or a read of one row by key through the Read API instead of the
-	 * SELECT: (String: the ReadRequest's table and columns members,
-	 * String: its description); the key is parameter 1
+	 * NIL, or a read by key through the Read API instead of the SELECT:
+	 * (String: the ReadRequest's table and columns members, String: its
+	 * description, List: one integer List per key column in Spanner's key
+	 * order, see below).  The SELECT stays the plan's answer when an array
+	 * parameter turns out longer than SPANNER_READ_MAX_KEYS.
 	 */
 	FdwScanPrivateRead
 };
+
+/*
+ * A key column of a read: (attnum, SpannerKeyKind, Spanner type code,
+ * 1-based parameter numbers...) - the parameters are the SELECT's.
+ */
+enum SpannerKeyItem
+{
+	SPANNER_KEY_ATTNUM,
+	SPANNER_KEY_KIND,
+	SPANNER_KEY_CODE,
+	SPANNER_KEY_PARAMS			/* first parameter number */
+};
+
+typedef enum SpannerKeyKind
+{
+	SPANNER_KEY_VALUE,			/* column = one parameter */
+	SPANNER_KEY_VALUES,			/* column IN (parameters) */
+	SPANNER_KEY_ARRAY,			/* column = ANY(one array parameter) */
+	SPANNER_KEY_BOOL			/* a boolean column: (NOT) column; the
+								 * "parameter" is the value, 0 or 1 */
+} SpannerKeyKind;
 
 #endif							/* SPANNER_SCAN_PRIVATE_H */

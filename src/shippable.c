@@ -515,9 +515,38 @@ like_ok(OpExpr *op, foreign_glob_cxt *cxt)
 		is_param_value(lsecond(op->args), TEXTOID, cxt);
 }
 
-/* col = ANY(array) / col <> ALL(array) */
+/*
+ * An array parameter whose every element Spanner holds exactly, whatever
+ * the value: integers, strings, bytes, booleans (dates, timestamps and
+ * numerics may be out of Spanner's range, which only a constant shows).
+ */
 static bool
-array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt)
+param_array_type_ok(Oid elemtype)
+{
+	switch (elemtype)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BYTEAOID:
+		case BOOLOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * col = ANY(array) / col <> ALL(array).  The array is a constant, an
+ * ARRAY[...] of values, or - only as a whole condition (top) - a
+ * parameter: a NULL array makes "= ANY" NULL in PostgreSQL but IN
+ * UNNEST(NULL) false on Spanner, which both reject as a condition but
+ * which differ under NOT; a constant NULL array is refused for that reason.
+ */
+static bool
+array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt, bool top)
 {
 	const char *name = spanner_comparison_name(saop->opno);
 	Var		   *col = own_var(linitial(saop->args), cxt);
@@ -573,6 +602,16 @@ array_comparison_ok(ScalarArrayOpExpr *saop, foreign_glob_cxt *cxt)
 				return false;
 		return true;
 	}
+	if (IsA(arr, Param) && top && saop->useOr)
+	{
+		Param	   *p = (Param *) arr;
+		Oid			elemtype = get_element_type(p->paramtype);
+
+		return (p->paramkind == PARAM_EXTERN || p->paramkind == PARAM_EXEC) &&
+			OidIsValid(elemtype) && param_array_type_ok(elemtype) &&
+			type_family(elemtype) == type_family(col->vartype) &&
+			spanner_param_type(p->paramtype, &elem) != SP_TYPE_UNSPECIFIED;
+	}
 	return false;
 }
 
@@ -610,7 +649,7 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt)
 									 linitial(op->args), lsecond(op->args), cxt);
 			}
 		case T_ScalarArrayOpExpr:
-			return array_comparison_ok((ScalarArrayOpExpr *) node, cxt);
+			return array_comparison_ok((ScalarArrayOpExpr *) node, cxt, false);
 		case T_FuncExpr:
 		case T_CoalesceExpr:
 		case T_CaseExpr:
@@ -659,6 +698,8 @@ spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel, Expr *expr)
 	/* stable functions may appear only in values computed locally */
 	if (contain_volatile_functions((Node *) expr))
 		return false;
+	if (IsA(expr, ScalarArrayOpExpr))
+		return array_comparison_ok((ScalarArrayOpExpr *) expr, &cxt, true);
 	return foreign_expr_walker((Node *) expr, &cxt);
 }
 
@@ -985,66 +1026,237 @@ spanner_agg_kind(PlannerInfo *root, RelOptInfo *baserel, Aggref *agg, Var **arg)
 }
 
 /*
- * spanner_key_lookup_column
- *		If clause is "key = value", where key is the table's one primary-key
- *		column (the only column with the key option), of a type whose
- *		Spanner key is the value itself (INT64, STRING, BYTES, BOOL), its
- *		attnum: the scan can then read the row by key (the Read API) rather
- *		than by SQL.  Else 0.
+ * May a key column of this Spanner type be read by key?  Only types whose
+ * key is encoded exactly as the value PostgreSQL compares: INT64 (decimal),
+ * STRING (the text, compared byte for byte under a deterministic
+ * collation), BYTES (base64), BOOL and DATE (YYYY-MM-DD).  Not floats (NaN
+ * and -0 are equal in PostgreSQL, not as keys), not TIMESTAMP (Spanner
+ * keeps nanoseconds PostgreSQL cannot name), not NUMERIC (its run-time
+ * values cannot be sent at all).
  */
-AttrNumber
-spanner_key_lookup_column(PlannerInfo *root, RelOptInfo *baserel, Expr *clause)
+static bool
+key_type_readable(SpTypeCode code)
+{
+	return code == SP_TYPE_INT64 || code == SP_TYPE_STRING ||
+		code == SP_TYPE_BYTES || code == SP_TYPE_BOOL || code == SP_TYPE_DATE;
+}
+
+/*
+ * The key columns of the table in Spanner's key order, into keys[0..n-1];
+ * returns n, or 0 if the table has no key column or the order is not
+ * known.  A single key column needs no position; several need each its
+ * position (option key '1', '2', ...; IMPORT writes them), as Spanner's
+ * key order need not be the order of the columns.
+ */
+static int
+key_columns_in_order(SpannerRelInfo *fpinfo, AttrNumber *keys)
+{
+	int			nkeys = 0;
+	int			i;
+	AttrNumber	only = 0;
+	bool		ordered = true;
+
+	memset(keys, 0, sizeof(AttrNumber) * fpinfo->natts);
+	for (i = 1; i <= fpinfo->natts; i++)
+	{
+		int			pos;
+
+		/* a dropped column has no type */
+		if (!OidIsValid(get_atttype(fpinfo->relid, i)))
+			continue;
+		pos = spanner_column_key_position(fpinfo->relid, i);
+		if (pos < 0)
+			continue;
+		nkeys++;
+		only = i;
+		if (pos == 0 || pos > fpinfo->natts || keys[pos - 1] != 0)
+			ordered = false;
+		else
+			keys[pos - 1] = i;
+	}
+	if (nkeys == 1)
+	{
+		keys[0] = only;
+		return 1;
+	}
+	if (!ordered)
+		return 0;
+	/* positions 1..nkeys, each once */
+	for (i = 0; i < nkeys; i++)
+		if (keys[i] == 0)
+			return 0;
+	return nkeys;
+}
+
+/* Number of elements of a non-null array constant. */
+static int
+const_array_length(Const *c)
+{
+	ArrayType  *a = DatumGetArrayTypeP(c->constvalue);
+
+	return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+}
+
+/*
+ * A key value is sent in the key type's own spelling: the column must be
+ * declared as that type (a numeric column over an INT64 key would send
+ * "1.5", which Spanner rejects).
+ */
+static bool
+key_declared_ok(Oid pgtype, SpTypeCode code)
+{
+	switch (code)
+	{
+		case SP_TYPE_INT64:
+			return pgtype == INT8OID || pgtype == INT4OID || pgtype == INT2OID;
+		case SP_TYPE_STRING:
+			return is_string_type(pgtype);
+		case SP_TYPE_BYTES:
+			return pgtype == BYTEAOID;
+		case SP_TYPE_BOOL:
+			return pgtype == BOOLOID;
+		case SP_TYPE_DATE:
+			return pgtype == DATEOID;
+		default:
+			return false;
+	}
+}
+
+/*
+ * spanner_key_read_parts
+ *		If the conditions (all of the scan's remote conditions) fix the
+ *		table's whole primary key and do nothing else, a SpannerKeyPart for
+ *		each key column in Spanner's key order: the rows are then read by
+ *		key through the Read API rather than by SQL.  Else NIL.
+ *
+ * Each key column must be of a type key_type_readable accepts and be
+ * compared with "=" to one value (a boolean column may be the condition
+ * itself, or NOT it), or with "= ANY" to a list (an IN list of
+ * values, an array constant, or an array parameter) for at most one key
+ * column: then one key per element.  Lists longer than
+ * SPANNER_READ_MAX_KEYS are left to SQL (for an array parameter, the scan
+ * decides when it knows the length).
+ */
+List *
+spanner_key_read_parts(PlannerInfo *root, RelOptInfo *baserel, List *conds)
 {
 	SpannerRelInfo *fpinfo = (SpannerRelInfo *) baserel->fdw_private;
-	OpExpr	   *op;
 	foreign_glob_cxt cxt;
-	Var		   *var;
-	const char *name;
-	SpTypeCode	code;
-	int			i,
-				nkeys = 0;
-	char	   *opt;
+	AttrNumber *keys;
+	SpannerKeyPart **found;
+	int			nkeys;
+	int			i;
+	bool		have_list = false;
+	List	   *result = NIL;
+	ListCell   *lc;
 
-	if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
-		return 0;
-	op = (OpExpr *) clause;
-	name = spanner_comparison_name(op->opno);
-	if (name == NULL || strcmp(name, "=") != 0)
-		return 0;
+	if (conds == NIL || !IS_SIMPLE_REL(baserel))
+		return NIL;
+	keys = palloc(sizeof(AttrNumber) * fpinfo->natts);
+	nkeys = key_columns_in_order(fpinfo, keys);
+	if (nkeys == 0)
+		return NIL;
+	found = palloc0(sizeof(SpannerKeyPart *) * nkeys);
 	cxt.root = root;
 	cxt.foreignrel = baserel;
 	cxt.fpinfo = fpinfo;
-	/* the key column on one side, a value (no column of the table) on the other */
-	var = own_var(linitial(op->args), &cxt);
-	if (var != NULL && has_own_var(lsecond(op->args), &cxt))
-		return 0;
-	if (var == NULL)
-	{
-		var = own_var(lsecond(op->args), &cxt);
-		if (var != NULL && has_own_var(linitial(op->args), &cxt))
-			return 0;
-	}
-	if (var == NULL || !column_comparable(var, &cxt))
-		return 0;
-	/* the key is sent in the key type's own spelling: the declared type must be it */
-	code = fpinfo->remote_types[var->varattno];
-	if (!((code == SP_TYPE_INT64 &&
-		   (var->vartype == INT8OID || var->vartype == INT4OID || var->vartype == INT2OID)) ||
-		  (code == SP_TYPE_STRING && is_string_type(var->vartype)) ||
-		  (code == SP_TYPE_BYTES && var->vartype == BYTEAOID) ||
-		  (code == SP_TYPE_BOOL && var->vartype == BOOLOID)))
-		return 0;
-	for (i = 1; i <= fpinfo->natts; i++)
-	{
-		bool		key = false;
 
-		opt = spanner_column_option(fpinfo->relid, i, "key");
-		if (opt && parse_bool(opt, &key) && key)
+	foreach(lc, conds)
+	{
+		Node	   *cond = (Node *) lfirst(lc);
+		const char *name;
+		Var		   *var;
+		Node	   *value;
+		bool		in_list = false;
+		bool		bool_value = true;
+
+		if (IsA(cond, BoolExpr) && ((BoolExpr *) cond)->boolop == NOT_EXPR)
 		{
-			if (i != var->varattno)
-				return 0;
-			nkeys++;
+			cond = (Node *) linitial(((BoolExpr *) cond)->args);
+			bool_value = false;
+			if (!IsA(strip_relabel(cond), Var))
+				return NIL;
 		}
+		if (IsA(strip_relabel(cond), Var))
+		{
+			/* a boolean column as the condition: col = true (or false) */
+			name = "=";
+			var = own_var(cond, &cxt);
+			value = NULL;
+			if (var == NULL || var->vartype != BOOLOID)
+				return NIL;
+		}
+		else if (IsA(cond, OpExpr) && list_length(((OpExpr *) cond)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) cond;
+
+			name = spanner_comparison_name(op->opno);
+			var = own_var(linitial(op->args), &cxt);
+			value = lsecond(op->args);
+			if (var == NULL)
+			{
+				var = own_var(lsecond(op->args), &cxt);
+				value = linitial(op->args);
+			}
+			/* a value, not an expression of the row (id = id + 1) */
+			if (has_own_var(value, &cxt))
+				return NIL;
+		}
+		else if (IsA(cond, ScalarArrayOpExpr))
+		{
+			ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) cond;
+
+			if (!saop->useOr)
+				return NIL;
+			name = spanner_comparison_name(saop->opno);
+			var = own_var(linitial(saop->args), &cxt);
+			value = strip_relabel(lsecond(saop->args));
+			in_list = true;
+			if (IsA(value, Const))
+			{
+				if (((Const *) value)->constisnull ||
+					const_array_length((Const *) value) > SPANNER_READ_MAX_KEYS)
+					return NIL;
+			}
+			else if (IsA(value, ArrayExpr))
+			{
+				if (list_length(((ArrayExpr *) value)->elements) > SPANNER_READ_MAX_KEYS)
+					return NIL;
+			}
+			else if (!IsA(value, Param))
+				return NIL;
+			if (has_own_var(value, &cxt))
+				return NIL;
+		}
+		else
+			return NIL;
+		if (name == NULL || strcmp(name, "=") != 0 || var == NULL ||
+			!column_comparable(var, &cxt) ||
+			!key_type_readable(fpinfo->remote_types[var->varattno]) ||
+			!key_declared_ok(var->vartype, fpinfo->remote_types[var->varattno]))
+			return NIL;
+		for (i = 0; i < nkeys; i++)
+			if (keys[i] == var->varattno)
+				break;
+		/* not a key column, or a key column fixed twice */
+		if (i == nkeys || found[i] != NULL)
+			return NIL;
+		/* one key column with a list: one key per element, no products */
+		if (in_list && have_list)
+			return NIL;
+		have_list |= in_list;
+		found[i] = palloc(sizeof(SpannerKeyPart));
+		found[i]->attnum = var->varattno;
+		found[i]->code = fpinfo->remote_types[var->varattno];
+		found[i]->value = strip_relabel(value);
+		found[i]->in_list = in_list;
+		found[i]->bool_value = bool_value;
 	}
-	return nkeys == 1 ? var->varattno : 0;
+	for (i = 0; i < nkeys; i++)
+	{
+		if (found[i] == NULL)
+			return NIL;
+		result = lappend(result, found[i]);
+	}
+	return result;
 }

@@ -177,6 +177,28 @@ typedef struct SpannerRelInfo
 } SpannerRelInfo;
 
 /*
+ * A read by key (the Read API) reads at most this many keys; a longer IN
+ * list or array is sent as SQL.
+ */
+#define SPANNER_READ_MAX_KEYS 2000
+
+/*
+ * One key column of a read by key (shippable.c), in Spanner's key order:
+ * "column = value", or "column = ANY(value)" (in_list) where value is an
+ * ArrayExpr of values, an array constant or an array parameter; or, for a
+ * boolean column, the column itself or NOT the column as the condition
+ * (value NULL, bool_value: PostgreSQL folds "col = true" into "col").
+ */
+typedef struct SpannerKeyPart
+{
+	AttrNumber	attnum;
+	SpTypeCode	code;			/* the column's Spanner type */
+	Node	   *value;			/* RelabelType stripped */
+	bool		in_list;
+	bool		bool_value;		/* value NULL: the key is this */
+} SpannerKeyPart;
+
+/*
  * One cached connection: a REST connection, its Spanner session and the
  * state of the current PostgreSQL transaction on it (connection.h).
  */
@@ -229,6 +251,7 @@ extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
 extern bool spanner_is_loopback_url(const char *url);
 extern char *spanner_column_option(Oid relid, AttrNumber attnum, const char *name);
 extern char *spanner_table_option(Oid relid, const char *name);
+extern int	spanner_column_key_position(Oid relid, AttrNumber attnum);
 extern char *spanner_column_name(Oid relid, AttrNumber attnum);
 extern const SpannerDialect *spanner_server_dialect(Oid serverid);
 
@@ -345,8 +368,8 @@ extern Var *spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel,
 extern bool spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel,
 									   List *pathkeys);
 extern bool spanner_limit_expr_ok(Node *expr);
-extern AttrNumber spanner_key_lookup_column(PlannerInfo *root, RelOptInfo *baserel,
-											Expr *clause);
+extern List *spanner_key_read_parts(PlannerInfo *root, RelOptInfo *baserel,
+									List *conds);
 extern SpannerAggKind spanner_agg_kind(PlannerInfo *root, RelOptInfo *rel, Aggref *agg,
 									   Var **arg);
 extern bool spanner_group_key_ok(PlannerInfo *root, RelOptInfo *rel, Node *expr);
@@ -370,7 +393,7 @@ extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
 extern void spanner_deparse_count(StringInfo buf, Oid relid);
 extern void spanner_deparse_read(StringInfo fields, StringInfo description,
 								 const SpannerDialect *dialect, Oid relid,
-								 List *retrieved_attrs, AttrNumber key);
+								 List *retrieved_attrs, List *keys);
 extern void spanner_deparse_sample(StringInfo buf, Oid relid, List **retrieved_attrs);
 extern void spanner_deparse_table_name(StringInfo buf, const SpannerDialect *dialect,
 									   Oid relid);

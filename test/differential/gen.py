@@ -2,10 +2,12 @@
 """test/differential/gen.py -- the data and the queries of the differential
 suite (test/differential/run_differential.sh).
 
-  gen.py ddl        the Spanner table d
-  gen.py data       CREATE TABLE l (the local twin of d) and its rows
+  gen.py ddl        the Spanner tables d and dk
+  gen.py data       CREATE TABLE l and lk (the local twins of d and dk) and
+                    their rows
   gen.py queries    one query a line: "KIND<TAB>C<TAB>ICU<TAB>query<TAB>ARGS",
-                    the query naming its table T; KIND is ordered or unordered
+                    the query naming its table T (d or l) or Tk (dk or lk);
+                    KIND is ordered or unordered
                     (compare the rows in order, or as a multiset); C and ICU
                     say what the plan must push to Spanner in a database
                     whose collation is "C" and in one with an ICU collation:
@@ -94,6 +96,37 @@ OPS = ["=", "<>", "<", "<=", ">", ">="]
 LIMITS = ["", " LIMIT 5", " LIMIT 3 OFFSET 4", " OFFSET 40"]
 
 
+# dk: a composite primary key whose order on Spanner (dt, s, i, y, b) is not
+# the order of its columns, so that a read by key must send the parts in
+# key order; each column's Spanner type, PostgreSQL type and key values
+KEY_COLUMNS = [
+    ("i", "INT64", "bigint", ["0", "1", "-1", "42", "9223372036854775807", "-9223372036854775808"]),
+    ("s", "STRING(MAX)", "text", ["''", "'a'", "'A'", "'é'", "'a b'"]),
+    ("y", "BYTES(MAX)", "bytea", ["'\\x'", "'\\x00'", "'\\xff'"]),
+    ("b", "BOOL", "boolean", ["true", "false"]),
+    ("dt", "DATE", "date", ["'2024-02-29'", "'0001-01-01'", "'9999-12-31'", "'1970-01-01'"]),
+]
+KEY_ORDER = ["dt", "s", "i", "y", "b"]
+KEY_ROWS = 120
+
+
+def key_rows():
+    """The rows of dk: KEY_ROWS distinct keys spread over every combination
+    of the key values (a step prime to their number), and a value v."""
+    total = 1
+    for c in KEY_COLUMNS:
+        total *= len(c[3])
+    rows = []
+    for k in range(KEY_ROWS):
+        m = (k * 37) % total
+        key = []
+        for _, _, _, vals in KEY_COLUMNS:
+            key.append(vals[m % len(vals)])
+            m //= len(vals)
+        rows.append(tuple(key) + ("'r%d'" % k,))
+    return rows
+
+
 def value(col, k):
     name, _, _, values, stride = col
     if name == "id":
@@ -103,7 +136,9 @@ def value(col, k):
 
 def ddl():
     cols = ["id INT64 NOT NULL"] + ["%s %s" % (c[0], c[2]) for c in COLUMNS]
-    print("CREATE TABLE d (%s) PRIMARY KEY (id)" % ", ".join(cols))
+    print("CREATE TABLE d (%s) PRIMARY KEY (id);" % ", ".join(cols))
+    cols = ["%s %s NOT NULL" % (c[0], c[1]) for c in KEY_COLUMNS] + ["v STRING(MAX)"]
+    print("CREATE TABLE dk (%s) PRIMARY KEY (%s)" % (", ".join(cols), ", ".join(KEY_ORDER)))
 
 
 def data():
@@ -121,6 +156,10 @@ def data():
     for k in range(1, ROWS + 1):
         rows.append("  (%d, %s)" % (k, ", ".join(value(c, k) for c in COLUMNS)))
     print(",\n".join(rows) + ";")
+    cols = ["%s %s NOT NULL" % (c[0], c[2]) for c in KEY_COLUMNS] + ["v text"]
+    print("CREATE TABLE lk (%s, PRIMARY KEY (%s));" % (", ".join(cols), ", ".join(KEY_ORDER)))
+    print("INSERT INTO lk (%s, v) VALUES" % ", ".join(c[0] for c in KEY_COLUMNS))
+    print(",\n".join("  (%s)" % ", ".join(r) for r in key_rows()) + ";")
 
 
 def queries():
@@ -337,6 +376,50 @@ def queries():
     # ties of a timestamp broken by the next key
     q("ordered", "SELECT id, ts FROM T ORDER BY ts, id DESC", "S", "S")
     q("ordered", "SELECT id, ts FROM T ORDER BY ts DESC, id DESC LIMIT 5", "SL", "SL")
+    # keys from IN lists and arrays: one read of them all; NULL elements
+    # match nothing, a key given twice returns its row once
+    for lst in ("(3, 48, 1000, NULL, 3, -1)", "(7)"):
+        q("unordered", "SELECT id, s, dt FROM T WHERE id IN %s" % lst, "R", "R")
+    q("unordered", "SELECT id, s, dt FROM T WHERE id IN (NULL::bigint, NULL)")
+    for arr in ("'{5,1,5,NULL}'::bigint[]", "'{}'::bigint[]", "ARRAY[2, 2 + 1]", "ARRAY[4::int4, 5]"):
+        q("unordered", "SELECT * FROM T WHERE id = ANY (%s)" % arr, "R", "R")
+    for v in ("'{3,1000,NULL,3}'", "'{}'", "NULL", "'{NULL}'"):
+        q("unordered", "SELECT id, i FROM T WHERE id = ANY ($1::bigint[])", args=v)
+    q("unordered", "SELECT id, i FROM T WHERE id IN ($1::bigint, $2::bigint, 9)", args="3, NULL")
+    q("unordered", "SELECT id FROM T WHERE id <> ALL ('{1,2,NULL}'::bigint[])")
+    q("unordered", "SELECT id FROM T WHERE id IN (1, 2) AND s IS NOT NULL")
+    q("ordered", "SELECT id, s FROM T WHERE id IN (9, 4, 7) ORDER BY s COLLATE \"C\", id")
+    # a composite key: Spanner's key order (dt, s, i, y, b) is not the
+    # columns' order; every part fixed reads by key, in key order
+    full = ("i = 1 AND s = 'a' AND y = '\\x00' AND dt = '2024-02-29' AND b",
+            "dt = '2024-02-29' AND y = '\\x' AND s = 'é' AND i = 42 AND NOT b",
+            "i = 0 AND s = 'A' AND y = '\\x00' AND dt = '0001-01-01' AND b",
+            "i = 0::int4 AND s = 'A' AND y = '\\x00' AND dt = '0001-01-01' AND NOT b",
+            "i = 7 AND s = 'a' AND y = '\\x00' AND dt = '2024-02-29' AND b",
+            "i = 1 AND s = 'a' AND y = '\\x00' AND dt = '2024-02-29' AND b IN (true, false)",
+            "i IN (0, 1, -1, 42, NULL, 0) AND s = 'A' AND y = '\\xff' AND dt = '2024-02-29' AND b",
+            "i = 9223372036854775807 AND s IN ('a b', 'a', '', NULL) AND y = '\\x00' AND dt = '2024-02-29' AND NOT b",
+            "i = -1 AND s = 'A' AND y = ANY ('{\\\\xff,\\\\x00}'::bytea[]) AND dt = '2024-02-29' AND b",
+            "i = 0 AND s = '' AND y = '\\x' AND dt IN ('2024-02-29', '0001-01-01', '9999-12-31') AND b")
+    for cond in full:
+        q("unordered", "SELECT * FROM Tk WHERE %s" % cond, "R", "R")
+    # not every part fixed, two lists, another condition: SQL, same rows
+    q("unordered", "SELECT * FROM Tk WHERE i = 1 AND s = 'a' AND y = '\\x00' AND dt = '2024-02-29'")
+    q("unordered", "SELECT v FROM Tk WHERE i IN (0, 1) AND s IN ('a', 'A') AND y = '\\x00' AND dt = '2024-02-29' AND b")
+    q("unordered", "SELECT v FROM Tk WHERE i = 1 AND s = 'a' AND y = '\\x00' AND dt = '2024-02-29' AND b AND v <> ''")
+    q("unordered", "SELECT v FROM Tk WHERE s = 'a' AND b")
+    # values known when the scan starts (a date value known only then keeps SQL)
+    pq = "SELECT v, i FROM Tk WHERE i = $1::bigint AND s = $2::text AND y = $3::bytea AND dt = '2024-02-29' AND b = $4::boolean"
+    for v in ("1, 'a', '\\x00', true", "42, 'é', '\\x', false", "1, NULL, '\\x00', true",
+              "1, 'a', '\\x00', NULL", "1, 'a', '\\x00', false"):
+        q("unordered", pq, args=v)
+    pa = "SELECT v FROM Tk WHERE i = ANY ($1::bigint[]) AND s = $2::text AND y = '\\xff' AND dt = '2024-02-29' AND b"
+    for v in ("'{0,1,-1,42,-1,NULL}', 'A'", "'{}', 'A'", "NULL, 'A'", "'{-1}', NULL"):
+        q("unordered", pa, args=v)
+    q("unordered", "SELECT v FROM Tk WHERE i = 1 AND s = 'a' AND y = '\\x00' AND dt = $1::date AND b",
+      args="'2024-02-29'")
+    q("unordered", "SELECT v FROM Tk WHERE i = 1 AND s = 'a' AND y = '\\x00' AND dt = $1::date AND b",
+      args="'infinity'")
     q("unordered", "SELECT k.kid, x.s FROM k JOIN T x ON x.id = k.kid", "P", "P")
     # two foreign tables (the table with itself): one Spanner query
     for cond in ("u.i = v.i", "u.s = v.s", "u.dt = v.dt", "u.ts = v.ts", "u.n = v.n",

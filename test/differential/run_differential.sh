@@ -3,13 +3,14 @@
 #	The same queries against a Spanner table (through spanner_fdw) and an
 #	identical local PostgreSQL table: the answers must be identical.
 #
-#	test/differential/gen.py writes the table (NULLs, zeros, extremes, NaN
+#	test/differential/gen.py writes the tables (NULLs, zeros, extremes, NaN
 #	and infinities, empty, non-ASCII and case-variant strings, the ends of
-#	the date and timestamp ranges, instants around daylight-saving changes)
-#	and the queries (conditions on every column and type, ORDER BY every
+#	the date and timestamp ranges, instants around daylight-saving changes;
+#	and a table whose composite primary key on Spanner is not in column
+#	order) and the queries (conditions on every column and type, ORDER BY every
 #	column in every direction and NULL placement, LIMIT and OFFSET,
 #	aggregates with and without GROUP BY, joins of the table with itself and
-#	with a local table, errors,
+#	with a local table, reads by key, IN lists and arrays, errors,
 #	prepared statements run with generic plans and values that Spanner
 #	cannot hold).
 #	The rows are written to Spanner through the foreign table (INSERT ...
@@ -100,7 +101,7 @@ CREATE EXTENSION spanner_fdw;
 CREATE SERVER sp FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (endpoint '$SPANNER_EMULATOR_REST', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
 CREATE USER MAPPING FOR postgres SERVER sp OPTIONS (auth 'none');
-IMPORT FOREIGN SCHEMA public LIMIT TO (d) FROM SERVER sp INTO public;
+IMPORT FOREIGN SCHEMA public LIMIT TO (d, dk) FROM SERVER sp INTO public;
 \i $WORK/data.sql
 -- rows of each query, as text: in order, or sorted when the order is not defined;
 -- an error as its SQLSTATE and message
@@ -141,9 +142,14 @@ done
 # --- the rows on Spanner, written through the FDW and read back whole
 t_is "48 rows written to Spanner through the foreign table" \
 	"$(dpsql dc -c "INSERT INTO d SELECT * FROM l" -c "SELECT count(*) FROM d" 2>&1)" 48
+t_is "the rows of the composite-key table written to Spanner through the foreign table" \
+	"$(dpsql dc -c "INSERT INTO dk SELECT * FROM lk" -c "SELECT count(*) = (SELECT count(*) FROM lk) FROM dk" 2>&1)" t
 for db in dc dicu; do
 	t_is "[$db] every row reads back as written (both ways, every column)" \
 		"$(dpsql "$db" -c "SELECT (SELECT count(*) FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM l) x) || '/' || (SELECT count(*) FROM (SELECT * FROM l EXCEPT ALL SELECT * FROM d) y)" 2>&1)" \
+		"0/0"
+	t_is "[$db] every row of the composite-key table reads back as written" \
+		"$(dpsql "$db" -c "SELECT (SELECT count(*) FROM (SELECT * FROM dk EXCEPT ALL SELECT * FROM lk) x) || '/' || (SELECT count(*) FROM (SELECT * FROM lk EXCEPT ALL SELECT * FROM dk) y)" 2>&1)" \
 		"0/0"
 done
 
