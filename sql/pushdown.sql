@@ -159,6 +159,10 @@ SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10 
 EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("SingerId") FROM "Singers";
 SELECT avg("SingerId"), (SELECT avg(x) FROM generate_series(1, 50) x) AS local FROM "Singers";
 SELECT avg("SingerId") FROM "Singers" WHERE "SingerId" > 1000;
+-- SELECT DISTINCT of columns Spanner groups as PostgreSQL does
+EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT "Active" FROM "Singers";
+SELECT DISTINCT "Active" FROM "Singers" ORDER BY 1;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT "Rating" FROM "Singers";
 -- what stays local: float aggregates, avg of numeric, FILTER, ordered aggregates
 EXPLAIN (VERBOSE, COSTS OFF) SELECT max("Rating"), sum("Rating") FROM "Singers";
 EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("Fee") FROM "Singers";

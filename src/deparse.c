@@ -834,7 +834,8 @@ deparse_aggref(Aggref *agg, deparse_expr_cxt *context)
  */
 void
 spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
-							   List *tlist, List **params_list, List **plus_one)
+							   List *tlist, bool distinct,
+							   List **params_list, List **plus_one)
 {
 	deparse_expr_cxt context;
 	ListCell   *lc;
@@ -842,7 +843,7 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 
 	init_context(&context, root, baserel, buf, params_list, plus_one);
 
-	appendStringInfoString(buf, "SELECT ");
+	appendStringInfoString(buf, distinct ? "SELECT DISTINCT " : "SELECT ");
 	foreach(lc, tlist)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
@@ -858,6 +859,8 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 			elog(ERROR, "grouped target cannot be sent to Spanner");
 	}
 	deparse_from_where(&context, baserel);
+	if (distinct)
+		return;
 
 	foreach(lc, root->parse->groupClause)
 	{

@@ -502,6 +502,72 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	add_path(grouped_rel, (Path *) path);
 }
 
+/*
+ * SELECT DISTINCT of plain columns of a table or join Spanner runs, each
+ * one Spanner groups as PostgreSQL does (as GROUP BY columns): sent as
+ * SELECT DISTINCT.  Not DISTINCT ON, not over aggregates.
+ */
+static void
+add_distinct_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *distinct_rel)
+{
+	Query	   *parse = root->parse;
+	PathTarget *target = root->upper_targets[UPPERREL_DISTINCT];
+	SpannerRelInfo *fpinfo = (SpannerRelInfo *) input_rel->fdw_private;
+	SpannerRelInfo *upper;
+	List	   *tlist = NIL;
+	ListCell   *lc;
+	int			i = 0;
+	double		rows;
+	Cost		startup_cost;
+	Cost		total_cost;
+
+	if (parse->hasDistinctOn || fpinfo == NULL || distinct_rel->fdw_private != NULL ||
+		root->hasPseudoConstantQuals)
+		return;
+	if (IS_JOIN_REL(input_rel))
+	{
+		if (fpinfo->join_conds == NIL)
+			return;
+	}
+	else if (input_rel->reloptkind != RELOPT_BASEREL ||
+			 fpinfo->local_conds != NIL ||
+			 conds_may_fall_back(root, input_rel, fpinfo->remote_conds))
+		return;
+	foreach(lc, target->exprs)
+	{
+		Expr	   *expr = (Expr *) lfirst(lc);
+		Index		sgref = get_pathtarget_sortgroupref(target, i);
+		TargetEntry *tle;
+
+		i++;
+		if (!IsA(expr, Var) || sgref == 0 ||
+			!get_sortgroupref_clause_noerr(sgref, parse->distinctClause) ||
+			!spanner_group_key_ok(root, input_rel, (Node *) expr))
+			return;
+		tle = makeTargetEntry(expr, list_length(tlist) + 1, NULL, false);
+		tle->ressortgroupref = sgref;
+		tlist = lappend(tlist, tle);
+	}
+	if (tlist == NIL)
+		return;
+
+	rows = clamp_row_est(estimate_num_groups(root,
+											 get_sortgrouplist_exprs(parse->distinctClause,
+																	 parse->targetList),
+											 input_rel->rows, NULL, NULL));
+	startup_cost = fpinfo->fdw_startup_cost + input_rel->rows * cpu_operator_cost;
+	total_cost = startup_cost + rows * (cpu_tuple_cost + fpinfo->fdw_tuple_cost);
+	upper = palloc0(sizeof(SpannerRelInfo));
+	upper->dialect = fpinfo->dialect;
+	upper->serverid = fpinfo->serverid;
+	upper->outerrel = input_rel;
+	distinct_rel->fdw_private = upper;
+	add_path(distinct_rel,
+			 (Path *) create_foreign_upper_path(root, distinct_rel, target, rows,
+												startup_cost, total_cost, NIL, NULL,
+												list_make3(makeInteger(1), tlist, NULL)));
+}
+
 static bool
 contain_param_walker(Node *node, void *context)
 {
@@ -733,6 +799,11 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		add_grouping_path(root, input_rel, output_rel, (GroupPathExtraData *) extra);
 		return;
 	}
+	if (stage == UPPERREL_DISTINCT)
+	{
+		add_distinct_path(root, input_rel, output_rel);
+		return;
+	}
 	if (stage != UPPERREL_FINAL || !fextra->limit_needed)
 		return;
 	/* nothing between the scan and the LIMIT but a sort and a projection */
@@ -808,8 +879,11 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 	StringInfoData sql;
 	int			i;
 
+	bool		distinct = intVal(linitial(best_path->fdw_private)) == 1;
+
 	initStringInfo(&sql);
-	spanner_deparse_grouped_select(&sql, root, input_rel, scan_tlist, &params_list, &plus_one);
+	spanner_deparse_grouped_select(&sql, root, input_rel, scan_tlist, distinct,
+								   &params_list, &plus_one);
 	/* an average comes as two columns, its sum and count: attnum twice */
 	for (i = 1; i <= list_length(scan_tlist); i++)
 	{
@@ -824,7 +898,7 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
 	fdw_private = lappend(fdw_private, NIL);
 	fdw_private = lappend(fdw_private,
-						  makeString(psprintf("Aggregate on (%s)",
+						  makeString(psprintf("%s on (%s)", distinct ? "Distinct" : "Aggregate",
 											  relations_text(root, input_rel))));
 
 	return make_foreignscan(tlist,

@@ -383,7 +383,7 @@ extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   List **params_list, List **plus_one,
 								   List **limit_params);
 extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
-										   RelOptInfo *rel, List *tlist,
+										   RelOptInfo *rel, List *tlist, bool distinct,
 										   List **params_list, List **plus_one);
 extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
 										RelOptInfo *joinrel, List *tlist,

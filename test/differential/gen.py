@@ -15,7 +15,8 @@ suite (test/differential/run_differential.sh).
                     N (no ORDER BY), A (the aggregates), L (no aggregate),
                     P (a lookup per outer row: the join column compared
                     with a parameter), J (the join of two foreign tables),
-                    R (a read by key through the Read API), W (every
+                    R (a read by key through the Read API), D (SELECT
+                    DISTINCT on Spanner), W (every
                     condition evaluated by Spanner: a WHERE, no local
                     Filter), F (a condition left to PostgreSQL), or - (not
                     checked); ARGS is - or
@@ -328,6 +329,16 @@ def queries():
     q("unordered", 'SELECT min(s COLLATE "C"), max(s COLLATE "C") FROM T', "A", "A")
     q("unordered", "SELECT sum(i) FROM T WHERE i BETWEEN -100 AND 100", "A", "A")
     q("unordered", "SELECT sum(i) FROM T", "A", "A")
+    # SELECT DISTINCT: on Spanner for columns it groups as PostgreSQL does
+    for c in ("i", "s", "b", "y", "dt", "n"):
+        q("unordered", "SELECT DISTINCT %s FROM T" % c, "D", "D")
+    q("unordered", "SELECT DISTINCT s, b FROM T WHERE id > 10", "D", "D")
+    q("unordered", 'SELECT DISTINCT s COLLATE "C" FROM T', "-", "-")
+    q("unordered", "SELECT DISTINCT f FROM T")
+    q("unordered", "SELECT DISTINCT ts FROM T")
+    q("unordered", "SELECT DISTINCT u.dt, v.b FROM T u JOIN T v ON u.i = v.id", "D", "D")
+    q("ordered", "SELECT DISTINCT dt FROM T ORDER BY dt NULLS FIRST")
+    q("ordered", "SELECT DISTINCT ON (b) b, id FROM T ORDER BY b, id")
     # avg of integers: Spanner sends the exact sum and the count
     q("unordered", "SELECT avg(i), avg(id), count(*) FROM T", "A", "A")
     q("unordered", "SELECT avg(i) FROM T WHERE i BETWEEN -100 AND 100", "A", "A")

@@ -247,6 +247,10 @@ for db in dc dicu; do
 			got=F
 			[[ $sql == *" WHERE "* && $sql != *"[local filter]"* ]] && got=W
 		fi
+		if [ "$want" = D ]; then
+			got=-
+			case $sql in *"SELECT DISTINCT "*) got=D ;; esac
+		fi
 		if [ "$want" = A ] || [ "$want" = L ]; then
 			got=L
 			[[ $sql =~ (COUNT|MIN|MAX|SUM|LOGICAL_AND|LOGICAL_OR)\( ]] && got=A
