@@ -159,6 +159,13 @@ SELECT "Active", count(*) FROM "Singers" GROUP BY "Active" HAVING count(*) > 10 
 EXPLAIN (VERBOSE, COSTS OFF) SELECT avg("SingerId") FROM "Singers";
 SELECT avg("SingerId"), (SELECT avg(x) FROM generate_series(1, 50) x) AS local FROM "Singers";
 SELECT avg("SingerId") FROM "Singers" WHERE "SingerId" > 1000;
+-- GROUP BY expressions Spanner computes and groups as PostgreSQL does,
+-- named by position
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT extract(year FROM "BirthDate") AS y, "Active" IS NULL, count(*), avg("SingerId")
+  FROM "Singers" GROUP BY 1, 2;
+SELECT extract(year FROM "BirthDate") AS y, "Active" IS NULL, count(*), avg("SingerId")
+  FROM "Singers" GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 4;
 -- SELECT DISTINCT of columns Spanner groups as PostgreSQL does
 EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT "Active" FROM "Singers";
 SELECT DISTINCT "Active" FROM "Singers" ORDER BY 1;

@@ -74,6 +74,7 @@ static void deparse_operand(Node *node, deparse_expr_cxt *context);
 static void deparse_conjunction(deparse_expr_cxt *context, List *conds);
 static void deparse_where(deparse_expr_cxt *context, List *conds);
 static void deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel);
+static void deparse_scalar(Node *node, deparse_expr_cxt *context);
 
 static Node *
 strip_relabel(Node *node)
@@ -376,8 +377,12 @@ deparse_scalar(Node *node, deparse_expr_cxt *context)
 			appendStringInfoString(buf, " END");
 			break;
 		default:
-			elog(ERROR, "unsupported expression type for deparse: %d",
-				 (int) nodeTag(node));
+			/* a condition as a boolean value */
+			if (exprType(node) == BOOLOID)
+				deparse_expr((Expr *) node, context);
+			else
+				elog(ERROR, "unsupported expression type for deparse: %d",
+					 (int) nodeTag(node));
 	}
 }
 
@@ -840,6 +845,8 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 	deparse_expr_cxt context;
 	ListCell   *lc;
 	bool		first = true;
+	int		   *position = palloc0(sizeof(int) * (list_length(tlist) + 1));
+	int			column = 0;
 
 	init_context(&context, root, baserel, buf, params_list, plus_one);
 
@@ -848,29 +855,44 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 		Node	   *expr = strip_relabel((Node *) tle->expr);
+		Var		   *arg;
 
 		if (foreach_current_index(lc) > 0)
 			appendStringInfoString(buf, ", ");
+		position[foreach_current_index(lc)] = ++column;
 		if (IsA(expr, Aggref))
+		{
 			deparse_aggref((Aggref *) expr, &context);
-		else if (IsA(expr, Var))
-			deparse_column_ref(&context, ((Var *) expr)->varno, ((Var *) expr)->varattno);
+			/* an average is two columns */
+			if (spanner_agg_kind(root, baserel, (Aggref *) expr, &arg) == SPANNER_AGG_AVG)
+				column++;
+		}
 		else
-			elog(ERROR, "grouped target cannot be sent to Spanner");
+			deparse_scalar(expr, &context); /* a GROUP BY column or expression */
 	}
 	deparse_from_where(&context, baserel);
 	if (distinct)
 		return;
 
+	/* columns by name, expressions by position in the select list */
 	foreach(lc, root->parse->groupClause)
 	{
 		SortGroupClause *grp = lfirst_node(SortGroupClause, lc);
 		TargetEntry *tle = get_sortgroupref_tle(grp->tleSortGroupRef, tlist);
-		Var		   *var = (Var *) strip_relabel((Node *) tle->expr);
+		ListCell   *lc2;
 
 		appendStringInfoString(buf, first ? " GROUP BY " : ", ");
 		first = false;
-		deparse_column_ref(&context, var->varno, var->varattno);
+		if (IsA(strip_relabel((Node *) tle->expr), Var))
+		{
+			Var		   *var = (Var *) strip_relabel((Node *) tle->expr);
+
+			deparse_column_ref(&context, var->varno, var->varattno);
+			continue;
+		}
+		foreach(lc2, tlist)
+			if (lfirst(lc2) == tle)
+				appendStringInfo(buf, "%d", position[foreach_current_index(lc2)]);
 	}
 }
 

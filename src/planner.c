@@ -330,6 +330,7 @@ grouped_tlist(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target)
 {
 	Query	   *parse = root->parse;
 	List	   *tlist = NIL;
+	List	   *others = NIL;
 	ListCell   *lc;
 	int			i = 0;
 
@@ -377,7 +378,15 @@ grouped_tlist(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target)
 		}
 	}
 	/* every column outside an aggregate must be a GROUP BY column */
-	foreach(lc, pull_var_clause((Node *) target->exprs,
+	i = 0;
+	foreach(lc, target->exprs)
+	{
+		Index		sgref = get_pathtarget_sortgroupref(target, i++);
+
+		if (!(sgref && get_sortgroupref_clause_noerr(sgref, parse->groupClause)))
+			others = lappend(others, lfirst(lc));
+	}
+	foreach(lc, pull_var_clause((Node *) others,
 								PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_PLACEHOLDERS))
 	{
 		Var		   *var = (Var *) lfirst(lc);

@@ -325,7 +325,11 @@ scalar_ok(Node *node, foreign_glob_cxt *cxt)
 				Oid			collid = exprInputCollation(node);
 
 				if (!spanner_scalar_call(node, &call))
-					return false;
+				{
+					/* a comparison as a boolean value (GROUP BY a > 0) */
+					return exprType(node) == BOOLOID && IsA(node, OpExpr) &&
+						foreign_expr_walker(node, cxt);
+				}
 				if (call.zone && spanner_session_zone() == NULL)
 					return false;
 				if (cxt->fpinfo->dialect->scalar_template(call.fn, list_length(call.args),
@@ -380,6 +384,11 @@ scalar_ok(Node *node, foreign_glob_cxt *cxt)
 				}
 				return scalar_ok((Node *) c->defresult, cxt);
 			}
+		case T_BoolExpr:
+		case T_NullTest:
+		case T_ScalarArrayOpExpr:
+			/* a condition as a boolean value */
+			return foreign_expr_walker(node, cxt);
 		default:
 			return false;
 	}
@@ -939,7 +948,33 @@ spanner_group_key_ok(PlannerInfo *root, RelOptInfo *baserel, Node *expr)
 	cxt.foreignrel = baserel;
 	cxt.fpinfo = (SpannerRelInfo *) baserel->fdw_private;
 	var = own_var(expr, &cxt);
-	return var != NULL && column_groupable(var, &cxt, exprCollation(expr));
+	if (var != NULL)
+		return column_groupable(var, &cxt, exprCollation(expr));
+
+	/*
+	 * An expression Spanner computes as PostgreSQL does (scalar_ok), of a
+	 * type whose values group alike: no floats, no timestamps (which would
+	 * carry Spanner's nanoseconds), strings under a deterministic collation.
+	 */
+	switch (exprType(expr))
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case BOOLOID:
+		case BYTEAOID:
+		case DATEOID:
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+			if (!collation_ok(exprCollation(expr), true))
+				return false;
+			break;
+		default:
+			return false;
+	}
+	return has_own_var(expr, &cxt) && scalar_ok(expr, &cxt);
 }
 
 /*

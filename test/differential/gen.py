@@ -329,6 +329,18 @@ def queries():
     q("unordered", 'SELECT min(s COLLATE "C"), max(s COLLATE "C") FROM T', "A", "A")
     q("unordered", "SELECT sum(i) FROM T WHERE i BETWEEN -100 AND 100", "A", "A")
     q("unordered", "SELECT sum(i) FROM T", "A", "A")
+    # GROUP BY expressions Spanner computes and groups as PostgreSQL does
+    for e in ("extract(year from dt)", "extract(dow from ts)", "substr(s, 1, 1)", "length(s)",
+              "coalesce(i, 0) / 100", "CASE WHEN i > 0 THEN 'pos' ELSE 'other' END", "trunc(n)",
+              "dt - '2000-01-01'::date", "b IS NULL"):
+        q("unordered", "SELECT %s AS g, count(*), min(id), avg(id) FROM T GROUP BY %s" % (e, e), "A", "A")
+    q("unordered", "SELECT extract(month from dt), s, count(*) FROM T GROUP BY 1, 2 HAVING count(*) > 0",
+      "A", "A")
+    q("unordered", "SELECT extract(year from ts), count(*) FROM T GROUP BY 1", "A", "A")
+    q("unordered", "SELECT i > 0, s IN ('a', 'b'), count(*) FROM T GROUP BY 1, 2", "A", "A")
+    q("unordered", "SELECT count(*) FROM T WHERE (i > 0) = (s IS NULL)", "W", "W")
+    q("unordered", "SELECT lower(s), count(*) FROM T GROUP BY 1", "L", "L")
+    q("unordered", "SELECT date_trunc('month', dt), count(*) FROM T GROUP BY 1", "L", "L")
     # SELECT DISTINCT: on Spanner for columns it groups as PostgreSQL does
     for c in ("i", "s", "b", "y", "dt", "n"):
         q("unordered", "SELECT DISTINCT %s FROM T" % c, "D", "D")
