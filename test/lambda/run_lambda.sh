@@ -398,6 +398,10 @@ call order1_get GET /orders/o-1001
 t_is "GET /orders/o-1001 reads the order and its lines back" \
 	"$(jf order1_get 's, b["order_id"], [(l["item_id"], l["qty"]) for l in b["lines"]]')" "(200, 'o-1001', [('i01', 2), ('i03', 1)])"
 
+call order1_again POST /orders "" '{"order_id": "o-1001", "customer": "alice", "lines": [{"item_id": "i01", "qty": 1}]}'
+t_is "POST /orders again with the same order_id: 409 (23505 from Spanner), the stock untouched (i01 still 98)" \
+	"$(jf order1_again 's, b.get("error")') $(q "SELECT stock FROM shop.items WHERE id = 'i01'")" "(409, 'order exists') 98"
+
 call order2 POST /orders "" '{"order_id": "o-1002", "customer": "bob", "lines": [{"item_id": "i01", "qty": 1}, {"item_id": "i02", "qty": 1000}]}'
 t_is "POST /orders with too little stock: 409 naming the item" "$(jf order2 's, b.get("item_id")')" "(409, 'i02')"
 t_is "... and nothing of it is in Spanner (no order, i01 still 98)" \
