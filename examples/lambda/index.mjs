@@ -252,7 +252,8 @@ async function listItems(q) {
   if (!/^\d{1,12}(\.\d{1,9})?$/.test(minPrice)) return respond(400, { error: 'min_price: a non-negative decimal' });
   const limit = q.limit === undefined ? 20 : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) return respond(400, { error: 'limit: an integer from 1 to 100' });
-  // ORDER BY and LIMIT go to Spanner with the filter (see EXPLAIN VERBOSE)
+  // spanner_fdw sends the filter, ORDER BY and LIMIT to Spanner where it can
+  // compute them exactly as PostgreSQL does (EXPLAIN VERBOSE shows what)
   const { rows } = await run((c) =>
     c.query(
       `SELECT ${ITEM_COLUMNS} FROM shop.items WHERE price >= $1::numeric ORDER BY price, id LIMIT $2`,

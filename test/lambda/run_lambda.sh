@@ -46,7 +46,7 @@
 #	then `npm ci` in examples/lambda (skipped while node_modules matches
 #	package-lock.json; a copy is kept in ${XDG_CACHE_HOME:-~/.cache}/
 #	spanner_fdw, so a fresh clone on the same machine skips the native
-#	build). The first install takes a few minutes; the tests ~20 s.
+#	build). The first install takes a few minutes; the tests ~45 s.
 #
 #	Output: TAP; LAMBDA_KEEP=1 keeps the work directory (logs of the
 #	runtime client, the stand-ins and PostgreSQL).
