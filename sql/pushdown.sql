@@ -166,6 +166,12 @@ EXPLAIN (VERBOSE, COSTS OFF)
   FROM "Singers" GROUP BY 1, 2;
 SELECT extract(year FROM "BirthDate") AS y, "Active" IS NULL, count(*), avg("SingerId")
   FROM "Singers" GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 4;
+-- ORDER BY and LIMIT above a grouping: the top groups come from Spanner
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId", count(*), max("Price") FROM "Albums"
+  GROUP BY "SingerId" ORDER BY max("Price") DESC, "SingerId" LIMIT 3;
+SELECT "SingerId", count(*), max("Price") FROM "Albums"
+  GROUP BY "SingerId" ORDER BY max("Price") DESC, "SingerId" LIMIT 3;
 -- SELECT DISTINCT of columns Spanner groups as PostgreSQL does
 EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT "Active" FROM "Singers";
 SELECT DISTINCT "Active" FROM "Singers" ORDER BY 1;

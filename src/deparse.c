@@ -75,6 +75,10 @@ static void deparse_conjunction(deparse_expr_cxt *context, List *conds);
 static void deparse_where(deparse_expr_cxt *context, List *conds);
 static void deparse_from_where(deparse_expr_cxt *context, RelOptInfo *rel);
 static void deparse_scalar(Node *node, deparse_expr_cxt *context);
+static void deparse_aggref(Aggref *agg, deparse_expr_cxt *context);
+static void deparse_group_by(deparse_expr_cxt *context, List *tlist, int *position);
+static void deparse_grouped_order_by(deparse_expr_cxt *context, List *tlist, List *pathkeys);
+static void deparse_limit(deparse_expr_cxt *context, List *limit, List **limit_params);
 
 static Node *
 strip_relabel(Node *node)
@@ -839,12 +843,11 @@ deparse_aggref(Aggref *agg, deparse_expr_cxt *context)
  */
 void
 spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *baserel,
-							   List *tlist, bool distinct,
-							   List **params_list, List **plus_one)
+							   List *tlist, bool distinct, List *pathkeys, List *limit,
+							   List **params_list, List **plus_one, List **limit_params)
 {
 	deparse_expr_cxt context;
 	ListCell   *lc;
-	bool		first = true;
 	int		   *position = palloc0(sizeof(int) * (list_length(tlist) + 1));
 	int			column = 0;
 
@@ -871,11 +874,66 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 			deparse_scalar(expr, &context); /* a GROUP BY column or expression */
 	}
 	deparse_from_where(&context, baserel);
-	if (distinct)
-		return;
+	if (!distinct)
+		deparse_group_by(&context, tlist, position);
+	deparse_grouped_order_by(&context, tlist, pathkeys);
+	if (limit != NIL)
+		deparse_limit(&context, limit, limit_params);
+}
 
-	/* columns by name, expressions by position in the select list */
-	foreach(lc, root->parse->groupClause)
+/*
+ * ORDER BY of groups: GROUP BY columns and aggregates, each spelt again
+ * (Spanner allows them there), NULL placement spelt out as for columns.
+ */
+static void
+deparse_grouped_order_by(deparse_expr_cxt *context, List *tlist, List *pathkeys)
+{
+	StringInfo	buf = context->buf;
+	ListCell   *lc;
+
+	if (pathkeys == NIL)
+		return;
+	appendStringInfoString(buf, " ORDER BY ");
+	foreach(lc, pathkeys)
+	{
+		PathKey    *pk = lfirst_node(PathKey, lc);
+		bool		desc = (pk->pk_strategy == BTGreaterStrategyNumber);
+		bool		nullable;
+		TargetEntry *tle = spanner_grouped_sort_key(context->root, context->foreignrel,
+													tlist, pk, &nullable);
+		Node	   *expr;
+
+		if (tle == NULL)
+			elog(ERROR, "sort key of groups cannot be sent to Spanner");
+		expr = strip_relabel((Node *) tle->expr);
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		if (nullable && pk->pk_nulls_first == desc)
+		{
+			if (IsA(expr, Aggref))
+				deparse_aggref((Aggref *) expr, context);
+			else
+				deparse_scalar(expr, context);
+			appendStringInfoString(buf, pk->pk_nulls_first ? " IS NULL DESC, " : " IS NULL, ");
+		}
+		if (IsA(expr, Aggref))
+			deparse_aggref((Aggref *) expr, context);
+		else
+			deparse_scalar(expr, context);
+		if (desc)
+			appendStringInfoString(buf, " DESC");
+	}
+}
+
+/* GROUP BY: columns by name, expressions by position in the select list */
+static void
+deparse_group_by(deparse_expr_cxt *context, List *tlist, int *position)
+{
+	StringInfo	buf = context->buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	foreach(lc, context->root->parse->groupClause)
 	{
 		SortGroupClause *grp = lfirst_node(SortGroupClause, lc);
 		TargetEntry *tle = get_sortgroupref_tle(grp->tleSortGroupRef, tlist);
@@ -887,7 +945,7 @@ spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root, RelOptInfo *ba
 		{
 			Var		   *var = (Var *) strip_relabel((Node *) tle->expr);
 
-			deparse_column_ref(&context, var->varno, var->varattno);
+			deparse_column_ref(context, var->varno, var->varattno);
 			continue;
 		}
 		foreach(lc2, tlist)

@@ -506,8 +506,8 @@ add_grouping_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *grouped_
 	grouped_rel->fdw_private = upper;
 	path = create_foreign_upper_path(root, grouped_rel, target, rows,
 									 startup_cost, total_cost, NIL, NULL,
-									 list_make3(makeInteger(0), tlist,
-												extra->havingQual));
+									 list_make4(makeInteger(0), tlist,
+												extra->havingQual, NIL));
 	add_path(grouped_rel, (Path *) path);
 }
 
@@ -574,7 +574,99 @@ add_distinct_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *distinct
 	add_path(distinct_rel,
 			 (Path *) create_foreign_upper_path(root, distinct_rel, target, rows,
 												startup_cost, total_cost, NIL, NULL,
-												list_make3(makeInteger(1), tlist, NULL)));
+												list_make4(makeInteger(1), tlist, NULL, NIL)));
+}
+
+/*
+ * The grouping path Spanner runs below an ORDER BY or a LIMIT: input_rel is
+ * the grouped relation, or (for a LIMIT) the sorted relation above it.
+ */
+static ForeignPath *
+spanner_grouping_path(RelOptInfo *input_rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, input_rel->pathlist)
+	{
+		Path	   *path = (Path *) lfirst(lc);
+
+		if (IsA(path, ForeignPath) && path->parent == input_rel &&
+			list_length(((ForeignPath *) path)->fdw_private) == 4)
+			return (ForeignPath *) path;
+	}
+	return NULL;
+}
+
+/*
+ * ORDER BY (and LIMIT) above a grouping Spanner runs: sent with it when
+ * every sort key is a GROUP BY column Spanner orders as PostgreSQL does or
+ * an aggregate whose values it orders alike (counts, integer sums, min/max,
+ * bool_and/bool_or; not avg, computed locally from its sum and count).  A
+ * LIMIT only without HAVING, which is evaluated locally on the groups.
+ */
+static void
+add_grouped_upper_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel,
+					   FinalPathExtraData *fextra)
+{
+	Query	   *parse = root->parse;
+	ForeignPath *grouped = spanner_grouping_path(input_rel);
+	SpannerRelInfo *upper;
+	List	   *pathkeys = NIL;
+	List	   *limit = NIL;
+	double		rows;
+	Cost		startup_cost;
+	Cost		total_cost;
+
+	if (grouped == NULL || input_rel->fdw_private == NULL || output_rel->fdw_private != NULL)
+		return;
+	upper = (SpannerRelInfo *) input_rel->fdw_private;
+	if (parse->sortClause)
+	{
+		if (!spanner_grouped_pathkeys_ok(root, upper->outerrel,
+										 (List *) lsecond(grouped->fdw_private),
+										 root->sort_pathkeys))
+			return;
+		pathkeys = root->sort_pathkeys;
+	}
+	else if (fextra == NULL)
+		return;
+	if (fextra != NULL)
+	{
+		if (lthird(grouped->fdw_private) != NULL ||	/* HAVING */
+			parse->limitOption != LIMIT_OPTION_COUNT || parse->hasWindowFuncs ||
+			parse->hasTargetSRFs || parse->rowMarks || parse->setOperations ||
+			parse->distinctClause ||
+			!spanner_limit_expr_ok(parse->limitCount) ||
+			!spanner_limit_expr_ok(parse->limitOffset))
+			return;
+		limit = list_make2(parse->limitCount, parse->limitOffset);
+	}
+
+	rows = grouped->path.rows;
+	if (fextra != NULL && fextra->count_est > 0)
+		rows = Min(rows, fextra->count_est);
+	startup_cost = grouped->path.startup_cost;
+	total_cost = grouped->path.total_cost;
+	if (fextra != NULL)
+	{
+		/*
+		 * A local LIMIT above is costed as if Spanner stopped early, which
+		 * it does not: cost the remote LIMIT a little lower than that.
+		 */
+		startup_cost *= 0.95;
+		total_cost = startup_cost;
+	}
+	/* else: Spanner sorts the few groups it sends; a local sort would too */
+	output_rel->fdw_private = upper;
+	add_path(output_rel,
+			 (Path *) create_foreign_upper_path(root, output_rel,
+												fextra ? root->upper_targets[UPPERREL_FINAL]
+												: root->upper_targets[UPPERREL_ORDERED],
+												rows, startup_cost, total_cost, pathkeys, NULL,
+												list_make4(linitial(grouped->fdw_private),
+														   lsecond(grouped->fdw_private),
+														   lthird(grouped->fdw_private),
+														   limit)));
 }
 
 static bool
@@ -813,6 +905,17 @@ spanner_get_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		add_distinct_path(root, input_rel, output_rel);
 		return;
 	}
+	if (stage == UPPERREL_ORDERED)
+	{
+		add_grouped_upper_path(root, input_rel, output_rel, NULL);
+		return;
+	}
+	if (stage == UPPERREL_FINAL && fextra->limit_needed &&
+		(parse->hasAggs || parse->groupClause))
+	{
+		add_grouped_upper_path(root, input_rel, output_rel, fextra);
+		return;
+	}
 	if (stage != UPPERREL_FINAL || !fextra->limit_needed)
 		return;
 	/* nothing between the scan and the LIMIT but a sort and a projection */
@@ -890,9 +993,13 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 
 	bool		distinct = intVal(linitial(best_path->fdw_private)) == 1;
 
+	List	   *limit = (List *) lfourth(best_path->fdw_private);
+	List	   *limit_params = NIL;
+
 	initStringInfo(&sql);
 	spanner_deparse_grouped_select(&sql, root, input_rel, scan_tlist, distinct,
-								   &params_list, &plus_one);
+								   best_path->path.pathkeys, limit,
+								   &params_list, &plus_one, &limit_params);
 	/* an average comes as two columns, its sum and count: attnum twice */
 	for (i = 1; i <= list_length(scan_tlist); i++)
 	{
@@ -905,7 +1012,7 @@ grouped_plan(PlannerInfo *root, RelOptInfo *grouped_rel, ForeignPath *best_path,
 			retrieved_attrs = lappend_int(retrieved_attrs, i);
 	}
 	fdw_private = list_make5(makeString(sql.data), retrieved_attrs, NULL, NIL, plus_one);
-	fdw_private = lappend(fdw_private, NIL);
+	fdw_private = lappend(fdw_private, limit_params);
 	fdw_private = lappend(fdw_private,
 						  makeString(psprintf("%s on (%s)", distinct ? "Distinct" : "Aggregate",
 											  relations_text(root, input_rel))));
@@ -1074,7 +1181,7 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 */
 	if (IS_JOIN_REL(baserel))
 		return join_plan(root, baserel, tlist, best_path->path.pathkeys, NIL);
-	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 3)
+	if (IS_UPPER_REL(baserel) && list_length(best_path->fdw_private) == 4)
 		return grouped_plan(root, baserel, best_path, tlist);
 	if (IS_UPPER_REL(baserel))
 	{

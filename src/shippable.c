@@ -889,6 +889,100 @@ only_extern_params_walker(Node *node, void *context)
 }
 
 /*
+ * spanner_grouped_sort_key
+ *		The entry of a grouped select list (tlist) a sort key names, if
+ *		Spanner orders it as PostgreSQL does: a GROUP BY column (as
+ *		spanner_pathkey_column decides), or an aggregate whose values it
+ *		orders alike (counts, integer sums, min/max, bool_and/bool_or; not
+ *		avg, whose value only the scan computes).  *nullable: whether the
+ *		value may be NULL (counts never are).
+ */
+TargetEntry *
+spanner_grouped_sort_key(PlannerInfo *root, RelOptInfo *input_rel, List *tlist,
+						 PathKey *pk, bool *nullable)
+{
+	EquivalenceClass *ec = pk->pk_eclass;
+	ListCell   *lc;
+
+	if (ec->ec_has_volatile ||
+		(pk->pk_strategy != BTLessStrategyNumber &&
+		 pk->pk_strategy != BTGreaterStrategyNumber))
+		return NULL;
+	foreach(lc, ec->ec_members)
+	{
+		EquivalenceMember *em = (EquivalenceMember *) lfirst(lc);
+		ListCell   *lc2;
+
+		if (em->em_is_child)
+			continue;
+		foreach(lc2, tlist)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc2);
+			Node	   *expr = strip_relabel((Node *) tle->expr);
+			Oid			opclass;
+
+			if (!equal(expr, strip_relabel((Node *) em->em_expr)))
+				continue;
+			/* the type's own order */
+			opclass = GetDefaultOpClass(exprType(expr), BTREE_AM_OID);
+			if (!OidIsValid(opclass) || get_opclass_family(opclass) != pk->pk_opfamily)
+				return NULL;
+			if (IsA(expr, Aggref))
+			{
+				Var		   *arg;
+
+				switch (spanner_agg_kind(root, input_rel, (Aggref *) expr, &arg))
+				{
+					case SPANNER_AGG_COUNT_STAR:
+					case SPANNER_AGG_COUNT:
+					case SPANNER_AGG_COUNT_DISTINCT:
+						*nullable = false;
+						return tle;
+					case SPANNER_AGG_SUM:
+					case SPANNER_AGG_SUM_NUMERIC:
+					case SPANNER_AGG_BOOL_AND:
+					case SPANNER_AGG_BOOL_OR:
+					case SPANNER_AGG_MIN:
+					case SPANNER_AGG_MAX:
+						/* min/max: text only under "C", no floats (agg kind) */
+						*nullable = true;
+						return tle;
+					default:
+						return NULL;
+				}
+			}
+			if (IsA(expr, Var))
+			{
+				bool		is_float;
+				Var		   *var = spanner_pathkey_column(root, input_rel, pk, &is_float);
+
+				if (var == NULL || is_float || !equal(var, expr))
+					return NULL;
+				*nullable = true;
+				return tle;
+			}
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Can Spanner sort the groups of tlist by these keys? */
+bool
+spanner_grouped_pathkeys_ok(PlannerInfo *root, RelOptInfo *input_rel, List *tlist,
+							List *pathkeys)
+{
+	ListCell   *lc;
+	bool		nullable;
+
+	foreach(lc, pathkeys)
+		if (spanner_grouped_sort_key(root, input_rel, tlist, lfirst_node(PathKey, lc),
+									 &nullable) == NULL)
+			return false;
+	return pathkeys != NIL;
+}
+
+/*
  * spanner_limit_expr_ok
  *		Can a LIMIT or OFFSET expression be computed when the scan starts
  *		and sent as a parameter?  A constant or an expression of the

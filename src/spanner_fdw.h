@@ -368,6 +368,10 @@ extern Var *spanner_pathkey_column(PlannerInfo *root, RelOptInfo *baserel,
 extern bool spanner_pathkeys_shippable(PlannerInfo *root, RelOptInfo *baserel,
 									   List *pathkeys);
 extern bool spanner_limit_expr_ok(Node *expr);
+extern TargetEntry *spanner_grouped_sort_key(PlannerInfo *root, RelOptInfo *input_rel,
+											 List *tlist, PathKey *pk, bool *nullable);
+extern bool spanner_grouped_pathkeys_ok(PlannerInfo *root, RelOptInfo *input_rel,
+										List *tlist, List *pathkeys);
 extern List *spanner_key_read_parts(PlannerInfo *root, RelOptInfo *baserel,
 									List *conds);
 extern SpannerAggKind spanner_agg_kind(PlannerInfo *root, RelOptInfo *rel, Aggref *agg,
@@ -384,7 +388,9 @@ extern void spanner_deparse_select(StringInfo buf, PlannerInfo *root,
 								   List **limit_params);
 extern void spanner_deparse_grouped_select(StringInfo buf, PlannerInfo *root,
 										   RelOptInfo *rel, List *tlist, bool distinct,
-										   List **params_list, List **plus_one);
+										   List *pathkeys, List *limit,
+										   List **params_list, List **plus_one,
+										   List **limit_params);
 extern void spanner_deparse_join_select(StringInfo buf, PlannerInfo *root,
 										RelOptInfo *joinrel, List *tlist,
 										List *pathkeys, List *limit,

@@ -341,6 +341,18 @@ def queries():
     q("unordered", "SELECT count(*) FROM T WHERE (i > 0) = (s IS NULL)", "W", "W")
     q("unordered", "SELECT lower(s), count(*) FROM T GROUP BY 1", "L", "L")
     q("unordered", "SELECT date_trunc('month', dt), count(*) FROM T GROUP BY 1", "L", "L")
+    # ORDER BY and LIMIT above a grouping: in the same statement
+    q("ordered", "SELECT dt, count(*) FROM T GROUP BY dt ORDER BY count(*) DESC, dt NULLS FIRST LIMIT 3",
+      "SL", "SL")
+    q("ordered", "SELECT b, sum(i), min(s COLLATE \"C\") FROM T GROUP BY b ORDER BY sum(i) NULLS FIRST, b", "S", "S")
+    q("ordered", "SELECT b, sum(i) FROM T WHERE i BETWEEN -100 AND 100 GROUP BY b ORDER BY 2 DESC, 1 LIMIT 2 OFFSET 1")
+    q("ordered", "SELECT dt, max(id) FROM T GROUP BY dt ORDER BY max(id), dt DESC", "S", "S")
+    q("ordered", "SELECT s, count(*) FROM T GROUP BY s ORDER BY s COLLATE \"C\" DESC, 2 LIMIT 5", "SL", "SL")
+    q("ordered", "SELECT n, count(*) FROM T GROUP BY n HAVING count(*) > 1 ORDER BY n DESC LIMIT 3", "S", "S")
+    q("ordered", "SELECT dt, avg(id) FROM T GROUP BY dt ORDER BY avg(id), dt LIMIT 3")
+    q("ordered", "SELECT u.b, count(*) FROM T u JOIN T v ON u.i = v.id GROUP BY u.b ORDER BY count(*) DESC, u.b LIMIT 2",
+      "SL", "SL")
+    q("ordered", "SELECT DISTINCT dt FROM T ORDER BY dt DESC", "S", "S")
     # SELECT DISTINCT: on Spanner for columns it groups as PostgreSQL does
     for c in ("i", "s", "b", "y", "dt", "n"):
         q("unordered", "SELECT DISTINCT %s FROM T" % c, "D", "D")
