@@ -296,6 +296,9 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM genres_numkey WHERE genre_id = 1.5
 SELECT name FROM genres_numkey WHERE genre_id = 1.5;
 SELECT name FROM genres_numkey WHERE genre_id = 2.0;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT "SingerId" FROM "Singers" WHERE "SingerId" = coalesce("SingerId", 5);
+-- functions compute with Spanner's types: a numeric column over INT64 is
+-- an integer there (TRUNC of an INT64 is a FLOAT64), so it stays local
+EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM genres_numkey WHERE trunc(genre_id) = 2;
 
 -- ===================================================================
 -- LIKE: the same pattern language on both sides (ESCAPE is applied locally)
@@ -439,8 +442,13 @@ FROM albums_rounded;
 -- ===================================================================
 -- bigint arithmetic: / truncates as DIV, % keeps the dividend's sign as MOD
 EXPLAIN (VERBOSE, COSTS OFF)
-  SELECT "SingerId" FROM "Singers" WHERE ("SingerId" - 50) / 7 = -3 AND "SingerId" % 5 = 3;
-SELECT "SingerId" FROM "Singers" WHERE ("SingerId" - 50) / 7 = -3 AND "SingerId" % 5 = 3 ORDER BY 1;
+  SELECT "SingerId" FROM "Singers" WHERE ("SingerId" - 50) / 7 = -3;
+SELECT "SingerId" FROM "Singers" WHERE ("SingerId" - 50) / 7 = -3 ORDER BY 1;
+-- arithmetic can fail (overflow, division by zero), and Spanner's AND/OR
+-- may evaluate it before the condition that guards it: only alone
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT "SingerId" FROM "Singers" WHERE "SingerId" <> 0 AND 100 % "SingerId" = 0;
+SELECT "SingerId" FROM "Singers" WHERE "SingerId" <> 0 AND 100 % "SingerId" = 0 ORDER BY 1;
 -- strings: the one-argument trims name the space (Spanner's default is
 -- all whitespace); substr only from a constant start of at least 1
 EXPLAIN (VERBOSE, COSTS OFF)

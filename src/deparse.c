@@ -633,25 +633,32 @@ column_not_null(Oid relid, AttrNumber attnum)
  * and NaN below every other float: where PostgreSQL wants otherwise, a key
  * "col IS NULL" and, for floats, "IS_NAN(col)" come first.
  */
-/* May an outer join give this column NULL even where it is NOT NULL? */
+/*
+ * May an outer join give this column NULL even where it is NOT NULL?  Any
+ * join on the way from the relation down to the column's table that has
+ * the column on a nullable side.
+ */
+static bool
+null_extended_in(RelOptInfo *rel, Index varno)
+{
+	SpannerRelInfo *fpinfo;
+	bool		in_outer;
+
+	if (!IS_JOIN_REL(rel))
+		return false;
+	fpinfo = (SpannerRelInfo *) rel->fdw_private;
+	in_outer = bms_is_member(varno, fpinfo->outerrel->relids);
+	if (fpinfo->jointype == JOIN_FULL ||
+		(fpinfo->jointype == JOIN_LEFT && !in_outer) ||
+		(fpinfo->jointype == JOIN_RIGHT && in_outer))
+		return true;
+	return null_extended_in(in_outer ? fpinfo->outerrel : fpinfo->innerrel, varno);
+}
+
 static bool
 null_extended(deparse_expr_cxt *context, Var *var)
 {
-	SpannerRelInfo *fpinfo = (SpannerRelInfo *) context->foreignrel->fdw_private;
-
-	if (!IS_JOIN_REL(context->foreignrel))
-		return false;
-	switch (fpinfo->jointype)
-	{
-		case JOIN_LEFT:
-			return bms_is_member(var->varno, fpinfo->innerrel->relids);
-		case JOIN_RIGHT:
-			return bms_is_member(var->varno, fpinfo->outerrel->relids);
-		case JOIN_FULL:
-			return true;
-		default:
-			return false;
-	}
+	return null_extended_in(context->foreignrel, var->varno);
 }
 
 static void

@@ -765,6 +765,20 @@ spanner_get_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	/* set now: shippability of the join conditions looks at both tables */
 	joinrel->fdw_private = fpinfo;
 
+	/* a twin that may fail is sent only alone (spanner_may_fail) */
+	if (list_length(extra->restrictlist) + list_length(outer_info->remote_conds) +
+		list_length(inner_info->remote_conds) > 1)
+	{
+		foreach(lc, list_concat_copy(list_concat_copy(extra->restrictlist,
+													  outer_info->remote_conds),
+									 inner_info->remote_conds))
+		{
+			Node	   *n = (Node *) lfirst(lc);
+
+			if (spanner_may_fail(IsA(n, RestrictInfo) ? (Node *) ((RestrictInfo *) n)->clause : n))
+				return;
+		}
+	}
 	foreach(lc, extra->restrictlist)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
@@ -1173,6 +1187,7 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	ListCell   *lc;
 	char	   *fallback_sql = NULL;
 	List	   *fallback_attrs = NIL;
+	Bitmapset  *attrs_used;
 
 	/*
 	 * A LIMIT path (spanner_get_upper_paths) scans the query's one foreign
@@ -1218,15 +1233,41 @@ spanner_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			local_exprs = lappend(local_exprs, rinfo->clause);
 	}
 
+	/*
+	 * A twin that may fail is sent only as the scan's one condition: with
+	 * a join clause of a lookup per row beside it, it is checked locally.
+	 */
+	attrs_used = bms_copy(fpinfo->attrs_used);
+	if (list_length(remote_conds) + list_length(local_exprs) > 1)
+	{
+		List	   *keep = NIL;
+
+		foreach(lc, remote_conds)
+		{
+			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+			if (spanner_may_fail((Node *) rinfo->clause))
+			{
+				local_exprs = lappend(local_exprs, rinfo->clause);
+				remote_exprs = list_delete_ptr(remote_exprs, rinfo->clause);
+				/* its columns must now be fetched */
+				pull_varattnos((Node *) rinfo->clause, baserel->relid, &attrs_used);
+			}
+			else
+				keep = lappend(keep, rinfo);
+		}
+		remote_conds = keep;
+	}
+
 	initStringInfo(&sql);
-	spanner_deparse_select(&sql, root, baserel, remote_conds, fpinfo->attrs_used,
+	spanner_deparse_select(&sql, root, baserel, remote_conds, attrs_used,
 						   best_path->path.pathkeys, limit,
 						   &retrieved_attrs, &params_list, &plus_one, &limit_params);
 
 	if (spanner_params_may_be_out_of_range(params_list))
 	{
 		StringInfoData fb;
-		Bitmapset  *attrs = bms_copy(fpinfo->attrs_used);
+		Bitmapset  *attrs = bms_copy(attrs_used);
 		List	   *no_params = NIL;
 		List	   *no_plus_one = NIL;
 

@@ -143,6 +143,26 @@ spanner_scalar_call(Node *node, SpannerScalarCall *call)
 	call->args = args;
 	switch (funcid)
 	{
+		case F_LENGTH_TEXT:
+		case F_CHAR_LENGTH_TEXT:
+		case F_CHARACTER_LENGTH_TEXT:
+		case F_SUBSTR_TEXT_INT4:
+		case F_SUBSTRING_TEXT_INT4:
+		case F_SUBSTR_TEXT_INT4_INT4:
+		case F_SUBSTRING_TEXT_INT4_INT4:
+		case F_BTRIM_TEXT_TEXT:
+		case F_LTRIM_TEXT_TEXT:
+		case F_RTRIM_TEXT_TEXT:
+		case F_STRPOS:
+			/* characters: PostgreSQL counts bytes unless the database is UTF8 */
+			if (GetDatabaseEncoding() != PG_UTF8)
+				return false;
+			break;
+		default:
+			break;
+	}
+	switch (funcid)
+	{
 		case F_INT8PL:
 		case F_INT48PL:
 		case F_INT84PL:
@@ -261,6 +281,32 @@ spanner_scalar_call(Node *node, SpannerScalarCall *call)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * spanner_scalar_may_fail
+ *		Can Spanner's twin raise an error (overflow, division by zero)?
+ *		Spanner does not evaluate AND and OR from left to right, so such a
+ *		twin next to a condition that guards it ("x <> 0 AND 10 / x > 1")
+ *		could fail where PostgreSQL answers: shippable.c sends it only
+ *		alone.
+ */
+bool
+spanner_scalar_may_fail(SpannerScalar fn)
+{
+	switch (fn)
+	{
+		case SP_FN_ADD:
+		case SP_FN_SUB:
+		case SP_FN_MUL:
+		case SP_FN_DIV:
+		case SP_FN_MOD:
+		case SP_FN_NEG:
+		case SP_FN_ABS:
+			return true;
+		default:
+			return false;
+	}
 }
 
 /*

@@ -71,6 +71,7 @@ typedef struct foreign_glob_cxt
 } foreign_glob_cxt;
 
 static bool foreign_expr_walker(Node *node, foreign_glob_cxt *cxt);
+static bool is_string_type(Oid type);
 static bool only_extern_params_walker(Node *node, void *context);
 
 /* The type category for cross-type comparisons (int vs int8 etc.) */
@@ -290,6 +291,58 @@ scalar_type_ok(Oid type)
 	}
 }
 
+/* Is the column declared as the natural type of its Spanner type? */
+static bool
+declared_as_remote(Oid pgtype, SpTypeCode code)
+{
+	switch (code)
+	{
+		case SP_TYPE_INT64:
+			return pgtype == INT8OID || pgtype == INT4OID || pgtype == INT2OID;
+		case SP_TYPE_NUMERIC:
+			return pgtype == NUMERICOID;
+		case SP_TYPE_STRING:
+			return is_string_type(pgtype);
+		case SP_TYPE_BYTES:
+			return pgtype == BYTEAOID;
+		case SP_TYPE_BOOL:
+			return pgtype == BOOLOID;
+		case SP_TYPE_DATE:
+			return pgtype == DATEOID;
+		case SP_TYPE_TIMESTAMP:
+			return pgtype == TIMESTAMPTZOID;
+		default:
+			return false;
+	}
+}
+
+static bool
+may_fail_walker(Node *node, void *context)
+{
+	SpannerScalarCall call;
+
+	if (node == NULL)
+		return false;
+	if ((IsA(node, OpExpr) || IsA(node, FuncExpr)) &&
+		spanner_scalar_call(node, &call) && spanner_scalar_may_fail(call.fn) &&
+		/* the absolute value of a numeric cannot overflow */
+		!(call.fn == SP_FN_ABS && exprType(linitial(call.args)) == NUMERICOID))
+		return true;
+	return expression_tree_walker(node, may_fail_walker, context);
+}
+
+/*
+ * spanner_may_fail
+ *		Does this condition use a twin that can raise an error on Spanner
+ *		(spanner_scalar_may_fail)?  It is then sent only as the one
+ *		condition of its scan, outside AND/OR.
+ */
+bool
+spanner_may_fail(Node *node)
+{
+	return may_fail_walker(node, NULL);
+}
+
 /*
  * spanner_scalar_ok
  *		Does Spanner compute this expression exactly as PostgreSQL does?  A
@@ -313,9 +366,16 @@ scalar_ok(Node *node, foreign_glob_cxt *cxt)
 	{
 		case T_Var:
 			{
+				/*
+				 * Spanner computes with its own type: a numeric column over
+				 * INT64 would be an integer to its functions (TRUNC of an
+				 * INT64 is a FLOAT64), an integer over an ENUM no number.
+				 */
 				Var		   *var = own_var(node, cxt);
 
-				return var != NULL && column_comparable(var, cxt);
+				return var != NULL && column_comparable(var, cxt) &&
+					declared_as_remote(var->vartype,
+									   var_info(var, cxt)->remote_types[var->varattno]);
 			}
 		case T_OpExpr:
 		case T_FuncExpr:
@@ -518,7 +578,9 @@ like_ok(OpExpr *op, foreign_glob_cxt *cxt)
 {
 	Node	   *arg = linitial(op->args);
 
-	return has_own_var(arg, cxt) && is_string_type(exprType(arg)) &&
+	/* '_' is one character on Spanner, one byte in a SQL_ASCII database */
+	return GetDatabaseEncoding() == PG_UTF8 &&
+		has_own_var(arg, cxt) && is_string_type(exprType(arg)) &&
 		scalar_ok(arg, cxt) &&
 		collation_ok(op->inputcollid, true) &&
 		is_param_value(lsecond(op->args), TEXTOID, cxt);
@@ -670,6 +732,9 @@ foreign_expr_walker(Node *node, foreign_glob_cxt *cxt)
 				BoolExpr   *b = (BoolExpr *) node;
 				ListCell   *lc;
 
+				/* Spanner's AND/OR may evaluate a guarded operand first */
+				if (b->boolop != NOT_EXPR && spanner_may_fail(node))
+					return false;
 				foreach(lc, b->args)
 					if (!foreign_expr_walker(lfirst(lc), cxt))
 						return false;
@@ -730,7 +795,10 @@ spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 
-		if (spanner_is_foreign_expr(root, baserel, ri->clause))
+		/* a twin that may fail, next to other conditions: local */
+		if (list_length(input_conds) > 1 && spanner_may_fail((Node *) ri->clause))
+			*local_conds = lappend(*local_conds, ri);
+		else if (spanner_is_foreign_expr(root, baserel, ri->clause))
 			*remote_conds = lappend(*remote_conds, ri);
 		else
 			*local_conds = lappend(*local_conds, ri);

@@ -351,6 +351,7 @@ extern bool spanner_timestamp_in_range(int64 ts);
 /* scalar.c */
 extern bool spanner_scalar_call(Node *node, SpannerScalarCall *call);
 extern bool spanner_zone_name_ok(const char *name);
+extern bool spanner_scalar_may_fail(SpannerScalar fn);
 extern const char *spanner_session_zone(void);
 
 /* shippable.c */
@@ -360,6 +361,7 @@ extern const char *spanner_like_name(Oid opno);
 extern bool spanner_params_may_be_out_of_range(List *params_list);
 extern bool spanner_is_foreign_expr(PlannerInfo *root, RelOptInfo *baserel,
 									Expr *expr);
+extern bool spanner_may_fail(Node *node);
 extern void spanner_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 										List *input_conds, List **remote_conds,
 										List **local_conds);

@@ -253,6 +253,14 @@ def queries():
               "extract(isodow from ts) = 6", "extract(doy from ts) = 70", "extract(quarter from ts) = 1",
               "extract(week from ts) = 10", "extract(week from ts) = 52"):
         W("SELECT id FROM T WHERE %s" % e)
+    # a twin that may fail (overflow, division by zero) only as the one
+    # condition: Spanner's AND/OR do not evaluate left to right
+    W("SELECT id FROM T WHERE i <> 0 AND id / i = 0", "F", "F")
+    W("SELECT id FROM T WHERE i = 0 OR id % i = 0", "F", "F")
+    W("SELECT id FROM T WHERE i < 100 AND i > -100 AND -i > 0", "F", "F")
+    W("SELECT id FROM T WHERE CASE WHEN i = 0 THEN 0 ELSE id / i END = 0")
+    q("unordered", "SELECT k.kid, x.id FROM k JOIN T x ON x.id = k.kid AND x.i / 2 > 0")
+    q("unordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.id = v.id WHERE v.i <> 0 AND u.id / v.i = 0")
     # stays local: Spanner's answer could differ
     for e in ("i::int4 + 1 > 0", "n + 1 > 2", "n * 2 > 3", "dt + 1 > '2024-03-01'",
               "ts + interval '1 hour' > '2024-03-10 08:00:00+00'", "lower(s) = 'a'", "upper(s) = 'A'",
@@ -515,6 +523,12 @@ def queries():
     q("ordered", "SELECT u.id FROM T u WHERE EXISTS (SELECT 1 FROM T v WHERE v.i = u.id) ORDER BY u.id DESC LIMIT 3",
       "SL", "SL")
     q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.id ORDER BY u.f, u.id LIMIT 4", "SL", "SL")
+    # a NOT NULL column of a nullable side below the top join
+    q("ordered", "SELECT u.id, v.id FROM T u LEFT JOIN T v ON u.i = v.id JOIN T w ON w.id = u.id ORDER BY v.id, u.id LIMIT 8",
+      "SL", "SL")
+    q("ordered", "SELECT u.id, v.id FROM T u LEFT JOIN T v ON u.i = v.id WHERE EXISTS (SELECT 1 FROM T w WHERE w.id = u.id) ORDER BY v.id, u.id LIMIT 8")
+    q("ordered", "SELECT u.id, v.id, w.id FROM T u LEFT JOIN T v ON u.i = v.id LEFT JOIN T w ON v.i = w.id ORDER BY w.id DESC, v.id, u.id LIMIT 10",
+      "SL", "SL")
     q("ordered", "SELECT u.id, v.id FROM T u JOIN T v ON u.i = v.id ORDER BY u.s, u.id LIMIT 4", "SL", "N")
     q("unordered", "SELECT u.dt, count(*) FROM T u JOIN T v ON u.dt = v.dt GROUP BY u.dt", "A", "A")
     # aggregates over a join Spanner runs: one remote statement
