@@ -77,6 +77,7 @@ static const SpannerFdwOption valid_options[] = {
 	{"aws_access_key_id", UserMappingRelationId, false},
 	{"aws_secret_access_key", UserMappingRelationId, false},
 	{"aws_session_token", UserMappingRelationId, false},
+	{"aws_region", UserMappingRelationId, false},
 	{"database_role", UserMappingRelationId, false},
 	{"allow_ambient_credentials", UserMappingRelationId, true},
 	{"allow_custom_urls", UserMappingRelationId, true},
@@ -269,6 +270,31 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for option \"auth\": \"%s\"", value),
 						 errhint("Valid values are \"none\", \"access_token\" and \"external_account\".")));
 		}
+		else if (strcmp(def->defname, "aws_region") == 0)
+		{
+			char	   *value = defGetString(def);
+			ListCell   *lc2;
+			bool		has_key = false;
+
+			if (!sp_auth_region_valid(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"aws_region\": \"%s\"", value),
+						 errhint("Give an AWS region name, such as \"us-east-1\" or \"eu-central-2\".")));
+			foreach(lc2, options_list)
+			{
+				DefElem    *other = (DefElem *) lfirst(lc2);
+
+				if (strcmp(other->defname, "aws_access_key_id") == 0)
+					has_key = true;
+			}
+			if (!has_key)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"aws_region\" needs \"aws_access_key_id\" and \"aws_secret_access_key\" in the same user mapping"),
+						 errdetail("The region is the one the user mapping's own AWS keys are used in; ambient credentials take theirs from the server's environment or the credential configuration."),
+						 errhint("Add the keys, or drop \"aws_region\".")));
+		}
 		else if (strcmp(def->defname, "table_name") == 0 ||
 				 strcmp(def->defname, "column_name") == 0 ||
 				 strcmp(def->defname, "database_role") == 0 ||
@@ -457,6 +483,8 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 				opts->aws_secret_access_key = defGetString(def);
 			else if (strcmp(def->defname, "aws_session_token") == 0)
 				opts->aws_session_token = defGetString(def);
+			else if (strcmp(def->defname, "aws_region") == 0)
+				opts->aws_region = defGetString(def);
 			else if (strcmp(def->defname, "database_role") == 0)
 				opts->database_role = defGetString(def);
 			else if (strcmp(def->defname, "allow_ambient_credentials") == 0)

@@ -62,6 +62,7 @@ typedef struct SpannerOptions
 	char	   *aws_access_key_id;
 	char	   *aws_secret_access_key;
 	char	   *aws_session_token;
+	char	   *aws_region;		/* region of the explicit keys, or NULL */
 	char	   *database_role;
 	bool		allow_ambient_credentials;
 	bool		allow_custom_urls;
