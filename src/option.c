@@ -68,6 +68,9 @@ static const SpannerFdwOption valid_options[] = {
 	{"credentials_file", ForeignServerRelationId, true},
 	{"fdw_startup_cost", ForeignServerRelationId, false},
 	{"fdw_tuple_cost", ForeignServerRelationId, false},
+	{"request_tag", ForeignServerRelationId, false},
+	{"transaction_tag", ForeignServerRelationId, false},
+	{"priority", ForeignServerRelationId, false},
 
 	/* user mapping */
 	{"auth", UserMappingRelationId, false},
@@ -91,6 +94,9 @@ static const SpannerFdwOption valid_options[] = {
 	{"insert_mode", ForeignTableRelationId, false},
 	{"fdw_startup_cost", ForeignTableRelationId, false},
 	{"fdw_tuple_cost", ForeignTableRelationId, false},
+	{"request_tag", ForeignTableRelationId, false},
+	{"transaction_tag", ForeignTableRelationId, false},
+	{"priority", ForeignTableRelationId, false},
 
 	/* column */
 	{"column_name", AttributeRelationId, false},
@@ -269,6 +275,30 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"auth\": \"%s\"", value),
 						 errhint("Valid values are \"none\", \"access_token\" and \"external_account\".")));
+		}
+		else if (strcmp(def->defname, "request_tag") == 0 ||
+				 strcmp(def->defname, "transaction_tag") == 0)
+		{
+			char	   *value = defGetString(def);
+			const char *why = value[0] ? spanner_tag_check(value)
+				: "An empty tag is not a tag.";
+
+			if (why)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
+						 errdetail("%s", why),
+						 errhint("Give at most 50 printable ASCII characters, not starting with \"_\", or \"none\" to send no tag; drop the option for the default tag.")));
+		}
+		else if (strcmp(def->defname, "priority") == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (spanner_priority_value(value) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"priority\": \"%s\"", value),
+						 errhint("Valid values are \"low\", \"medium\" and \"high\"; drop the option for Spanner's default.")));
 		}
 		else if (strcmp(def->defname, "aws_region") == 0)
 		{
