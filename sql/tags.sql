@@ -79,6 +79,13 @@ SELECT * FROM requests();
 DELETE FROM tg WHERE k = 4;
 UPDATE tg SET v = v || '!' WHERE k IN (SELECT k FROM tg WHERE k < 3);
 SELECT * FROM requests();
+-- executeBatchDml (a replacing INSERT in a block: a delete, then the insert)
+ALTER FOREIGN TABLE tg OPTIONS (ADD insert_mode 'replace');
+BEGIN;
+INSERT INTO tg VALUES (8, 'eight');
+COMMIT;
+ALTER FOREIGN TABLE tg OPTIONS (DROP insert_mode);
+SELECT * FROM requests();
 -- catalog look-ups while planning, ANALYZE, TRUNCATE, IMPORT
 EXPLAIN (COSTS OFF) SELECT * FROM tg3 WHERE k = 2;
 ANALYZE tg;
