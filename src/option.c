@@ -320,7 +320,7 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 			}
 			if (!has_key)
 				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 						 errmsg("option \"aws_region\" needs \"aws_access_key_id\" and \"aws_secret_access_key\" in the same user mapping"),
 						 errdetail("The region is the one the user mapping's own AWS keys are used in; ambient credentials take theirs from the server's environment or the credential configuration."),
 						 errhint("Add the keys, or drop \"aws_region\".")));

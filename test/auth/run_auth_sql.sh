@@ -437,12 +437,12 @@ CREATE SERVER c4b2 FOREIGN DATA WRAPPER spanner_fdw
   OPTIONS (endpoint '$PROXY', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
 CREATE USER MAPPING FOR postgres SERVER c4b2 OPTIONS ($BASE_OPTS, credentials_json '$CRED_NOIMP', aws_region 'eu-west-3');
 EOF
-t_file_has "aws_region: a zone, capitals, and a region without the mapping's keys are refused (HV024, HV00D)" \
+t_file_has "aws_region: a zone, capitals, and a region without the mapping's keys are refused (HV024, HV00J)" \
 	"$WORK/out/c4b_bad.txt" \
 	"ERROR:  HV024: invalid value for option \"aws_region\": \"us-east-1a\"" \
 	"ERROR:  HV024: invalid value for option \"aws_region\": \"EU-WEST-3\"" \
 	"HINT:  Give an AWS region name, such as \"us-east-1\" or \"eu-central-2\"." \
-	"ERROR:  HV00D: option \"aws_region\" needs \"aws_access_key_id\" and \"aws_secret_access_key\" in the same user mapping"
+	"ERROR:  HV00J: option \"aws_region\" needs \"aws_access_key_id\" and \"aws_secret_access_key\" in the same user mapping"
 
 # ---- 5. short-lived tokens (4 s): refreshed ahead of expiry, still reused
 reset_all '{"sts_expires_in": 4}'
