@@ -65,45 +65,6 @@ static const char *const kind_names[] = {
 	[SPANNER_STMT_CATALOG] = "catalog"
 };
 
-/*
- * spanner_tag_check
- *		NULL if value may be a tag, else why not.  Spanner takes printable
- *		ASCII (32-126), at most 50 characters, and silently truncates
- *		longer values and strips leading underscores: both are refused here
- *		so that the statistics show what was set.
- */
-const char *
-spanner_tag_check(const char *value)
-{
-	const unsigned char *p;
-
-	if (strlen(value) > SPANNER_TAG_MAX)
-		return "A tag is at most 50 characters long.";
-	for (p = (const unsigned char *) value; *p; p++)
-		if (*p < 32 || *p > 126)
-			return "A tag may contain only printable ASCII characters (space to \"~\").";
-	if (value[0] == '_')
-		return "Spanner removes leading underscores from a tag.";
-	return NULL;
-}
-
-/*
- * spanner_priority_value
- *		"PRIORITY_LOW" etc. for "low", "medium", "high" (any case), NULL for
- *		anything else.
- */
-const char *
-spanner_priority_value(const char *name)
-{
-	if (pg_strcasecmp(name, "low") == 0)
-		return "PRIORITY_LOW";
-	if (pg_strcasecmp(name, "medium") == 0)
-		return "PRIORITY_MEDIUM";
-	if (pg_strcasecmp(name, "high") == 0)
-		return "PRIORITY_HIGH";
-	return NULL;
-}
-
 /* GUC check hooks: "" (not set), "none", or a valid tag / priority */
 bool
 spanner_check_tag_guc(char **newval, void **extra, GucSource source)
