@@ -5,11 +5,12 @@
  *		  connection stack: connection.c (the cache and the REST handle),
  *		  session.c (the Spanner session), xact.c (the Spanner transaction
  *		  of the current PostgreSQL transaction), stream.c (open queries),
- *		  retry.c (one retry policy) and query.c (running a query).
+ *		  retry.c (one retry policy), query.c (running a query) and tags.c
+ *		  (the request options of each request).
  *
  * Call order, with no file calling back up the list:
  *		commit.c, query.c -> retry.c -> xact.c -> connection.c -> session.c,
- *		stream.c
+ *		stream.c; commit.c, query.c, xact.c -> tags.c (request options)
  * Everything else uses the functions declared in spanner_fdw.h.
  *
  * Copyright (c) 2026 spanner_fdw developers
