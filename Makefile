@@ -29,6 +29,7 @@ OBJS = \
 	src/commit.o \
 	src/retry.o \
 	src/query.o \
+	src/tags.o \
 	src/errors.o \
 	src/wait.o \
 	src/auth_token.o \
@@ -42,7 +43,7 @@ EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan pushdown timestamps import errors stream snapshot recovery cancel writes xact commit
+REGRESS = options types scan pushdown timestamps import errors stream snapshot recovery cancel writes xact commit tags
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)

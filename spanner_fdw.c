@@ -106,6 +106,27 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomStringVariable("spanner_fdw.request_tag",
+							   "Request tag of the Spanner queries, reads and DML of this session.",
+							   "Empty: the foreign table's or server's request_tag option, else \"pg:<role>/<application_name>/<kind>\". \"none\": no tag.",
+							   &spanner_request_tag_guc,
+							   "",
+							   PGC_USERSET, 0,
+							   spanner_check_tag_guc, NULL, NULL);
+	DefineCustomStringVariable("spanner_fdw.transaction_tag",
+							   "Transaction tag of the Spanner read-write transactions this session begins.",
+							   "Empty: the foreign table's or server's transaction_tag option, else \"pg:<role>/<application_name>/<kind>\" (kind \"block\" in a transaction block). \"none\": no tag.",
+							   &spanner_transaction_tag_guc,
+							   "",
+							   PGC_USERSET, 0,
+							   spanner_check_tag_guc, NULL, NULL);
+	DefineCustomStringVariable("spanner_fdw.priority",
+							   "Priority of the Spanner requests of this session: low, medium or high.",
+							   "Empty: the foreign table's or server's priority option, else Spanner's default.",
+							   &spanner_priority_guc,
+							   "",
+							   PGC_USERSET, 0,
+							   spanner_check_priority_guc, NULL, NULL);
 	MarkGUCPrefixReserved("spanner_fdw");
 
 	/*

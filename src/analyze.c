@@ -44,13 +44,14 @@ analyze_connection(Relation rel)
 
 /* Run a one-row, one-column query; returns its value as text, or NULL. */
 static char *
-query_one_value(SpannerConnection *conn, const char *sql)
+query_one_value(SpannerConnection *conn, Oid relid, const char *sql)
 {
 	SpannerStreamRef ref = {NULL, 0, false};
 	json_object **values;
 	char	   *result = NULL;
 
-	(void) spanner_open_query(conn, false, sql, NULL, NULL, &ref);
+	(void) spanner_open_query(conn, false, spanner_req_info(SPANNER_STMT_ANALYZE, relid),
+							  sql, NULL, NULL, &ref);
 	if (spanner_fetch_row(conn, &ref, &values, sql) == 1 && values[0] != NULL)
 		result = pstrdup(json_object_get_string(values[0]));
 	spanner_close_query(conn, &ref);
@@ -92,7 +93,9 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 	tmp_cxt = AllocSetContextCreate(CurrentMemoryContext, "spanner_fdw analyze",
 									ALLOCSET_SMALL_SIZES);
 
-	(void) spanner_open_query(conn, false, sql.data, params.data, types.data, &ref);
+	(void) spanner_open_query(conn, false,
+							  spanner_req_info(SPANNER_STMT_ANALYZE, RelationGetRelid(rel)),
+							  sql.data, params.data, types.data, &ref);
 	while (numrows < targrows &&
 		   spanner_fetch_row(conn, &ref, &values, sql.data) == 1)
 	{
@@ -144,7 +147,7 @@ spanner_analyze_table(Relation rel, AcquireSampleRowsFunc *func,
 
 	initStringInfo(&sql);
 	spanner_deparse_count(&sql, RelationGetRelid(rel));
-	count = query_one_value(conn, sql.data);
+	count = query_one_value(conn, RelationGetRelid(rel), sql.data);
 	counted_relid = RelationGetRelid(rel);
 	counted_rows = count ? strtod(count, NULL) : 0;
 	*totalpages = (BlockNumber) Max(1, Min(counted_rows / ROWS_PER_PAGE, (double) MaxBlockNumber));

@@ -106,6 +106,7 @@ spanner_auth_state_new(SpannerOptions *opts, const char *servername,
 	st->cfg.aws_access_key_id = dup_in(cxt, opts->aws_access_key_id);
 	st->cfg.aws_secret_access_key = dup_in(cxt, opts->aws_secret_access_key);
 	st->cfg.aws_session_token = dup_in(cxt, opts->aws_session_token);
+	st->cfg.aws_region = dup_in(cxt, opts->aws_region);
 	st->cfg.allow_ambient = opts->allow_ambient_credentials;
 	st->cfg.allow_custom_urls = opts->allow_custom_urls;
 	st->cfg.ca_file = dup_in(cxt, opts->ca_file);
@@ -206,6 +207,7 @@ spanner_auth_state_free(SpannerAuthState *st)
 	free_secret(st->cfg.aws_access_key_id);
 	free_secret(st->cfg.aws_secret_access_key);
 	free_secret(st->cfg.aws_session_token);
+	free_secret(st->cfg.aws_region);
 	free_secret(st->cfg.ca_file);
 	free_secret(st->cfg.ecs_base_url);
 	if (st->servername)

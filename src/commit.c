@@ -148,6 +148,12 @@ spanner_commit_connection(SpannerConnection *conn)
 		appendStringInfoString(&body, "{\"singleUseTransaction\":{\"readWrite\":{}}");
 	if (conn->xact.mutations.data)
 		appendStringInfo(&body, ",\"mutations\":[%s]", conn->xact.mutations.data);
+	{
+		char	   *req_opts = spanner_commit_request_options(conn);
+
+		appendStringInfoString(&body, req_opts);
+		pfree(req_opts);
+	}
 	appendStringInfoChar(&body, '}');
 
 	a.body = body.data;

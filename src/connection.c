@@ -209,6 +209,9 @@ spanner_disconnect(SpannerConnection *entry)
 	entry->xact.doomed = NULL;
 	entry->xact.mutations.data = NULL;
 	entry->xact.mutation_cells = 0;
+	entry->xact.txn_tag = NULL;
+	entry->xact.txn_priority = NULL;
+	entry->xact.options_fixed = false;
 }
 
 /*

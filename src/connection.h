@@ -5,11 +5,12 @@
  *		  connection stack: connection.c (the cache and the REST handle),
  *		  session.c (the Spanner session), xact.c (the Spanner transaction
  *		  of the current PostgreSQL transaction), stream.c (open queries),
- *		  retry.c (one retry policy) and query.c (running a query).
+ *		  retry.c (one retry policy), query.c (running a query) and tags.c
+ *		  (the request options of each request).
  *
  * Call order, with no file calling back up the list:
  *		commit.c, query.c -> retry.c -> xact.c -> connection.c -> session.c,
- *		stream.c
+ *		stream.c; commit.c, query.c, xact.c -> tags.c (request options)
  * Everything else uses the functions declared in spanner_fdw.h.
  *
  * Copyright (c) 2026 spanner_fdw developers
@@ -67,6 +68,11 @@ typedef struct SpannerXactState
 	StringInfoData mutations;	/* JSON mutations sent with the commit,
 								 * comma-separated; data NULL if none */
 	int64		mutation_cells; /* values in them (Spanner's mutation count) */
+	bool		options_fixed;	/* txn_tag and txn_priority are decided */
+	char	   *txn_tag;		/* transaction tag of the read-write
+								 * transaction, NULL: none (entry's cxt) */
+	const char *txn_priority;	/* its commit's priority ("PRIORITY_LOW"
+								 * ...), NULL: Spanner's default */
 } SpannerXactState;
 
 struct SpannerConnection
@@ -127,6 +133,15 @@ extern void spanner_xact_reset(SpannerConnection *conn);
 extern void spanner_xact_end(SpannerConnection *conn);
 extern void spanner_xact_subxact_end(SpannerConnection *conn, bool abort,
 									 int level);
+
+/* tags.c */
+extern void spanner_xact_fix_options(SpannerConnection *conn, const SpannerReqInfo *ri);
+extern char *spanner_xact_request_options(SpannerConnection *conn,
+										  const SpannerReqInfo *ri, bool begins);
+extern char *spanner_single_request_options(SpannerConnection *conn,
+											const SpannerReqInfo *ri,
+											const char *txn_tag);
+extern char *spanner_commit_request_options(SpannerConnection *conn);
 
 /* retry.c */
 typedef bool (*SpannerAttemptFn) (SpannerConnection *conn, void *arg,

@@ -60,6 +60,7 @@ typedef struct SpannerDirectState
 {
 	SpannerConnection *conn;
 	const SpannerDialect *dialect;
+	const SpannerReqInfo *req;	/* statement kind and table, for tags */
 	char	   *sql;
 	List	   *target_attrs;
 	SpTypeCode *types;
@@ -198,6 +199,7 @@ spanner_begin_direct_modify(ForeignScanState *node, int eflags)
 	table = GetForeignTable(rte->relid);
 	dmstate->dialect = spanner_server_dialect(table->serverid);
 	dmstate->sql = strVal(list_nth(fsplan->fdw_private, FdwDirectModifyPrivateSql));
+	dmstate->req = spanner_req_info(spanner_stmt_kind(fsplan->operation), rte->relid);
 	dmstate->target_attrs = (List *) list_nth(fsplan->fdw_private,
 											  FdwDirectModifyPrivateTargetAttrs);
 	memset(&fpinfo, 0, sizeof(fpinfo));
@@ -285,10 +287,10 @@ spanner_iterate_direct_modify(ForeignScanState *node)
 	appendStringInfoChar(&types, '}');
 
 	if (spanner_partitioned_dml)
-		rows = spanner_execute_partitioned_dml(dmstate->conn, dmstate->sql,
+		rows = spanner_execute_partitioned_dml(dmstate->conn, dmstate->req, dmstate->sql,
 											   i > 0 ? params.data : NULL, types.data);
 	else
-		json_object_put(spanner_execute_dml(dmstate->conn, dmstate->sql,
+		json_object_put(spanner_execute_dml(dmstate->conn, dmstate->req, dmstate->sql,
 											i > 0 ? params.data : NULL, types.data, &rows));
 	if (dmstate->set_processed)
 		node->ss.ps.state->es_processed += rows;
@@ -346,8 +348,10 @@ spanner_exec_truncate(List *rels, DropBehavior behavior, bool restart_seqs)
 		appendStringInfoString(&sql, dialect->where_true);
 		conn = spanner_get_connection(GetUserMapping(GetUserId(), table->serverid));
 		if (spanner_partitioned_dml)
-			(void) spanner_execute_partitioned_dml(conn, sql.data, NULL, NULL);
+			(void) spanner_execute_partitioned_dml(conn, spanner_req_info(SPANNER_STMT_TRUNCATE, relid),
+												   sql.data, NULL, NULL);
 		else
-			json_object_put(spanner_execute_dml(conn, sql.data, NULL, NULL, &rows));
+			json_object_put(spanner_execute_dml(conn, spanner_req_info(SPANNER_STMT_TRUNCATE, relid),
+												sql.data, NULL, NULL, &rows));
 	}
 }

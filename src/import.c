@@ -138,7 +138,8 @@ spanner_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		int			ncols = 0;
 		bool		found_any = false;
 
-		resp = spanner_execute_unary(conn, dialect->import_query, spanner_to_utf8(params.data),
+		resp = spanner_execute_unary(conn, spanner_req_info(SPANNER_STMT_IMPORT, InvalidOid),
+									 dialect->import_query, spanner_to_utf8(params.data),
 									 "{\"schema\":{\"code\":\"STRING\"},\"views\":{\"code\":\"STRING\"}}");
 		n = 0;
 		rows = NULL;

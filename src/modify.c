@@ -77,6 +77,7 @@ typedef struct SpannerModifyState
 {
 	Relation	rel;
 	CmdType		operation;
+	const SpannerReqInfo *req;	/* statement kind and table, for tags */
 	SpannerConnection *conn;
 	const SpannerDialect *dialect;
 
@@ -406,6 +407,7 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 
 	fmstate->rel = rel;
 	fmstate->operation = operation;
+	fmstate->req = spanner_req_info(spanner_stmt_kind(operation), RelationGetRelid(rel));
 	fmstate->dialect = spanner_server_dialect(table->serverid);
 	fmstate->target_attrs = target_attrs;
 	fmstate->returning_attrs = returning_attrs;
@@ -602,7 +604,7 @@ flush_as_mutations(SpannerModifyState *fmstate)
 		if (pending > 0)
 			spanner_commit_connection(fmstate->conn);
 	}
-	spanner_add_mutation(fmstate->conn, buf.data, cells);
+	spanner_add_mutation(fmstate->conn, fmstate->req, buf.data, cells);
 	pfree(buf.data);
 }
 
@@ -766,7 +768,7 @@ flush_as_dml(SpannerModifyState *fmstate, json_object **resp)
 			{
 				json_object *rs;
 
-				rs = spanner_execute_dml(fmstate->conn, sql.data,
+				rs = spanner_execute_dml(fmstate->conn, fmstate->req, sql.data,
 										 nparams > 0 ? psprintf("{%s}", params.data) : NULL,
 										 psprintf("{%s}", types.data), &total);
 				if (resp)
@@ -789,7 +791,8 @@ flush_as_dml(SpannerModifyState *fmstate, json_object **resp)
 	}
 	appendStringInfoChar(&list, ']');
 	counts = palloc0(sizeof(int64) * nstatements);
-	spanner_execute_batch_dml(fmstate->conn, list.data, nstatements, first_sql, counts);
+	spanner_execute_batch_dml(fmstate->conn, fmstate->req, list.data, nstatements,
+							  first_sql, counts);
 	/* the inserts are the last ninserts statements */
 	for (i = nstatements - ninserts; i < nstatements; i++)
 		total += counts[i];
@@ -1018,7 +1021,7 @@ run_row_dml(SpannerModifyState *fmstate, TupleTableSlot *slot, StringInfo params
 	char	   *t = psprintf("{%s}", types->data);
 
 	MemoryContextSwitchTo(old);
-	rs = spanner_execute_dml(fmstate->conn, fmstate->sql, p, t, &n);
+	rs = spanner_execute_dml(fmstate->conn, fmstate->req, fmstate->sql, p, t, &n);
 	if (n > 0 && fmstate->returning_attrs)
 		store_returning(fmstate, rs, slot, keep_others);
 	else

@@ -68,6 +68,9 @@ static const SpannerFdwOption valid_options[] = {
 	{"credentials_file", ForeignServerRelationId, true},
 	{"fdw_startup_cost", ForeignServerRelationId, false},
 	{"fdw_tuple_cost", ForeignServerRelationId, false},
+	{"request_tag", ForeignServerRelationId, false},
+	{"transaction_tag", ForeignServerRelationId, false},
+	{"priority", ForeignServerRelationId, false},
 
 	/* user mapping */
 	{"auth", UserMappingRelationId, false},
@@ -77,6 +80,7 @@ static const SpannerFdwOption valid_options[] = {
 	{"aws_access_key_id", UserMappingRelationId, false},
 	{"aws_secret_access_key", UserMappingRelationId, false},
 	{"aws_session_token", UserMappingRelationId, false},
+	{"aws_region", UserMappingRelationId, false},
 	{"database_role", UserMappingRelationId, false},
 	{"allow_ambient_credentials", UserMappingRelationId, true},
 	{"allow_custom_urls", UserMappingRelationId, true},
@@ -90,6 +94,9 @@ static const SpannerFdwOption valid_options[] = {
 	{"insert_mode", ForeignTableRelationId, false},
 	{"fdw_startup_cost", ForeignTableRelationId, false},
 	{"fdw_tuple_cost", ForeignTableRelationId, false},
+	{"request_tag", ForeignTableRelationId, false},
+	{"transaction_tag", ForeignTableRelationId, false},
+	{"priority", ForeignTableRelationId, false},
 
 	/* column */
 	{"column_name", AttributeRelationId, false},
@@ -269,6 +276,55 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for option \"auth\": \"%s\"", value),
 						 errhint("Valid values are \"none\", \"access_token\" and \"external_account\".")));
 		}
+		else if (strcmp(def->defname, "request_tag") == 0 ||
+				 strcmp(def->defname, "transaction_tag") == 0)
+		{
+			char	   *value = defGetString(def);
+			const char *why = value[0] ? spanner_tag_check(value)
+				: "An empty tag is not a tag.";
+
+			if (why)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
+						 errdetail("%s", why),
+						 errhint("Give at most 50 printable ASCII characters, not starting with \"_\", or \"none\" to send no tag; drop the option for the default tag.")));
+		}
+		else if (strcmp(def->defname, "priority") == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (spanner_priority_value(value) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"priority\": \"%s\"", value),
+						 errhint("Valid values are \"low\", \"medium\" and \"high\"; drop the option for Spanner's default.")));
+		}
+		else if (strcmp(def->defname, "aws_region") == 0)
+		{
+			char	   *value = defGetString(def);
+			ListCell   *lc2;
+			bool		has_key = false;
+
+			if (!sp_auth_region_valid(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"aws_region\": \"%s\"", value),
+						 errhint("Give an AWS region name, such as \"us-east-1\" or \"eu-central-2\".")));
+			foreach(lc2, options_list)
+			{
+				DefElem    *other = (DefElem *) lfirst(lc2);
+
+				if (strcmp(other->defname, "aws_access_key_id") == 0)
+					has_key = true;
+			}
+			if (!has_key)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+						 errmsg("option \"aws_region\" needs \"aws_access_key_id\" and \"aws_secret_access_key\" in the same user mapping"),
+						 errdetail("The region is the one the user mapping's own AWS keys are used in; ambient credentials take theirs from the server's environment or the credential configuration."),
+						 errhint("Add the keys, or drop \"aws_region\".")));
+		}
 		else if (strcmp(def->defname, "table_name") == 0 ||
 				 strcmp(def->defname, "column_name") == 0 ||
 				 strcmp(def->defname, "database_role") == 0 ||
@@ -370,6 +426,45 @@ check_resource_id(DefElem *def, int minlen, int maxlen, const char *what)
 }
 
 /*
+ * spanner_tag_check
+ *		NULL if value may be a tag, else why not.  Spanner takes printable
+ *		ASCII (32-126), at most 50 characters, and silently truncates
+ *		longer values and strips leading underscores: both are refused here
+ *		so that the statistics show what was set.
+ */
+const char *
+spanner_tag_check(const char *value)
+{
+	const unsigned char *p;
+
+	if (strlen(value) > SPANNER_TAG_MAX)
+		return "A tag is at most 50 characters long.";
+	for (p = (const unsigned char *) value; *p; p++)
+		if (*p < 32 || *p > 126)
+			return "A tag may contain only printable ASCII characters (space to \"~\").";
+	if (value[0] == '_')
+		return "Spanner removes leading underscores from a tag.";
+	return NULL;
+}
+
+/*
+ * spanner_priority_value
+ *		"PRIORITY_LOW" etc. for "low", "medium", "high" (any case), NULL for
+ *		anything else.
+ */
+const char *
+spanner_priority_value(const char *name)
+{
+	if (pg_strcasecmp(name, "low") == 0)
+		return "PRIORITY_LOW";
+	if (pg_strcasecmp(name, "medium") == 0)
+		return "PRIORITY_MEDIUM";
+	if (pg_strcasecmp(name, "high") == 0)
+		return "PRIORITY_HIGH";
+	return NULL;
+}
+
+/*
  * spanner_is_loopback_url
  *		True if the URL's host is a loopback name or address.
  */
@@ -457,6 +552,8 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 				opts->aws_secret_access_key = defGetString(def);
 			else if (strcmp(def->defname, "aws_session_token") == 0)
 				opts->aws_session_token = defGetString(def);
+			else if (strcmp(def->defname, "aws_region") == 0)
+				opts->aws_region = defGetString(def);
 			else if (strcmp(def->defname, "database_role") == 0)
 				opts->database_role = defGetString(def);
 			else if (strcmp(def->defname, "allow_ambient_credentials") == 0)

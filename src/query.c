@@ -25,11 +25,13 @@ int			spanner_resume_buffer_kb = 1024;
 
 /*
  * An ExecuteSqlRequest body; selector is a TransactionSelector (JSON);
- * seqno 0: none (queries), else the DML sequence number.
+ * seqno 0: none (queries), else the DML sequence number; req_opts: the
+ * requestOptions member (tags.c), or "".
  */
 static char *
 build_query_body(const char *sql, const char *params_json,
-				 const char *param_types_json, const char *selector, int64 seqno)
+				 const char *param_types_json, const char *selector, int64 seqno,
+				 const char *req_opts)
 {
 	StringInfoData buf;
 
@@ -44,6 +46,7 @@ build_query_body(const char *sql, const char *params_json,
 	appendStringInfo(&buf, ",\"transaction\":%s", selector);
 	if (seqno > 0)
 		appendStringInfo(&buf, ",\"seqno\":\"" INT64_FORMAT "\"", seqno);
+	appendStringInfoString(&buf, req_opts);
 	appendStringInfoChar(&buf, '}');
 	return spanner_to_utf8(buf.data);
 }
@@ -51,6 +54,7 @@ build_query_body(const char *sql, const char *params_json,
 typedef struct OpenQueryArgs
 {
 	bool		write;
+	const SpannerReqInfo *ri;
 	const char *sql;			/* the SQL, or a description of the read */
 	const char *params_json;
 	const char *param_types_json;
@@ -70,13 +74,17 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	OpenQueryArgs *a = (OpenQueryArgs *) arg;
 	bool		begins;
 	const char *selector = spanner_xact_selector(conn, a->write, &begins);
+	char	   *req_opts = spanner_xact_request_options(conn, a->ri, begins);
 	char	   *body;
 	SpStream   *st;
 
 	if (a->read_fields)
-		body = spanner_to_utf8(psprintf("{%s,\"transaction\":%s}", a->read_fields, selector));
+		body = spanner_to_utf8(psprintf("{%s,\"transaction\":%s%s}", a->read_fields,
+										selector, req_opts));
 	else
-		body = build_query_body(a->sql, a->params_json, a->param_types_json, selector, 0);
+		body = build_query_body(a->sql, a->params_json, a->param_types_json, selector, 0,
+								req_opts);
+	pfree(req_opts);
 	st = sp_stream_open(conn->rest, conn->session,
 						a->read_fields ? "streamingRead" : "executeStreamingSql", body,
 						(size_t) spanner_resume_buffer_kb * 1024, err);
@@ -112,13 +120,14 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 
 /* Start a query (read_fields NULL) or a read, retried as spanner_run does. */
 static SpStream *
-open_stream(SpannerConnection *conn, bool write, const char *sql,
-			const char *params_json, const char *param_types_json,
+open_stream(SpannerConnection *conn, bool write, const SpannerReqInfo *ri,
+			const char *sql, const char *params_json, const char *param_types_json,
 			const char *read_fields, SpannerStreamRef *ref)
 {
 	OpenQueryArgs a;
 
 	a.write = write;
+	a.ri = ri;
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
@@ -136,11 +145,11 @@ open_stream(SpannerConnection *conn, bool write, const char *sql,
  *		the read-write transaction.
  */
 SpStream *
-spanner_open_query(SpannerConnection *conn, bool write, const char *sql,
-				   const char *params_json, const char *param_types_json,
-				   SpannerStreamRef *ref)
+spanner_open_query(SpannerConnection *conn, bool write, const SpannerReqInfo *ri,
+				   const char *sql, const char *params_json,
+				   const char *param_types_json, SpannerStreamRef *ref)
 {
-	return open_stream(conn, write, sql, params_json, param_types_json, NULL, ref);
+	return open_stream(conn, write, ri, sql, params_json, param_types_json, NULL, ref);
 }
 
 /*
@@ -151,10 +160,11 @@ spanner_open_query(SpannerConnection *conn, bool write, const char *sql,
  *		and "keySet" members; description: what errors name.
  */
 SpStream *
-spanner_open_read(SpannerConnection *conn, bool write, const char *read_fields,
-				  const char *description, SpannerStreamRef *ref)
+spanner_open_read(SpannerConnection *conn, bool write, const SpannerReqInfo *ri,
+				  const char *read_fields, const char *description,
+				  SpannerStreamRef *ref)
 {
-	return open_stream(conn, write, description, NULL, NULL, read_fields, ref);
+	return open_stream(conn, write, ri, description, NULL, NULL, read_fields, ref);
 }
 
 /*
@@ -185,6 +195,7 @@ spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 
 typedef struct UnaryArgs
 {
+	const SpannerReqInfo *ri;
 	const char *sql;
 	const char *params_json;
 	const char *param_types_json;
@@ -199,8 +210,12 @@ unary_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	char	   *path;
 	bool		ok;
 
+	char	   *req_opts = spanner_single_request_options(conn, a->ri, NULL);
+
 	body = build_query_body(a->sql, a->params_json, a->param_types_json,
-							"{\"singleUse\":{\"readOnly\":{\"strong\":true}}}", 0);
+							"{\"singleUse\":{\"readOnly\":{\"strong\":true}}}", 0,
+							req_opts);
+	pfree(req_opts);
 	path = psprintf("/v1/%s:executeSql", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(body);
@@ -214,11 +229,13 @@ unary_attempt(SpannerConnection *conn, void *arg, SpError *err)
  *		transaction; returns the ResultSet (caller json_object_put()s it).
  */
 json_object *
-spanner_execute_unary(SpannerConnection *conn, const char *sql,
-					  const char *params_json, const char *param_types_json)
+spanner_execute_unary(SpannerConnection *conn, const SpannerReqInfo *ri,
+					  const char *sql, const char *params_json,
+					  const char *param_types_json)
 {
 	UnaryArgs	a;
 
+	a.ri = ri;
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
@@ -275,6 +292,7 @@ missing_transaction_id(const char *sql)
 
 typedef struct DmlArgs
 {
+	const SpannerReqInfo *ri;
 	const char *sql;
 	const char *params_json;
 	const char *param_types_json;
@@ -289,12 +307,15 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	bool		begins = false;
 	const char *selector = a->selector ? a->selector
 		: spanner_xact_selector(conn, true, &begins);
+	char	   *req_opts;
 	char	   *body;
 	char	   *path;
 	bool		ok;
 
+	req_opts = spanner_xact_request_options(conn, a->ri, begins);
 	body = build_query_body(a->sql, a->params_json, a->param_types_json, selector,
-							spanner_xact_next_seqno(conn));
+							spanner_xact_next_seqno(conn), req_opts);
+	pfree(req_opts);
 	path = psprintf("/v1/%s:executeSql", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
@@ -324,12 +345,13 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
  *		to the number of rows the statement changed.
  */
 json_object *
-spanner_execute_dml(SpannerConnection *conn, const char *sql,
-					const char *params_json, const char *param_types_json,
-					int64 *rows)
+spanner_execute_dml(SpannerConnection *conn, const SpannerReqInfo *ri,
+					const char *sql, const char *params_json,
+					const char *param_types_json, int64 *rows)
 {
 	DmlArgs		a;
 
+	a.ri = ri;
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
@@ -352,6 +374,7 @@ spanner_execute_dml(SpannerConnection *conn, const char *sql,
 
 typedef struct BatchArgs
 {
+	const SpannerReqInfo *ri;
 	const char *statements;		/* JSON array of Statement objects */
 	const char *first_sql;
 	json_object *resp;
@@ -367,9 +390,12 @@ batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	char	   *path;
 	bool		ok;
 
+	char	   *req_opts = spanner_xact_request_options(conn, a->ri, begins);
+
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"transaction\":%s,\"seqno\":\"" INT64_FORMAT "\",\"statements\":%s}",
-					 selector, spanner_xact_next_seqno(conn), a->statements);
+	appendStringInfo(&buf, "{\"transaction\":%s,\"seqno\":\"" INT64_FORMAT "\",\"statements\":%s%s}",
+					 selector, spanner_xact_next_seqno(conn), a->statements, req_opts);
+	pfree(req_opts);
 	path = psprintf("/v1/%s:executeBatchDml", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
 	pfree(path);
@@ -415,8 +441,9 @@ batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
  *		stops at it).
  */
 void
-spanner_execute_batch_dml(SpannerConnection *conn, const char *statements,
-						  int nstatements, const char *first_sql, int64 *counts)
+spanner_execute_batch_dml(SpannerConnection *conn, const SpannerReqInfo *ri,
+						  const char *statements, int nstatements,
+						  const char *first_sql, int64 *counts)
 {
 	BatchArgs	a;
 	json_object *sets = NULL;
@@ -424,6 +451,7 @@ spanner_execute_batch_dml(SpannerConnection *conn, const char *statements,
 	int			n = 0;
 	int			i;
 
+	a.ri = ri;
 	a.statements = statements;
 	a.first_sql = first_sql;
 	a.resp = NULL;
@@ -459,6 +487,7 @@ spanner_execute_batch_dml(SpannerConnection *conn, const char *statements,
 
 typedef struct PdmlArgs
 {
+	const SpannerReqInfo *ri;
 	const char *sql;
 	const char *params_json;
 	const char *param_types_json;
@@ -472,13 +501,20 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	json_object *begin = NULL;
 	json_object *id;
 	char	   *path = psprintf("/v1/%s:beginTransaction", conn->session);
+	const char *txn_tag = spanner_transaction_tag(a->ri, conn->serverid);
 	StringInfoData sel;
+	char	   *req_opts;
 	char	   *body;
 	bool		ok;
 
-	ok = sp_conn_call(conn->rest, "POST", path,
-					  "{\"options\":{\"partitionedDml\":{}}}", &begin, err);
+	/* the transaction tag on every request of it; no priority: ignored here */
+	initStringInfo(&sel);
+	appendStringInfoString(&sel, "{\"options\":{\"partitionedDml\":{}}");
+	spanner_append_request_options(&sel, NULL, txn_tag, NULL);
+	appendStringInfoChar(&sel, '}');
+	ok = sp_conn_call(conn->rest, "POST", path, sel.data, &begin, err);
 	pfree(path);
+	pfree(sel.data);
 	if (!ok)
 		return false;
 	if (begin == NULL || !json_object_object_get_ex(begin, "id", &id) ||
@@ -492,7 +528,10 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	escape_json(&sel, json_object_get_string(id));
 	appendStringInfoChar(&sel, '}');
 	json_object_put(begin);
-	body = build_query_body(a->sql, a->params_json, a->param_types_json, sel.data, 1);
+	req_opts = spanner_single_request_options(conn, a->ri, txn_tag);
+	body = build_query_body(a->sql, a->params_json, a->param_types_json, sel.data, 1,
+							req_opts);
+	pfree(req_opts);
 	path = psprintf("/v1/%s:executeSql", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
@@ -508,14 +547,15 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
  *		changed.
  */
 int64
-spanner_execute_partitioned_dml(SpannerConnection *conn, const char *sql,
-								const char *params_json,
+spanner_execute_partitioned_dml(SpannerConnection *conn, const SpannerReqInfo *ri,
+								const char *sql, const char *params_json,
 								const char *param_types_json)
 {
 	PdmlArgs	a;
 	int64		rows;
 
 	spanner_xact_check_no_pending(conn);
+	a.ri = ri;
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;

@@ -120,7 +120,8 @@ load_table(RemoteTable *entry, Oid relid, Oid serverid, Oid userid,
 		size_t		i,
 					n = 0;
 
-		resp = spanner_execute_unary(conn, dialect->columns_query,
+		resp = spanner_execute_unary(conn, spanner_req_info(SPANNER_STMT_CATALOG, relid),
+									 dialect->columns_query,
 									 spanner_to_utf8(params.data),
 									 "{\"schema\":{\"code\":\"STRING\"},\"table\":{\"code\":\"STRING\"}}");
 		if (json_object_object_get_ex(resp, "rows", &rows) &&

@@ -54,6 +54,7 @@
 typedef struct SpannerScanState
 {
 	Relation	rel;			/* the foreign table; NULL for a join */
+	SpannerReqInfo req;			/* statement kind and tables, for tags */
 	TupleDesc	tupdesc;		/* of the scan tuple (fdw_scan_tlist's for a
 								 * join or upper relation) */
 	const SpannerDialect *dialect;
@@ -166,6 +167,21 @@ spanner_begin_scan(ForeignScanState *node, int eflags)
 	fsstate->conn = spanner_get_connection(user);
 	fsstate->dialect = spanner_server_dialect(table->serverid);
 	fsstate->write = scan_needs_read_write(fsplan, estate, table->serverid);
+	fsstate->req.kind = spanner_stmt_kind(estate->es_plannedstmt->commandType);
+	if (fsplan->scan.scanrelid > 0)
+		fsstate->req.relids = list_make1_oid(rte->relid);
+	else
+	{
+		int			rti = -1;
+
+		while ((rti = bms_next_member(fsplan->fs_relids, rti)) >= 0)
+		{
+			RangeTblEntry *r = exec_rt_fetch(rti, estate);
+
+			if (r->rtekind == RTE_RELATION && r->relkind == RELKIND_FOREIGN_TABLE)
+				fsstate->req.relids = list_append_unique_oid(fsstate->req.relids, r->relid);
+		}
+	}
 
 	fsstate->rel = node->ss.ss_currentRelation;
 	fsstate->tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
@@ -452,7 +468,7 @@ start_read(ForeignScanState *node)
 		fsstate->eof = true;
 		return true;
 	}
-	(void) spanner_open_read(fsstate->conn, fsstate->write, fields.data,
+	(void) spanner_open_read(fsstate->conn, fsstate->write, &fsstate->req, fields.data,
 							 fsstate->read_description, &fsstate->sref);
 	ncols = sp_stream_ncols(fsstate->sref.stream);
 	if (ncols != Max(list_length(fsstate->retrieved_attrs), 1))
@@ -495,7 +511,8 @@ start_query(ForeignScanState *node)
 		resetStringInfo(&types);
 	}
 
-	(void) spanner_open_query(fsstate->conn, fsstate->write, sql, params.data, types.data, &fsstate->sref);
+	(void) spanner_open_query(fsstate->conn, fsstate->write, &fsstate->req, sql,
+							  params.data, types.data, &fsstate->sref);
 	fsstate->eof = false;
 	pfree(params.data);
 	pfree(types.data);

@@ -21,6 +21,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "utils/guc.h"
 #include "utils/relcache.h"
 
 #include "rest/sp_client.h"
@@ -62,6 +63,7 @@ typedef struct SpannerOptions
 	char	   *aws_access_key_id;
 	char	   *aws_secret_access_key;
 	char	   *aws_session_token;
+	char	   *aws_region;		/* region of the explicit keys, or NULL */
 	char	   *database_role;
 	bool		allow_ambient_credentials;
 	bool		allow_custom_urls;
@@ -242,11 +244,44 @@ typedef enum SpannerAggKind
 								 * scan divides as PostgreSQL does */
 } SpannerAggKind;
 
+/*
+ * The kind of PostgreSQL statement a Spanner request serves: in the default
+ * request and transaction tags (tags.c).
+ */
+typedef enum SpannerStmtKind
+{
+	SPANNER_STMT_SELECT = 0,
+	SPANNER_STMT_INSERT,
+	SPANNER_STMT_UPDATE,
+	SPANNER_STMT_DELETE,
+	SPANNER_STMT_TRUNCATE,
+	SPANNER_STMT_ANALYZE,
+	SPANNER_STMT_IMPORT,
+	SPANNER_STMT_CATALOG		/* column type lookups while planning */
+} SpannerStmtKind;
+
+/*
+ * What a request is for: its statement's kind and the foreign tables it
+ * reads or writes, whose request_tag / transaction_tag / priority options
+ * apply (NIL: the server's).  NULL stands for a catalog lookup.
+ */
+typedef struct SpannerReqInfo
+{
+	SpannerStmtKind kind;
+	List	   *relids;			/* OIDs of foreign tables */
+} SpannerReqInfo;
+
+/* Tags are at most this long (Spanner's limit); "none" sends no tag. */
+#define SPANNER_TAG_MAX 50
+#define SPANNER_TAG_NONE "none"
+
 /* option.c */
 extern char *spanner_rel_option(Oid relid, const char *name);
 extern double spanner_rel_real_option(Oid relid, const char *name, double dflt);
 extern bool spanner_rel_bool_option(Oid relid, const char *name, bool dflt);
 extern int	spanner_insert_mode_from_name(const char *name);
+extern const char *spanner_tag_check(const char *value);
+extern const char *spanner_priority_value(const char *name);
 extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
 extern bool spanner_is_loopback_url(const char *url);
 extern char *spanner_column_option(Oid relid, AttrNumber attnum, const char *name);
@@ -261,27 +296,31 @@ extern SpannerConnection *spanner_get_connection(UserMapping *user);
 /* query.c */
 extern int	spanner_resume_buffer_kb;
 extern SpStream *spanner_open_query(SpannerConnection *conn, bool write,
-									const char *sql,
+									const SpannerReqInfo *ri, const char *sql,
 									const char *params_json,
 									const char *param_types_json,
 									SpannerStreamRef *ref);
 extern SpStream *spanner_open_read(SpannerConnection *conn, bool write,
-								   const char *read_fields, const char *description,
+								   const SpannerReqInfo *ri, const char *read_fields, const char *description,
 								   SpannerStreamRef *ref);
 extern int	spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 							  json_object ***values, const char *sql);
-extern json_object *spanner_execute_unary(SpannerConnection *conn, const char *sql,
+extern json_object *spanner_execute_unary(SpannerConnection *conn,
+										  const SpannerReqInfo *ri, const char *sql,
 										  const char *params_json,
 										  const char *param_types_json);
-extern json_object *spanner_execute_dml(SpannerConnection *conn, const char *sql,
+extern json_object *spanner_execute_dml(SpannerConnection *conn,
+										const SpannerReqInfo *ri, const char *sql,
 										const char *params_json,
 										const char *param_types_json,
 										int64 *rows);
 extern int64 spanner_execute_partitioned_dml(SpannerConnection *conn,
+											 const SpannerReqInfo *ri,
 											 const char *sql,
 											 const char *params_json,
 											 const char *param_types_json);
 extern void spanner_execute_batch_dml(SpannerConnection *conn,
+									  const SpannerReqInfo *ri,
 									  const char *statements, int nstatements,
 									  const char *first_sql, int64 *counts);
 
@@ -295,7 +334,8 @@ extern void spanner_commit_connection(SpannerConnection *conn);
 
 /* xact.c */
 extern bool spanner_lazy_read_write;
-extern void spanner_add_mutation(SpannerConnection *conn, const char *json,
+extern void spanner_add_mutation(SpannerConnection *conn,
+								 const SpannerReqInfo *ri, const char *json,
 								 int64 cells);
 extern int64 spanner_pending_mutations(SpannerConnection *conn, size_t *bytes);
 extern bool spanner_in_read_write(SpannerConnection *conn);
@@ -441,6 +481,19 @@ extern bool spanner_append_column_value(StringInfo buf, Oid type, Datum value,
 extern bool spanner_wait(void *arg, int fd, bool want_read, bool want_write,
 						 long timeout_ms);
 extern bool spanner_interrupted(void *arg);
+
+/* tags.c */
+extern char *spanner_request_tag_guc;
+extern char *spanner_transaction_tag_guc;
+extern char *spanner_priority_guc;
+extern bool spanner_check_tag_guc(char **newval, void **extra, GucSource source);
+extern bool spanner_check_priority_guc(char **newval, void **extra, GucSource source);
+extern char *spanner_default_tag(const char *kind);
+extern const char *spanner_transaction_tag(const SpannerReqInfo *ri, Oid serverid);
+extern void spanner_append_request_options(StringInfo buf, const char *req_tag,
+										   const char *txn_tag, const char *prio);
+extern SpannerReqInfo *spanner_req_info(SpannerStmtKind kind, Oid relid);
+extern SpannerStmtKind spanner_stmt_kind(CmdType cmd);
 
 /* auth_token.c: external_account tokens for a connection */
 typedef struct SpannerAuthState SpannerAuthState;

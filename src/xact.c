@@ -273,6 +273,11 @@ spanner_xact_reset(SpannerConnection *conn)
 		pfree(conn->xact.mutations.data);
 	conn->xact.mutations.data = NULL;
 	conn->xact.mutation_cells = 0;
+	if (conn->xact.txn_tag)
+		pfree(conn->xact.txn_tag);
+	conn->xact.txn_tag = NULL;
+	conn->xact.txn_priority = NULL;
+	conn->xact.options_fixed = false;
 }
 
 /*
@@ -323,11 +328,14 @@ spanner_xact_subxact_end(SpannerConnection *conn, bool abort, int level)
 /*
  * spanner_add_mutation
  *		Buffer a mutation (JSON) to be sent with the connection's commit;
- *		cells: the values it writes.
+ *		cells: the values it writes; ri: what for (the first mutation of a
+ *		transaction fixes its transaction tag, if nothing began it).
  */
 void
-spanner_add_mutation(SpannerConnection *conn, const char *json, int64 cells)
+spanner_add_mutation(SpannerConnection *conn, const SpannerReqInfo *ri,
+					 const char *json, int64 cells)
 {
+	spanner_xact_fix_options(conn, ri);
 	if (conn->xact.mutations.data == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(conn->cxt);

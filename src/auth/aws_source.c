@@ -12,7 +12,8 @@
  *	 4. EC2 instance metadata: role name from credential_source.url, then
  *		url/role; IMDSv2 (one PUT, token on every GET) when
  *		imdsv2_session_token_url is configured.
- * Region: AWS_REGION, AWS_DEFAULT_REGION (read whether or not ambient
+ * Region: with explicit keys, the aws_region given with them; then
+ * AWS_REGION, AWS_DEFAULT_REGION (read whether or not ambient
  * credentials are allowed: a region is no secret), then region_url with the
  * zone letter stripped.  Empty variables count as unset (Go, Node).
  *
@@ -72,8 +73,24 @@ sp_aws_pick_source(const SpAuthConfig *cfg, SpAwsSource *src, SpAuthError *err)
 			sp_err_hint(err, "aws_session_token is optional, but needs both keys.");
 			return -1;
 		}
+		if (cfg->aws_region && cfg->aws_region[0] &&
+			!sp_auth_region_valid(cfg->aws_region))
+		{
+			sp_err_set(err, SP_AUTH_ERR_CONFIG, "Invalid AWS region '%s'",
+					   cfg->aws_region);
+			sp_err_detail(err, "The region comes from the user mapping option aws_region.");
+			sp_err_hint(err, "Give an AWS region name such as \"us-east-1\".");
+			return -1;
+		}
 		*src = SP_AWS_SRC_EXPLICIT;
 		return 0;
+	}
+	if (cfg->aws_region && cfg->aws_region[0])
+	{
+		sp_err_set(err, SP_AUTH_ERR_CONFIG,
+				   "aws_region is only used with aws_access_key_id and aws_secret_access_key");
+		sp_err_hint(err, "Ambient credentials take their region from the server's environment or the credential configuration's region_url.");
+		return -1;
 	}
 	if (!cfg->allow_ambient)
 	{
@@ -222,6 +239,20 @@ sp_aws_get_region(SpAwsFetch *f, char **region, SpAuthError *err)
 	size_t		n;
 
 	*region = NULL;
+
+	/* the region of the mapping's own keys (sp_aws_pick_source checked it) */
+	if (f->cfg->aws_region && f->cfg->aws_region[0] &&
+		f->cfg->aws_access_key_id && f->cfg->aws_access_key_id[0])
+	{
+		*region = sp_strdup(f->cfg->aws_region);
+		if (*region == NULL)
+		{
+			sp_err_oom(err);
+			return -1;
+		}
+		return 0;
+	}
+
 	env = sp_env_nonempty(f->cfg, "AWS_REGION");
 	if (env == NULL)
 		env = sp_env_nonempty(f->cfg, "AWS_DEFAULT_REGION");

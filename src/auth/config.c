@@ -443,6 +443,43 @@ sp_region_valid(const char *region)
 	return true;
 }
 
+/*
+ * sp_auth_region_valid: see sp_auth.h.  The shape of every AWS region
+ * name: two letters, one or more words of letters, a number, joined by
+ * single hyphens.
+ */
+bool
+sp_auth_region_valid(const char *region)
+{
+	const char *p = region;
+	int			words = 0;
+
+	if (region == NULL || strlen(region) > 64 ||
+		!islower((unsigned char) p[0]) || !islower((unsigned char) p[1]) ||
+		p[2] != '-')
+		return false;
+	p += 3;
+	for (;;)
+	{
+		const char *start = p;
+
+		if (isdigit((unsigned char) *p))
+		{
+			if (*p == '0' || words == 0)
+				return false;
+			while (isdigit((unsigned char) *p))
+				p++;
+			return *p == '\0';
+		}
+		while (islower((unsigned char) *p))
+			p++;
+		if (p == start || *p != '-')
+			return false;
+		p++;
+		words++;
+	}
+}
+
 /* Python external_account.service_account_email */
 static char *
 extract_sa_email(const char *url)

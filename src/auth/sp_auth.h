@@ -104,6 +104,15 @@ typedef struct SpAuthConfig
 	const char *aws_session_token;	/* optional */
 
 	/*
+	 * AWS region of the explicit keys (user mapping option aws_region):
+	 * the region GetCallerIdentity is signed for when the keys above are
+	 * used, ahead of AWS_REGION / AWS_DEFAULT_REGION and region_url.  NULL
+	 * or "": the usual lookup.  Refused (SP_AUTH_ERR_CONFIG) without the
+	 * keys, and when it is not a region name (sp_auth_region_valid).
+	 */
+	const char *aws_region;
+
+	/*
 	 * allow_ambient: use the process environment, ECS/EKS container
 	 * credentials and EC2 instance metadata when no explicit keys are given
 	 * (user mapping option allow_ambient_credentials, superuser only).
@@ -228,5 +237,12 @@ typedef struct SpUrlInfo
 } SpUrlInfo;
 
 extern bool sp_url_info(const char *url, SpUrlInfo *info);
+
+/*
+ * Is this the shape of an AWS region name: 1 to 64 lower-case letters,
+ * digits and '-', starting with a letter and ending with a digit
+ * ("us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1")?
+ */
+extern bool sp_auth_region_valid(const char *region);
 
 #endif							/* SP_AUTH_H */

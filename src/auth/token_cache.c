@@ -167,6 +167,7 @@ sp_auth_cache_key(const SpAuthConfig *cfg, const char *config_text,
 			key_field(&b, "access_key_id", cfg->aws_access_key_id);
 			key_secret(&b, "secret", cfg->aws_secret_access_key);
 			key_secret(&b, "session_token", cfg->aws_session_token);
+			key_field(&b, "aws_region", cfg->aws_region);
 			break;
 		case SP_AWS_SRC_ENV:
 			key_field(&b, "source", "env");

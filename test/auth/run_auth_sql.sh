@@ -415,6 +415,35 @@ t_is "wrong AWS secret: one STS call (refused), nothing reached Spanner" \
 	"$(st 'c.get("sts", 0), c.get("sts_rejected", 0), c.get("iam", 0), p["requests"]')" \
 	"(1, 1, 0, 0)"
 
+# ---- 4b. aws_region: the region of the mapping's own keys, ahead of the
+#          postmaster's AWS_REGION (us-east-2 here)
+reset_all
+make_server c4b "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K2', aws_secret_access_key '$S2', aws_region 'eu-west-3'" ||
+	{ diag <"$WORK/out/setup_c4b.txt"; bail "creating server c4b failed"; }
+sql "$WORK/out/c4b.txt" <<<"SELECT count(*) FROM c4b_t;"
+t_is "aws_region: SELECT count(*) returns $NROWS" "$(cat "$WORK/out/c4b.txt")" "$NROWS"
+t_is "aws_region: STS verified a GetCallerIdentity of $K2 signed for eu-west-3 (not the environment's us-east-2)" \
+	"$(st 'c.get("sts", 0), l.get("sts_subject"), l.get("sts_region")')" "(1, '$K2', 'eu-west-3')"
+sql "$WORK/out/c4b_drop.txt" <<'EOF'
+ALTER USER MAPPING FOR postgres SERVER c4b OPTIONS (DROP aws_region);
+SELECT count(*) FROM c4b_t;
+EOF
+t_is "aws_region dropped: the token is exchanged again, signed for the environment's us-east-2" \
+	"$(tail -n1 "$WORK/out/c4b_drop.txt") $(st 'c.get("sts", 0), l.get("sts_region")')" "$NROWS (2, 'us-east-2')"
+tap_psql postgres -v VERBOSITY=verbose >"$WORK/out/c4b_bad.txt" 2>&1 <<EOF
+ALTER USER MAPPING FOR postgres SERVER c4b OPTIONS (ADD aws_region 'us-east-1a');
+ALTER USER MAPPING FOR postgres SERVER c4b OPTIONS (ADD aws_region 'EU-WEST-3');
+CREATE SERVER c4b2 FOREIGN DATA WRAPPER spanner_fdw
+  OPTIONS (endpoint '$PROXY', project '$PROJECT', instance '$INSTANCE', database '$DATABASE');
+CREATE USER MAPPING FOR postgres SERVER c4b2 OPTIONS ($BASE_OPTS, credentials_json '$CRED_NOIMP', aws_region 'eu-west-3');
+EOF
+t_file_has "aws_region: a zone, capitals, and a region without the mapping's keys are refused (HV024, HV00J)" \
+	"$WORK/out/c4b_bad.txt" \
+	"ERROR:  HV024: invalid value for option \"aws_region\": \"us-east-1a\"" \
+	"ERROR:  HV024: invalid value for option \"aws_region\": \"EU-WEST-3\"" \
+	"HINT:  Give an AWS region name, such as \"us-east-1\" or \"eu-central-2\"." \
+	"ERROR:  HV00J: option \"aws_region\" needs \"aws_access_key_id\" and \"aws_secret_access_key\" in the same user mapping"
+
 # ---- 5. short-lived tokens (4 s): refreshed ahead of expiry, still reused
 reset_all '{"sts_expires_in": 4}'
 make_server c5 "$BASE_OPTS, credentials_json '$CRED_NOIMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||

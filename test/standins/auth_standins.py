@@ -253,6 +253,7 @@ def verify_subject_token(token, audience):
                         "the signature you provided. Check your AWS Secret "
                         "Access Key and signing method. Consult the service "
                         "documentation for details.")
+    STATE.remember("sts_region", region)
     return akid
 
 

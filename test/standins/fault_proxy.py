@@ -29,6 +29,14 @@ emulator cannot show:
 * Error bodies are converted to production's {"error":{"code":<http>,
   "message":..,"status":..}} shape.
 
+Every POST to the API is recorded (the last 2000): GET /__requests returns
+one JSON object a line - "rpc" (the method after the ':' of the path, or
+"sessions"), "txn" (the shape of its transaction: "begin.readWrite",
+"begin.readOnly", "id", "singleUse.readOnly", "singleUse.readWrite" for a
+single-use commit, "transactionId" for a commit of a transaction,
+"partitionedDml" for beginTransaction) and "requestOptions" (as sent, or
+absent) - and POST /__requests/clear forgets them.
+
 GET /__stats returns counters.  Python 3 standard library only.
 Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file F
        [--pid-file F] [--daemon] [--lifetime SECONDS]
@@ -61,6 +69,47 @@ STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
          "commits_dropped": 0, "isolation_repeatable_read": 0}
 UPSTREAM = None
+REQUESTS = []
+MAX_REQUESTS = 2000
+
+
+def selector_shape(sel):
+    """The shape of a TransactionSelector or TransactionOptions."""
+    if not isinstance(sel, dict):
+        return None
+    for key in ("begin", "singleUse"):
+        if key in sel and isinstance(sel[key], dict):
+            inner = [k for k in sel[key] if k in ("readWrite", "readOnly", "partitionedDml")]
+            return key + "." + (inner[0] if inner else "?")
+    if "id" in sel:
+        return "id"
+    return None
+
+
+def record(path, body):
+    """Remember what a request asks of Spanner (not its data)."""
+    last = path.rsplit("/", 1)[-1]
+    rpc = last.split(":", 1)[1] if ":" in last else last
+    try:
+        req = json.loads(body) if body else {}
+    except ValueError:
+        req = {}
+    if not isinstance(req, dict):
+        req = {}
+    txn = selector_shape(req.get("transaction"))
+    if rpc == "commit":
+        if "transactionId" in req:
+            txn = "transactionId"
+        elif "singleUseTransaction" in req:
+            txn = "singleUse." + next(iter(req["singleUseTransaction"]), "?")
+    elif rpc == "beginTransaction":
+        txn = next(iter(req.get("options") or {}), None)
+    entry = {"rpc": rpc, "txn": txn}
+    if "requestOptions" in req:
+        entry["requestOptions"] = req["requestOptions"]
+    with LOCK:
+        REQUESTS.append(entry)
+        del REQUESTS[:-MAX_REQUESTS]
 
 
 def production_error(http_status, body):
@@ -160,6 +209,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with LOCK:
                 self.reply(200, json.dumps(STATS).encode())
             return
+        if self.path == "/__requests":
+            with LOCK:
+                text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in REQUESTS)
+            self.reply(200, text.encode(), "application/x-ndjson")
+            return
         self.forward(None)
 
     def do_DELETE(self):
@@ -173,6 +227,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 CONFIG.update(json.loads(body or b"{}"))
                 self.reply(200, json.dumps(CONFIG).encode())
             return
+        if self.path == "/__requests/clear":
+            with LOCK:
+                REQUESTS.clear()
+            self.reply(200, b"{}")
+            return
+        record(self.path, body)
         with LOCK:
             accept = CONFIG["accept_isolation"]
         if accept and b"isolationLevel" in body:

@@ -684,6 +684,101 @@ test_region(void)
 		   "region syntax");
 }
 
+/*
+ * The user mapping's aws_region: the region of its own keys, ahead of the
+ * environment; the SigV4-signed GetCallerIdentity is addressed to and
+ * scoped in that region.  Refused without keys, and when not a region name.
+ */
+static void
+test_aws_region_option(void)
+{
+	FakeEnv		env = {{0}, {0}, 0};
+	SpAuthConfig cfg;
+	SpAwsConfig ac;
+	SpAwsFetch	f = {&cfg, &ac, NULL};
+	SpAwsSource src;
+	SpAwsCredentials creds;
+	SpAuthError err;
+	char	   *region = NULL;
+	char	   *token = NULL;
+	char	   *json = NULL;
+	unsigned char k1[32];
+	unsigned char k2[32];
+	const char *text = "{}";
+
+	memset(&ac, 0, sizeof(ac));
+	cfg_with_env(&cfg, &env);
+	env_set(&env, "AWS_REGION", "us-west-2");
+	cfg.aws_access_key_id = "AKIDEXPLICIT";
+	cfg.aws_secret_access_key = "explicit-secret-0000";
+	cfg.aws_region = "eu-west-3";
+	tap_ok(sp_aws_pick_source(&cfg, &src, &err) == 0 && src == SP_AWS_SRC_EXPLICIT,
+		   "aws_region with explicit keys accepted");
+	tap_ok(sp_aws_get_region(&f, &region, &err) == 0 && region &&
+		   strcmp(region, "eu-west-3") == 0,
+		   "aws_region wins over AWS_REGION for the mapping's own keys");
+
+	/* the signed GetCallerIdentity request is for that region */
+	memset(&creds, 0, sizeof(creds));
+	creds.access_key_id = (char *) cfg.aws_access_key_id;
+	creds.secret_access_key = (char *) cfg.aws_secret_access_key;
+	tap_ok(region && sp_build_subject_token(&creds, region, AUDIENCE,
+											SP_DEFAULT_VERIFY_URL, 1700000000,
+											&token, &json, &err) == 0 && json &&
+		   strstr(json, "https://sts.eu-west-3.amazonaws.com?") &&
+		   strstr(json, "\"sts.eu-west-3.amazonaws.com\"") &&
+		   strstr(json, "/20231114/eu-west-3/sts/aws4_request") &&
+		   !strstr(json, "us-west-2"),
+		   "SigV4: URL, host header and credential scope use aws_region");
+	free(region);
+	region = NULL;
+	if (token)
+		sp_wipe(token, strlen(token));
+	free(token);
+	if (json)
+		sp_wipe(json, strlen(json));
+	free(json);
+
+	/* the cache key tells regions apart */
+	tap_ok(sp_auth_cache_key(&cfg, text, strlen(text), k1, &err) == 0, "cache key with aws_region");
+	cfg.aws_region = "eu-west-1";
+	tap_ok(sp_auth_cache_key(&cfg, text, strlen(text), k2, &err) == 0 &&
+		   memcmp(k1, k2, 32) != 0,
+		   "cache key differs by aws_region");
+
+	/* without it: the environment, as before */
+	cfg.aws_region = "";
+	tap_ok(sp_aws_get_region(&f, &region, &err) == 0 && region &&
+		   strcmp(region, "us-west-2") == 0,
+		   "empty aws_region: AWS_REGION");
+	free(region);
+	region = NULL;
+
+	cfg.aws_region = "EU-WEST-3";
+	tap_ok(sp_aws_pick_source(&cfg, &src, &err) != 0 && err.kind == SP_AUTH_ERR_CONFIG &&
+		   strcmp(err.message, "Invalid AWS region 'EU-WEST-3'") == 0,
+		   "malformed aws_region refused before any request");
+	cfg.aws_region = "eu-west-3";
+	cfg.aws_access_key_id = NULL;
+	cfg.aws_secret_access_key = NULL;
+	cfg.allow_ambient = true;
+	tap_ok(sp_aws_pick_source(&cfg, &src, &err) != 0 && err.kind == SP_AUTH_ERR_CONFIG &&
+		   strstr(err.message, "aws_region is only used with aws_access_key_id"),
+		   "aws_region without the mapping's keys refused (ambient credentials keep the environment's region)");
+
+	tap_ok(sp_auth_region_valid("us-east-1") && sp_auth_region_valid("ap-southeast-2") &&
+		   sp_auth_region_valid("us-gov-west-1") && sp_auth_region_valid("eu-isoe-west-1") &&
+		   sp_auth_region_valid("cn-northwest-1") && sp_auth_region_valid("il-central-1"),
+		   "region names accepted");
+	tap_ok(!sp_auth_region_valid("") && !sp_auth_region_valid("us-east") &&
+		   !sp_auth_region_valid("us-east-0") && !sp_auth_region_valid("useast1") &&
+		   !sp_auth_region_valid("us--east-1") && !sp_auth_region_valid("us-east-1-") &&
+		   !sp_auth_region_valid("us-east-1a") && !sp_auth_region_valid("US-EAST-1") &&
+		   !sp_auth_region_valid("us-east-1/../x") && !sp_auth_region_valid("u-east-1") &&
+		   !sp_auth_region_valid("us-1") && !sp_auth_region_valid(NULL),
+		   "region names refused: no number, zero, no hyphens, doubled or trailing hyphen, zone letter, capitals, path, short prefix");
+}
+
 static void
 test_margin_and_cache(void)
 {
@@ -908,6 +1003,7 @@ main(int argc, char **argv)
 	test_public_config_api();
 	test_sources();
 	test_region();
+	test_aws_region_option();
 	test_margin_and_cache();
 	test_cache_key();
 	test_get_token_offline_errors();
