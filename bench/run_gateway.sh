@@ -219,18 +219,23 @@ for q in key scan; do
 	done
 done
 
+# per run: this variant's time against direct's time of the same round
+paired() { paste "$OUT/$1.$2" "$OUT/$1.direct" | awk -v op="$3" '{print (op == "ratio") ? $1 / $2 : ($1 - $2) * 1000}' | median; }
 {
-	printf '%-6s %-14s %12s %12s %12s %9s   %s\n' query variant "median s" "min s" "max s" "/direct" "per run (s)"
+	printf '%-6s %-14s %10s %10s %10s %9s %9s %11s   %s\n' query variant "median s" "min s" "max s" "/direct" "ratio/run" "+ms/run" "per run (s)"
 	for q in key scan; do
 		d=$(median <"$OUT/$q.direct")
 		for v in "${VARIANTS[@]}"; do
 			m=$(median <"$OUT/$q.$v")
-			printf '%-6s %-14s %12.6f %12.6f %12.6f %9.2f   %s\n' "$q" "$v" "$m" \
+			printf '%-6s %-14s %10.6f %10.6f %10.6f %9.2f %9.2f %11.3f   %s\n' "$q" "$v" "$m" \
 				"$(sort -g "$OUT/$q.$v" | head -n1)" "$(sort -g "$OUT/$q.$v" | tail -n1)" \
-				"$(awk -v a="$m" -v b="$d" 'BEGIN{print a / b}')" "$(tr '\n' ' ' <"$OUT/$q.$v")"
+				"$(awk -v a="$m" -v b="$d" 'BEGIN{print a / b}')" "$(paired "$q" "$v" ratio)" \
+				"$(paired "$q" "$v" diff)" "$(tr '\n' ' ' <"$OUT/$q.$v")"
 		done
 	done
 	echo
-	echo "key: the median of $LOOKUPS lookups per run, then the median of the runs; scan: $N rows, one per run"
+	echo "key: the median of $LOOKUPS lookups per run, then the median of the runs; scan: $N rows, one per run."
+	echo "/direct: ratio of the medians; ratio/run and +ms/run: the median over the runs of this variant's"
+	echo "time divided by / minus the direct time of the same round."
 } | tee -a "$OUT/summary.txt"
 log "results: $OUT"
