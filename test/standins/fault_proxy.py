@@ -37,7 +37,10 @@ single-use commit, "transactionId" for a commit of a transaction,
 "partitionedDml" for beginTransaction) and "requestOptions" (as sent, or
 absent) - and POST /__requests/clear forgets them.
 
-GET /__stats returns counters.  Python 3 standard library only.
+GET /__stats returns counters; "calls" counts POSTs by method (the part of
+the path after its last ":", e.g. "commit", "rollback", "executeSql"), and
+"begin_read_write" / "begin_read_only" the requests other than commits that
+begin a read-write / read-only transaction.  Python 3 standard library only.
 Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file F
        [--pid-file F] [--daemon] [--lifetime SECONDS]
 """
@@ -67,7 +70,8 @@ CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean
           "commit_drop_times": 0, "accept_isolation": False}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
-         "commits_dropped": 0, "isolation_repeatable_read": 0}
+         "commits_dropped": 0, "isolation_repeatable_read": 0,
+         "calls": {}, "begin_read_write": 0, "begin_read_only": 0}
 UPSTREAM = None
 REQUESTS = []
 MAX_REQUESTS = 2000
@@ -233,8 +237,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, b"{}")
             return
         record(self.path, body)
+        last = self.path.rsplit("/", 1)[-1]
+        verb = last.rsplit(":", 1)[1] if ":" in last else "other"
         with LOCK:
             accept = CONFIG["accept_isolation"]
+            STATS["calls"][verb] = STATS["calls"].get(verb, 0) + 1
+            if verb == "beginTransaction" or (verb != "commit" and b'"begin"' in body):
+                if b'"readWrite"' in body:
+                    STATS["begin_read_write"] += 1
+                elif b'"readOnly"' in body:
+                    STATS["begin_read_only"] += 1
         if accept and b"isolationLevel" in body:
             req = json.loads(body)
             begin = req.get("transaction", {}).get("begin", {})
