@@ -6,7 +6,7 @@
 # FDW against the same read by the official Node client. Not part of the test
 # suite.
 #
-#   flock -o /tmp/sf_test.lock bash bench/run_cold.sh
+#   bash bench/run_cold.sh
 #
 # Environment:
 #   N=50          new connections per mode
