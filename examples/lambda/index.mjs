@@ -88,6 +88,9 @@ async function connectionSettings() {
   const settings = {
     application_name: APP_NAME,
     statement_timeout: STATEMENT_TIMEOUT_MS,
+    // a connection that died silently while the environment was frozen
+    // must fail fast, not hang until the invocation times out
+    query_timeout: STATEMENT_TIMEOUT_MS + 2000,
     connectionTimeoutMillis: 5000,
     keepAlive: true,
   };
@@ -134,7 +137,27 @@ async function getClient() {
       client.on('end', () => {
         if (state.client === client) state.client = null;
       });
-      await client.connect();
+      try {
+        await client.connect();
+      } catch (err) {
+        // a rotated password: read the secret again, once
+        if (!process.env.PG_SECRET_ID || (err.code !== '28P01' && err.code !== '28000')) throw err;
+        log({ msg: 'login refused, reading the secret again', code: err.code });
+        state.settings = null;
+        client.end().catch(() => {});
+        const retry = new pg.Client(await connectionSettings());
+        retry.on('error', (e) => {
+          log({ msg: 'connection lost', error: e.message, code: e.code });
+          dropClient(retry);
+        });
+        retry.on('end', () => {
+          if (state.client === retry) state.client = null;
+        });
+        await retry.connect();
+        state.connects += 1;
+        state.client = retry;
+        return retry;
+      }
       state.connects += 1;
       log({ msg: 'connected', backend_pid: client.processID, connects: state.connects });
       state.client = client;
@@ -157,6 +180,10 @@ const CONNECTION_ERRNOS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIME
 
 function isConnectionError(err) {
   if (!err) return false;
+  // an ERROR from the server means the connection is alive (spanner_fdw
+  // reports Spanner's UNAVAILABLE as 08006 at that level); only FATAL ones
+  // and socket failures end it
+  if (err.severity && err.severity !== 'FATAL' && err.severity !== 'PANIC') return false;
   if (err.code && CONNECTION_SQLSTATES.has(err.code)) return true;
   if (err.code && CONNECTION_ERRNOS.has(err.code)) return true;
   return /Connection terminated|Client has encountered a connection error|not queryable|Client was closed/i.test(
@@ -222,6 +249,10 @@ async function withTransaction(context, work) {
       if (isConnectionError(err)) {
         if (client) dropClient(client);
         if (committing) throw new OutcomeUnknown(err.message);
+      } else if (committing && (err.code === '08007' || err.code === '57014')) {
+        // Spanner could not say whether the commit happened (08007), or the
+        // commit was cut off by statement_timeout: never commit twice
+        throw new OutcomeUnknown(err.message);
       } else if (!RETRYABLE.has(err.code)) {
         throw err;
       }

@@ -26,6 +26,8 @@
 #	  - POST /orders: the order, its lines and the stock change are in
 #	    Spanner; a refused order (not enough stock) leaves nothing; values
 #	    with quotes are stored verbatim (query parameters);
+#	  - a commit whose answer is lost (08007): 503 with the order id, committed
+#	    once, never repeated;
 #	  - 40001: two commits aborted by the proxy -> exactly 3 attempts, the
 #	    order committed once; aborted every time -> the bounded number of
 #	    attempts, 503, nothing written; a concurrent read-write
@@ -431,6 +433,18 @@ t_is "40001 every time: the handler gives up after TX_MAX_ATTEMPTS=$MAX_ATTEMPTS
 	"(503, $MAX_ATTEMPTS, '40001'), aborted $MAX_ATTEMPTS"
 t_is "... and nothing of it is in Spanner (no order, i04 still 17)" \
 	"$(q "SELECT (SELECT count(*) FROM shop.orders WHERE order_id = 'o-1004'), (SELECT stock FROM shop.items WHERE id = 'i04')")" "0|17"
+
+# the commit reaches Spanner but its answer is lost: spanner_fdw reports the
+# outcome unknown (08007), and the handler must not commit a second time
+px_config '{"commit_drop_times": 1}'
+call order6 POST /orders "" '{"order_id": "o-1016", "customer": "erin", "lines": [{"item_id": "i04", "qty": 2}]}'
+px_config '{"commit_drop_times": 0}'
+t_is "commit answer lost: 503 'outcome unknown' with the order id, after one attempt (never repeated blindly)" \
+	"$(jf order6 's, b.get("order_id"), "unknown" in b.get("error", "")')" "(503, 'o-1016', True)"
+t_is "... the one commit Spanner received holds: the order once, i04 taken once (17 - 2)" \
+	"$(q "SELECT (SELECT count(*) FROM shop.orders WHERE order_id = 'o-1016'), (SELECT stock FROM shop.items WHERE id = 'i04')")" "1|15"
+n_unknown=$(grep -c '"msg":"transaction failed".*"code":"08007"' "$WORK/out/ric.log")
+t_is "... and the handler did not treat it as retryable (no 'transaction failed' with 08007 logged)" "$n_unknown" 0
 
 # a real conflict: a concurrent read-write transaction on the same row is
 # open (it has written, and sleeps before COMMIT) while the function writes.
