@@ -37,15 +37,12 @@
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH_DIR=$PWD/bench
-
 export SF_NS=${SF_NS:-benchcold}
 export SF_PROJECT=${SF_PROJECT:-bench-project}
 export SF_INSTANCE=${SF_INSTANCE:-bench-instance}
 . scripts/lib.sh
-SF_RUN=${BENCH_RUN_DIR:-/tmp/spanner_fdw_bench_cold.$(printf '%s' "$SF_ROOT" | md5sum | cut -c1-10)}
-export SF_RUN
-export SF_EMULATOR_FLAGS=
+. bench/lib.sh
+bench_init cold cold
 # the postmaster must find its AWS identity at the metadata stand-in only
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
 	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
@@ -55,16 +52,8 @@ N=${N:-50}
 ROWS=${ROWS:-1000}
 WARM=${WARM:-1000}
 DB=bench
-OUT=${BENCH_OUT:-$BENCH_DIR/out/cold-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-log() { printf '[bench-cold %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-STARTED=0
 STANDIN_PID=
 PROXY_PID=
-TMPD=
 stop_child() {
 	local pid=$1 i
 	[ -n "$pid" ] || return 0
@@ -73,21 +62,10 @@ stop_child() {
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
+bench_before_stop() {
 	stop_child "$PROXY_PID"
 	stop_child "$STANDIN_PID"
-	if [ "$STARTED" = 1 ]; then
-		log "stopping PostgreSQL and the emulator of namespace $SF_NS (by PID)"
-		sf_stop_ns || true
-	fi
-	[ -n "$TMPD" ] && rm -rf "$TMPD"
-	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 sf_install_deps
 sf_build_install

@@ -41,45 +41,24 @@
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH_DIR=$PWD/bench
-
 export SF_NS=${SF_NS:-benchgw}
 export SF_PROJECT=${SF_PROJECT:-bench-project}
 export SF_INSTANCE=${SF_INSTANCE:-bench-instance}
 . scripts/lib.sh
-SF_RUN=${BENCH_RUN_DIR:-/tmp/spanner_fdw_bench_gw.$(printf '%s' "$SF_ROOT" | md5sum | cut -c1-10)}
-export SF_RUN
-export SF_EMULATOR_FLAGS=
+. bench/lib.sh
+bench_init gateway gw
 
 N=${N:-10000}
 RUNS=${RUNS:-11}
 LOOKUPS=${LOOKUPS:-100}
 DB=bench
-OUT=${BENCH_OUT:-$BENCH_DIR/out/gateway-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-log() { printf '[bench-gateway %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-STARTED=0
 MG_DATA=
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
+bench_before_stop() {
 	if [ -n "$MG_DATA" ] && [ -f "$MG_DATA/postmaster.pid" ]; then
 		log "stopping the managed cluster"
 		(cd / && sf_as_pg "$SF_PG_BINDIR/pg_ctl" -D "$MG_DATA" -m fast -w stop >/dev/null 2>&1) || true
 	fi
-	if [ "$STARTED" = 1 ]; then
-		log "stopping the gateway PostgreSQL and the emulator of namespace $SF_NS (by PID)"
-		sf_stop_ns || true
-	fi
-	[ -n "${TMPD:-}" ] && rm -rf "$TMPD"
-	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 sf_install_deps
 sf_build_install

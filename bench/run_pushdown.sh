@@ -46,15 +46,12 @@
 # Everything it started is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH_DIR=$PWD/bench
-
 export SF_NS=${SF_NS:-benchpush}
 export SF_PROJECT=${SF_PROJECT:-bench-project}
 export SF_INSTANCE=${SF_INSTANCE:-bench-instance}
 . scripts/lib.sh
-SF_RUN=${BENCH_RUN_DIR:-/tmp/spanner_fdw_bench_push.$(printf '%s' "$SF_ROOT" | md5sum | cut -c1-10)}
-export SF_RUN
-export SF_EMULATOR_FLAGS=
+. bench/lib.sh
+bench_init pushdown push
 
 N=${N:-100000}
 RUNS=${RUNS:-5}
@@ -62,26 +59,6 @@ LOOKUPS=${LOOKUPS:-1000}
 LOOKUP_ROWS=${LOOKUP_ROWS:-1000}
 DB=bench
 DBPATH=projects/$SF_PROJECT/instances/$SF_INSTANCE/databases/$DB
-OUT=${BENCH_OUT:-$BENCH_DIR/out/pushdown-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-log() { printf '[bench-pushdown %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-STARTED=0
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ "$STARTED" = 1 ]; then
-		log "stopping PostgreSQL and the emulator of namespace $SF_NS (by PID)"
-		sf_stop_ns || true
-	fi
-	[ -n "${TMPD:-}" ] && rm -rf "$TMPD"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 sf_install_deps
 sf_build_install
