@@ -195,6 +195,30 @@ tap_wait_exit() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# tap_stop_pid PID: SIGTERM a child this runner started and reap it (KILL
+# after 10 s); nothing for an empty PID or one already gone
+tap_stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	tap_wait_exit "$pid" 100 || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# tap_wait_file FILE TENTHS: wait until FILE is not empty, at most TENTHS
+# tenths of a second
+tap_wait_file() {
+	local _
+	for _ in $(seq 1 "$2"); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+
 # ------------------------------------------------------------------ work directory
 
 tap_workdir() {

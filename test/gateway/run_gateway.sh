@@ -85,20 +85,10 @@ PX_PID=
 GW_DATA= GW_SOCK= GW_PORT= GW_LOG=
 MG_DATA= MG_SOCK= MG_PORT= MG_LOG=
 
-stop_pid() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	tap_wait_exit "$pid" 100 || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 tap_teardown() {
 	[ -n "$MG_DATA" ] && on_mg tap_pg_stop 30
 	[ -n "$GW_DATA" ] && on_gw tap_pg_stop 30
-	stop_pid "$PX_PID"
+	tap_stop_pid "$PX_PID"
 	if [ "$EMU_STARTED" = 1 ]; then
 		SF_QUIET=1 sf_stop_emulator >/dev/null 2>&1
 	fi
@@ -118,15 +108,6 @@ mscript() { on_mg tap_psql "$1" -v VERBOSITY=verbose 2>&1; }
 
 px_stat() { curl -s --noproxy '*' -m 10 "$PX/__stats" | python3 -c "import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1], {}, s))" "$1"; }
 px_config() { curl -s --noproxy '*' -m 10 -X POST --data-binary "$1" "$PX/__config" >/dev/null; }
-
-wait_file() {
-	local _
-	for _ in $(seq 1 "$2"); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # gw_plans TEXT: the plans auto_explain logged on the gateway for statements
 # of postgres_fdw connections (application_name managed) whose text holds
@@ -192,7 +173,7 @@ EOF
 python3 "$ROOT/test/standins/fault_proxy.py" --upstream "$SPANNER_EMULATOR_REST" \
 	--port-file "$WORK/px.port" --lifetime 600 >"$WORK/out/fault_proxy.log" 2>&1 </dev/null &
 PX_PID=$!
-wait_file "$WORK/px.port" 100 || bail "the fault proxy did not start"
+tap_wait_file "$WORK/px.port" 100 || bail "the fault proxy did not start"
 PX=http://127.0.0.1:$(cat "$WORK/px.port")
 
 # --- TLS: a CA, the gateway's server certificate (127.0.0.1), a client

@@ -84,21 +84,11 @@ PX_PID=
 RT_PID=
 RIC_PID=
 
-stop_pid() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	tap_wait_exit "$pid" 100 || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 tap_teardown() {
 	[ -n "$RIC_PID" ] && kill -CONT "$RIC_PID" 2>/dev/null
-	stop_pid "$RIC_PID"
-	stop_pid "$RT_PID"
-	stop_pid "$PX_PID"
+	tap_stop_pid "$RIC_PID"
+	tap_stop_pid "$RT_PID"
+	tap_stop_pid "$PX_PID"
 	tap_pg_stop 30
 	if [ "$EMU_STARTED" = 1 ]; then
 		SF_QUIET=1 sf_stop_emulator >/dev/null 2>&1
@@ -157,16 +147,7 @@ install_app() {
 	return 0
 }
 
-# wait_file FILE TENTHS: wait for FILE to be non-empty
-wait_file() {
-	local _
-	for _ in $(seq 1 "$2"); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
+# tap_wait_file FILE TENTHS: wait for FILE to be non-empty
 # call NAME METHOD PATH [QUERY-JSON [BODY-JSON]]: send one API Gateway HTTP
 # API (payload 2.0) event through the Runtime API stand-in; the stand-in's
 # answer goes to $WORK/out/NAME.json
@@ -287,7 +268,7 @@ sf_rest_ok "${SPANNER_EMULATOR_REST##*:}" || bail "the emulator at $SPANNER_EMUL
 python3 "$ROOT/test/standins/fault_proxy.py" --upstream "$SPANNER_EMULATOR_REST" \
 	--port-file "$WORK/px.port" --lifetime 900 >"$WORK/out/fault_proxy.log" 2>&1 </dev/null &
 PX_PID=$!
-wait_file "$WORK/px.port" 100 || bail "the fault proxy did not start"
+tap_wait_file "$WORK/px.port" 100 || bail "the fault proxy did not start"
 PX=http://127.0.0.1:$(cat "$WORK/px.port")
 
 # --- PostgreSQL: TCP on 127.0.0.1 with SCRAM for the function, trust on the socket for the test
@@ -333,7 +314,7 @@ PY
 python3 "$ROOT/test/lambda/runtime_api.py" --port-file "$WORK/rt.port" --secrets "$WORK/secrets.json" \
 	--session-token "$TOKEN" --lifetime 900 >"$WORK/out/runtime_api.log" 2>&1 </dev/null &
 RT_PID=$!
-wait_file "$WORK/rt.port" 100 || bail "the Runtime API stand-in did not start"
+tap_wait_file "$WORK/rt.port" 100 || bail "the Runtime API stand-in did not start"
 RT=http://127.0.0.1:$(cat "$WORK/rt.port")
 
 (cd "$APP" && exec env -i PATH="$PATH" HOME="$WORK" LANG=C.UTF-8 TZ=UTC \
