@@ -277,8 +277,23 @@ extern void sp_stream_close(SpStream *st);
  */
 typedef struct SpRowReader SpRowReader;
 
+/*
+ * Limits on what a stream may send: one message (a PartialResultSet as
+ * JSON text) and one value (its chunks merged).  Spanner's own cells are at
+ * most 10 MiB (about 13.4 MiB as base64), so these are far above anything
+ * Spanner sends; beyond them the stream fails with SP_ERR_TOO_LARGE rather
+ * than the backend running out of memory.  JSON nesting deeper than
+ * SP_MAX_JSON_DEPTH is a protocol error.
+ */
+#define SP_MAX_MESSAGE_BYTES	((size_t) 64 * 1024 * 1024)
+#define SP_MAX_VALUE_BYTES		((size_t) 64 * 1024 * 1024)
+#define SP_MAX_JSON_DEPTH		64
+
 extern SpRowReader *sp_reader_new(size_t resume_buffer_cap);
 extern void sp_reader_free(SpRowReader *rd);
+/* Lower limits (0: the default), for tests; call before feeding. */
+extern void sp_reader_set_limits(SpRowReader *rd, size_t max_message,
+								 size_t max_value);
 /* Feed bytes; returns false on a malformed stream (err set). */
 extern bool sp_reader_feed(SpRowReader *rd, const char *data, size_t len,
 						   SpError *err);

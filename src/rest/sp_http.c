@@ -855,7 +855,7 @@ call_json(SpConn *conn, const char *method, const char *path, const char *body,
 	}
 	if (u->b.len > 0)
 	{
-		json_tokener *tok = json_tokener_new_ex(64);
+		json_tokener *tok = json_tokener_new_ex(SP_MAX_JSON_DEPTH);
 		json_object *obj;
 
 		if (tok == NULL)

@@ -37,8 +37,6 @@
 #error "src/rest must not include postgres.h"
 #endif
 
-#define SP_JSON_MAX_DEPTH	64
-
 struct SpRowReader
 {
 	json_tokener *tok;
@@ -96,6 +94,11 @@ struct SpRowReader
 	bool		row_returned;	/* row holds the row last returned */
 	long		rows;
 	size_t		resume_cap;
+
+	/* limits (sp_reader_set_limits) */
+	size_t		max_message;	/* bytes of one message's JSON text */
+	size_t		max_value;		/* bytes of one value, chunks merged */
+	size_t		carry_bytes;	/* bytes of the value being merged */
 };
 
 static bool hold_or_release(SpRowReader *rd, json_object *obj, SpError *err);
@@ -176,7 +179,7 @@ sp_reader_new(size_t resume_buffer_cap)
 
 	if (rd == NULL)
 		return NULL;
-	rd->tok = json_tokener_new_ex(SP_JSON_MAX_DEPTH);
+	rd->tok = json_tokener_new_ex(SP_MAX_JSON_DEPTH);
 	if (rd->tok == NULL)
 	{
 		free(rd);
@@ -184,7 +187,63 @@ sp_reader_new(size_t resume_buffer_cap)
 	}
 	rd->resume_cap = resume_buffer_cap;
 	rd->resumable = resume_buffer_cap > 0;
+	rd->max_message = SP_MAX_MESSAGE_BYTES;
+	rd->max_value = SP_MAX_VALUE_BYTES;
 	return rd;
+}
+
+void
+sp_reader_set_limits(SpRowReader *rd, size_t max_message, size_t max_value)
+{
+	rd->max_message = max_message ? max_message : SP_MAX_MESSAGE_BYTES;
+	rd->max_value = max_value ? max_value : SP_MAX_VALUE_BYTES;
+}
+
+/*
+ * The size a value takes as text: string bytes, plus one for every
+ * element, member and scalar.  Linear in the value; used on each piece of
+ * a chunked value, each of which came in one message.
+ */
+static size_t
+value_bytes(json_object *v)
+{
+	size_t		n = 1;
+
+	switch (json_object_get_type(v))
+	{
+		case json_type_string:
+			return (size_t) json_object_get_string_len(v) + 1;
+		case json_type_array:
+			{
+				size_t		i,
+							len = json_object_array_length(v);
+
+				for (i = 0; i < len; i++)
+					n += value_bytes(json_object_array_get_idx(v, i));
+				return n;
+			}
+		case json_type_object:
+			{
+				json_object_object_foreach(v, k, m)
+					n += strlen(k) + value_bytes(m);
+				return n;
+			}
+		default:
+			return n;
+	}
+}
+
+/* Fail if a value of this many bytes is over the limit. */
+static bool
+value_size_ok(SpRowReader *rd, size_t bytes, SpError *err)
+{
+	if (bytes <= rd->max_value)
+		return true;
+	sp_error_set(err, SP_ERR_TOO_LARGE,
+				 "a value in the streaming response is larger than %zu bytes",
+				 rd->max_value);
+	rd->failed = true;
+	return false;
 }
 
 static void
@@ -439,6 +498,13 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 			{
 				rd->obj_bytes += chunk;
 				off += chunk;
+				if (rd->obj_bytes > rd->max_message)
+				{
+					sp_error_set(err, SP_ERR_TOO_LARGE,
+								 "a message of the streaming response is larger than %zu bytes",
+								 rd->max_message);
+					return false;
+				}
 				continue;
 			}
 			if (jerr != json_tokener_success || obj == NULL)
@@ -451,6 +517,14 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 			}
 			rd->obj_bytes += json_tokener_get_parse_end(rd->tok);
 			off += json_tokener_get_parse_end(rd->tok);
+			if (rd->obj_bytes > rd->max_message)
+			{
+				json_object_put(obj);
+				sp_error_set(err, SP_ERR_TOO_LARGE,
+							 "a message of the streaming response is larger than %zu bytes",
+							 rd->max_message);
+				return false;
+			}
 			json_tokener_reset(rd->tok);
 			rd->in_value = false;
 			if (!handle_top_object(rd, obj, err))
@@ -947,7 +1021,15 @@ sp_reader_next(SpRowReader *rd, json_object ***values, SpError *err)
 
 		if (rd->carry)
 		{
-			json_object *m = merge_values(rd->carry, v, err);
+			json_object *m;
+
+			rd->carry_bytes += value_bytes(v);
+			if (!value_size_ok(rd, rd->carry_bytes, err))
+			{
+				json_object_put(v);
+				return -1;
+			}
+			m = merge_values(rd->carry, v, err);
 
 			json_object_put(v);
 			json_object_put(rd->carry);
@@ -973,9 +1055,12 @@ sp_reader_next(SpRowReader *rd, json_object ***values, SpError *err)
 				rd->failed = true;
 				return -1;
 			}
+			if (rd->carry_bytes == 0)
+				rd->carry_bytes = value_bytes(v);
 			rd->carry = v;
 			continue;
 		}
+		rd->carry_bytes = 0;
 		if (rd->ncols == 0)
 		{
 			json_object_put(v);

@@ -544,6 +544,108 @@ test_values(void)
 	tap_ok(good, "DATE: calendar checked, leap years");
 }
 
+/* Feed text in pieces of n bytes; returns the first error kind or SP_OK */
+static SpErrKind
+feed_pieces(SpRowReader *rd, const char *text, size_t n, SpError *err)
+{
+	size_t		off,
+				len = strlen(text);
+	json_object **v;
+
+	for (off = 0; off < len; off += n)
+	{
+		if (!sp_reader_feed(rd, text + off, len - off < n ? len - off : n, err))
+			return err->kind;
+		while (sp_reader_next(rd, &v, err) == 1)
+			;
+		if (err->kind != SP_OK)
+			return err->kind;
+	}
+	if (!sp_reader_finish(rd, err))
+		return err->kind;
+	while (sp_reader_next(rd, &v, err) == 1)
+		;
+	return err->kind;
+}
+
+static void
+test_limits(void)
+{
+	const char *md = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"s\",\"type\":{\"code\":\"STRING\"}}]}},";
+	char		b300[301],
+				b100[101];
+	char	   *text;
+	SpRowReader *rd;
+	SpError		err;
+	int			i;
+	size_t		len;
+
+	/* one message of about 300 bytes against a 200-byte limit */
+	memset(b300, 'x', 300);
+	b300[300] = '\0';
+	len = strlen(md) + 600;
+	text = malloc(len);
+	snprintf(text, len, "%s\"values\":[\"%s\"]}]", md, b300);
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 200, 0);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 7, &err) == SP_ERR_TOO_LARGE,
+		   "a message over the message limit fails as too large, fed in pieces: %s", err.message);
+	sp_reader_free(rd);
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 200, 0);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, strlen(text), &err) == SP_ERR_TOO_LARGE,
+		   "... and fed at once");
+	sp_reader_free(rd);
+	rd = sp_reader_new(0);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 7, &err) == SP_OK,
+		   "the same message passes under the default limits");
+	sp_reader_free(rd);
+	free(text);
+
+	/* a value chunked over 10 messages of 100 bytes each: 1000 bytes */
+	memset(b100, 'y', 100);
+	b100[100] = '\0';
+	len = strlen(md) + 10 * 160 + 16;
+	text = malloc(len);
+	snprintf(text, len, "%s\"values\":[\"%s\"],\"chunkedValue\":true}", md, b100);
+	for (i = 1; i < 10; i++)
+		snprintf(text + strlen(text), len - strlen(text), ",{\"values\":[\"%s\"]%s}",
+				 b100, i < 9 ? ",\"chunkedValue\":true" : "");
+	strcat(text, "]");
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 0, 500);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 13, &err) == SP_ERR_TOO_LARGE,
+		   "a chunked value over the value limit fails as too large: %s", err.message);
+	sp_reader_free(rd);
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 0, 2000);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 13, &err) == SP_OK,
+		   "the same value passes a limit above its size");
+	sp_reader_free(rd);
+	free(text);
+
+	/* nesting: 100 nested arrays in a value */
+	len = strlen(md) + 256;
+	text = malloc(len);
+	snprintf(text, len, "%s\"values\":[", md);
+	for (i = 0; i < 100; i++)
+		strcat(text, "[");
+	for (i = 0; i < 100; i++)
+		strcat(text, "]");
+	strcat(text, "]}]");
+	rd = sp_reader_new(0);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 5, &err) == SP_ERR_PROTOCOL && strstr(err.message, "nesting") != NULL,
+		   "JSON nested deeper than the limit is a protocol error: %s", err.message);
+	sp_reader_free(rd);
+	free(text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -562,5 +664,6 @@ main(int argc, char **argv)
 	test_session_errors();
 	test_resume_buffer();
 	test_values();
+	test_limits();
 	return tap_done();
 }
