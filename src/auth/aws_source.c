@@ -46,8 +46,6 @@ static bool metadata_refused(SpAwsFetch *f, SpHttpResponse *resp, const char *wh
 static int	metadata_get(SpAwsFetch *f, const char *url, const char *what,
 						 SpHttpResponse *resp, SpAuthError *err);
 static char *trimmed_copy(const char *s, size_t len);
-static int	creds_from_json(const char *body, size_t len, const char *what,
-							SpAwsCredentials *out, SpAuthError *err);
 static int	ecs_credentials(SpAwsFetch *f, SpAwsCredentials *out,
 							SpAuthError *err);
 static int	imds_credentials(SpAwsFetch *f, SpAwsCredentials *out,
@@ -310,8 +308,8 @@ sp_aws_get_region(SpAwsFetch *f, char **region, SpAuthError *err)
 }
 
 /* {AccessKeyId, SecretAccessKey, Token} from IMDS or ECS */
-static int
-creds_from_json(const char *body, size_t len, const char *what,
+int
+sp_aws_parse_credentials(const char *body, size_t len, const char *what,
 				SpAwsCredentials *out, SpAuthError *err)
 {
 	json_object *root = sp_json_parse(body, len);
@@ -499,7 +497,7 @@ ecs_credentials(SpAwsFetch *f, SpAwsCredentials *out, SpAuthError *err)
 		sp_http_response_free(&resp);
 		goto done;
 	}
-	rc = creds_from_json(resp.body, resp.len,
+	rc = sp_aws_parse_credentials(resp.body, resp.len,
 						 "the container credentials endpoint", out, err);
 	sp_http_response_free(&resp);
 	goto done;
@@ -574,7 +572,7 @@ imds_credentials(SpAwsFetch *f, SpAwsCredentials *out, SpAuthError *err)
 		sp_http_response_free(&resp);
 		goto done;
 	}
-	rc = creds_from_json(resp.body, resp.len,
+	rc = sp_aws_parse_credentials(resp.body, resp.len,
 						 "the AWS instance metadata service", out, err);
 	sp_http_response_free(&resp);
 

@@ -145,6 +145,83 @@ sts_error(SpAuthError *err, const SpHttpResponse *resp, const char *token_url)
 }
 
 /*
+ * The STS answer: the token (malloc'd, secret) and its expiry, counted from
+ * "before", the time the request was sent.  Returns 0, or -1 with err set
+ * (an error answer, or a 200 without a usable token or expiry).
+ */
+int
+sp_sts_parse_reply(const SpHttpResponse *resp, const char *token_url,
+				   time_t before, char **token_out, time_t *expires_at,
+				   SpAuthError *err)
+{
+	json_object *root = NULL;
+	json_object *v;
+	long long	expires_in = 0;
+	int			rc = -1;
+
+	*token_out = NULL;
+	if (resp->status != 200)
+	{
+		sts_error(err, resp, token_url);
+		goto done;
+	}
+
+	root = sp_json_parse(resp->body, resp->len);
+	if (root == NULL || !json_object_is_type(root, json_type_object))
+	{
+		sp_err_set(err, SP_AUTH_ERR_STS,
+				   "Google STS returned a response that is not a JSON object");
+		goto done;
+	}
+	*token_out = sp_json_get_string(root, "access_token");
+	if (!token_ok(*token_out))
+	{
+		sp_err_set(err, SP_AUTH_ERR_STS,
+				   "Google STS returned no usable access_token");
+		goto done;
+	}
+	if (json_object_object_get_ex(root, "expires_in", &v))
+	{
+		/* some services send expires_in as a JSON string (Python note) */
+		if (json_object_is_type(v, json_type_int))
+			expires_in = json_object_get_int64(v);
+		else if (json_object_is_type(v, json_type_double))
+		{
+			double		d = json_object_get_double(v);
+
+			expires_in = (d > 0 && d < 1e9) ? (long long) d : 0;
+		}
+		else if (json_object_is_type(v, json_type_string))
+		{
+			char	   *end;
+
+			errno = 0;
+			expires_in = strtoll(json_object_get_string(v), &end, 10);
+			if (errno != 0 || *end != '\0')
+				expires_in = 0;
+		}
+	}
+	if (expires_in <= 0 || expires_in > 7 * 24 * 3600)
+	{
+		sp_err_set(err, SP_AUTH_ERR_STS,
+				   "got invalid expiry from security token service");
+		sp_err_detail(err, "expires_in is missing, not a positive number of seconds, or over a week.");
+		goto done;
+	}
+	*expires_at = before + (time_t) expires_in;
+	rc = 0;
+done:
+	if (rc != 0 && *token_out)
+	{
+		sp_free_secret(*token_out);
+		*token_out = NULL;
+	}
+	if (root)
+		json_object_put(root);
+	return rc;
+}
+
+/*
  * Exchange the subject token.  On success *token_out is malloc'd (secret)
  * and *expires_at = time before the request + expires_in.
  */
@@ -161,10 +238,7 @@ sp_sts_exchange(const SpAuthConfig *cfg, const SpAwsConfig *ac,
 	int			nh = 0;
 	SpHttpRequest req;
 	SpHttpResponse resp;
-	json_object *root = NULL;
-	json_object *v;
 	time_t		before;
-	long long	expires_in = 0;
 	int			rc = -1;
 
 	*token_out = NULL;
@@ -232,56 +306,8 @@ sp_sts_exchange(const SpAuthConfig *cfg, const SpAwsConfig *ac,
 	sp_auth_count_call(SP_CALL_STS);
 	if (sp_http_perform(cfg, &req, &resp, err) != 0)
 		goto done;
-	if (resp.status != 200)
-	{
-		sts_error(err, &resp, ac->token_url);
-		goto done;
-	}
-
-	root = sp_json_parse(resp.body, resp.len);
-	if (root == NULL || !json_object_is_type(root, json_type_object))
-	{
-		sp_err_set(err, SP_AUTH_ERR_STS,
-				   "Google STS returned a response that is not a JSON object");
-		goto done;
-	}
-	*token_out = sp_json_get_string(root, "access_token");
-	if (!token_ok(*token_out))
-	{
-		sp_err_set(err, SP_AUTH_ERR_STS,
-				   "Google STS returned no usable access_token");
-		goto done;
-	}
-	if (json_object_object_get_ex(root, "expires_in", &v))
-	{
-		/* some services send expires_in as a JSON string (Python note) */
-		if (json_object_is_type(v, json_type_int))
-			expires_in = json_object_get_int64(v);
-		else if (json_object_is_type(v, json_type_double))
-		{
-			double		d = json_object_get_double(v);
-
-			expires_in = (d > 0 && d < 1e9) ? (long long) d : 0;
-		}
-		else if (json_object_is_type(v, json_type_string))
-		{
-			char	   *end;
-
-			errno = 0;
-			expires_in = strtoll(json_object_get_string(v), &end, 10);
-			if (errno != 0 || *end != '\0')
-				expires_in = 0;
-		}
-	}
-	if (expires_in <= 0 || expires_in > 7 * 24 * 3600)
-	{
-		sp_err_set(err, SP_AUTH_ERR_STS,
-				   "got invalid expiry from security token service");
-		sp_err_detail(err, "expires_in is missing, not a positive number of seconds, or over a week.");
-		goto done;
-	}
-	*expires_at = before + (time_t) expires_in;
-	rc = 0;
+	rc = sp_sts_parse_reply(&resp, ac->token_url, before, token_out,
+							expires_at, err);
 	goto done;
 
 oom:
@@ -292,8 +318,6 @@ done:
 		sp_free_secret(*token_out);
 		*token_out = NULL;
 	}
-	if (root)
-		json_object_put(root);
 	sp_http_response_free(&resp);
 	sp_free_secret(body);
 	free(options);
@@ -355,6 +379,58 @@ iam_error(SpAuthError *err, const SpHttpResponse *resp, const SpAwsConfig *ac)
 }
 
 /*
+ * The generateAccessToken answer: the token (malloc'd, secret) and its
+ * expireTime.  Returns 0, or -1 with err set.
+ */
+int
+sp_iam_parse_reply(const SpHttpResponse *resp, const SpAwsConfig *ac,
+				   char **token_out, time_t *expires_at, SpAuthError *err)
+{
+	json_object *root = NULL;
+	char	   *expire = NULL;
+	int			rc = -1;
+
+	*token_out = NULL;
+	if (resp->status != 200)
+	{
+		iam_error(err, resp, ac);
+		goto done;
+	}
+
+	root = sp_json_parse(resp->body, resp->len);
+	*token_out = sp_json_get_string(root, "accessToken");
+	expire = sp_json_get_string(root, "expireTime");
+	if (!token_ok(*token_out) || expire == NULL ||
+		!sp_parse_rfc3339(expire, expires_at))
+	{
+		/* impersonated_credentials.py wording */
+		sp_err_set(err, SP_AUTH_ERR_IAM,
+				   "No access token or invalid expiration in response.");
+		sp_err_detail(err, "generateAccessToken answered HTTP 200 without a usable accessToken and expireTime.");
+		goto done;
+	}
+	if (*expires_at <= time(NULL))
+	{
+		sp_err_set(err, SP_AUTH_ERR_IAM,
+				   "generateAccessToken returned a token that has already expired");
+		sp_err_detail(err, "expireTime is %s.", expire);
+		sp_err_hint(err, "Check the clock of the PostgreSQL server.");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc != 0 && *token_out)
+	{
+		sp_free_secret(*token_out);
+		*token_out = NULL;
+	}
+	free(expire);
+	if (root)
+		json_object_put(root);
+	return rc;
+}
+
+/*
  * generateAccessToken with the federated token.  *token_out malloc'd
  * (secret), *expires_at from expireTime.
  */
@@ -370,8 +446,6 @@ sp_iam_generate(const SpAuthConfig *cfg, const SpAwsConfig *ac,
 	int			nh = 0;
 	SpHttpRequest req;
 	SpHttpResponse resp;
-	json_object *root = NULL;
-	char	   *expire = NULL;
 	int			rc = -1;
 
 	*token_out = NULL;
@@ -408,33 +482,7 @@ sp_iam_generate(const SpAuthConfig *cfg, const SpAwsConfig *ac,
 	sp_auth_count_call(SP_CALL_IAM);
 	if (sp_http_perform(cfg, &req, &resp, err) != 0)
 		goto done;
-	if (resp.status != 200)
-	{
-		iam_error(err, &resp, ac);
-		goto done;
-	}
-
-	root = sp_json_parse(resp.body, resp.len);
-	*token_out = sp_json_get_string(root, "accessToken");
-	expire = sp_json_get_string(root, "expireTime");
-	if (!token_ok(*token_out) || expire == NULL ||
-		!sp_parse_rfc3339(expire, expires_at))
-	{
-		/* impersonated_credentials.py wording */
-		sp_err_set(err, SP_AUTH_ERR_IAM,
-				   "No access token or invalid expiration in response.");
-		sp_err_detail(err, "generateAccessToken answered HTTP 200 without a usable accessToken and expireTime.");
-		goto done;
-	}
-	if (*expires_at <= time(NULL))
-	{
-		sp_err_set(err, SP_AUTH_ERR_IAM,
-				   "generateAccessToken returned a token that has already expired");
-		sp_err_detail(err, "expireTime is %s.", expire);
-		sp_err_hint(err, "Check the clock of the PostgreSQL server.");
-		goto done;
-	}
-	rc = 0;
+	rc = sp_iam_parse_reply(&resp, ac, token_out, expires_at, err);
 	goto done;
 
 oom:
@@ -445,9 +493,6 @@ done:
 		sp_free_secret(*token_out);
 		*token_out = NULL;
 	}
-	free(expire);
-	if (root)
-		json_object_put(root);
 	sp_http_response_free(&resp);
 	spbuf_free(&ab);
 	spbuf_free(&qb);

@@ -292,6 +292,10 @@ extern int	sp_aws_get_region(SpAwsFetch *f, char **region, SpAuthError *err);
 extern int	sp_aws_get_credentials(SpAwsFetch *f, SpAwsSource src,
 								   SpAwsCredentials *out, SpAuthError *err);
 extern void sp_aws_fetch_done(SpAwsFetch *f);
+/* a credentials document of IMDS or ECS; "what" names its source */
+extern int	sp_aws_parse_credentials(const char *body, size_t len,
+									 const char *what, SpAwsCredentials *out,
+									 SpAuthError *err);
 
 /* ---------------------------------------------------------------------
  * in exchange.c
@@ -308,6 +312,12 @@ extern int	sp_iam_generate(const SpAuthConfig *cfg, const SpAwsConfig *ac,
 							const char *federated_token, const char *scope,
 							char **token_out, time_t *expires_at,
 							SpAuthError *err);
+extern int	sp_sts_parse_reply(const SpHttpResponse *resp, const char *token_url,
+							   time_t before, char **token_out,
+							   time_t *expires_at, SpAuthError *err);
+extern int	sp_iam_parse_reply(const SpHttpResponse *resp, const SpAwsConfig *ac,
+							   char **token_out, time_t *expires_at,
+							   SpAuthError *err);
 
 /* ---------------------------------------------------------------------
  * in token_cache.c
