@@ -133,6 +133,9 @@ sf_install_deps() {
 	command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 	# the auth end-to-end test makes a throw-away TLS certificate
 	command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+	# the fuzz targets of the response parsers (libFuzzer comes with clang)
+	command -v clang >/dev/null 2>&1 || missing+=(clang)
+	sf_pkg_installed libclang-rt-14-dev || missing+=(libclang-rt-14-dev)
 	if [ "${VALGRIND:-0}" = 1 ]; then
 		command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 	fi
