@@ -62,3 +62,21 @@ $(filter %.o,$(OBJS)): $(wildcard src/*.h src/rest/*.h src/auth/*.h)
 
 # Server headers are system headers: our warning flags must not fire on them.
 override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_server),$(patsubst -I$(includedir_internal),-isystem $(includedir_internal),$(CPPFLAGS)))
+
+# Test targets (PGXS has no "make check" for extensions; scripts/test.sh
+# sets up the emulator and a temporary PostgreSQL itself):
+#   make test            every suite ("N passed, N failed" last)
+#   make valgrind-check  the whole pg_regress run with the server under
+#                        valgrind memcheck: any error, or a definite leak
+#                        whose stack passes through spanner_fdw, fails it
+#   make fuzz            the fuzz targets for FUZZ_SECONDS (default 30)
+test:
+	bash scripts/test.sh
+
+valgrind-check:
+	VALGRIND=1 bash scripts/test.sh regress unit
+
+fuzz:
+	bash test/fuzz/run_fuzz.sh
+
+.PHONY: test valgrind-check fuzz
