@@ -471,21 +471,21 @@ EOF
 	add_counts pg_regress "$p" "$f" 0
 }
 # valgrind_findings LOG: "ours" if the valgrind log of one process has an
-# error (between the error markers), or a definite leak whose stack passes
-# through spanner_fdw; "others" if it has only definite leaks that do not
-# (PostgreSQL's own, such as what the postmaster allocates once and never
-# frees); nothing if it is clean.  Leaks are reported, not made errors, so
-# that they do not change a process's exit status.
+# error, or a definite leak whose stack passes through spanner_fdw; "others"
+# if it has only definite leaks that do not (PostgreSQL's own, such as what
+# the postmaster allocates once and never frees); nothing if it is clean.
+# Leaks are not made errors (--errors-for-leak-kinds=none), so that they do
+# not change a process's exit status, but they are marked like errors.
 valgrind_findings() {
 	awk '
-		/VALGRINDERROR-BEGIN/ { ours = 1; next }
-		/are definitely lost in loss record/ { inl = 1; lk = $0; next }
-		inl && /^==[0-9]+== *$/ {
-			inl = 0
-			if (lk ~ /spanner_fdw/) ours = 1; else others = 1
+		/VALGRINDERROR-BEGIN/ { inb = 1; blk = ""; next }
+		/VALGRINDERROR-END/ {
+			inb = 0
+			if (blk !~ /are definitely lost in loss record/ || blk ~ /spanner_fdw/) ours = 1
+			else others = 1
 			next
 		}
-		inl { lk = lk "\n" $0 }
+		inb { blk = blk "\n" $0 }
 		END { if (ours) print "ours"; else if (others) print "others" }
 	' "$1"
 }
