@@ -118,6 +118,30 @@ SELECT px_config('{"session_gone_times": 1}');
 SELECT count(*) FROM (SELECT FROM viapx."Singers" OFFSET 0) s;
 SELECT (px_stats()->>'session_gone')::int AS session_gone_served;
 
+-- ===================================================================
+-- limits: a value larger than any Spanner sends, JSON nested too deeply
+-- ===================================================================
+-- a 65 MiB string (over the 64 MiB limit on one value), chunked in 1 MiB
+-- messages as production chunks long values: an error, not out of memory
+SELECT px_config('{"big_value_bytes": 68157440, "big_value_times": 1}');
+SELECT "SingerId", "FirstName" FROM viapx."Singers" ORDER BY "SingerId" LIMIT 3;
+\echo :LAST_ERROR_SQLSTATE
+-- the backend goes on: the same query, then exact rows of both tables
+SELECT "SingerId", "FirstName" FROM viapx."Singers" ORDER BY "SingerId" LIMIT 3;
+SELECT fp('viapx."Singers"') = fp('direct."Singers"') AS singers_same,
+       fp('viapx."AllTypes"') = fp('direct."AllTypes"') AS alltypes_same;
+-- a 60 MiB value is under the limit: read whole (into a text column)
+CREATE FOREIGN TABLE viapx.singers_text ("SingerId" bigint, "FirstName" text)
+  SERVER px OPTIONS (table_name 'Singers');
+SELECT px_config('{"big_value_bytes": 62914560, "big_value_times": 1}');
+SELECT "SingerId", length("FirstName") AS len, md5("FirstName") = md5(repeat('x', 62914560)) AS all_x
+  FROM viapx.singers_text ORDER BY "SingerId" LIMIT 2;
+-- arrays nested 100 deep (JSON text nested beyond 64 levels)
+SELECT px_config('{"deep_value_times": 1}');
+SELECT "SingerId", "FirstName" FROM viapx."Singers" ORDER BY "SingerId" LIMIT 3;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM (SELECT FROM viapx."Singers" OFFSET 0) s;
+
 -- stop the proxy
 SELECT format('cat >/dev/null; kill %s', pg_read_file(:'pxfile' || '.pid')) AS cmd \gset
 COPY (SELECT 1) TO PROGRAM :'cmd';

@@ -26,6 +26,12 @@ emulator cannot show:
   cannot know the outcome); "accept_isolation": take a begin's
   "isolationLevel" as production does (the emulator refuses the field): it
   is counted and removed before the request goes on.
+* Values no Spanner sends (set with POST /__config): "big_value_bytes" N
+  replaces the value at position "big_value_index" (default 1) of the first
+  message of the next "big_value_times" streaming answers with a string of N
+  bytes, sent in chunked pieces of 1 MiB as production chunks long values;
+  "deep_value_times" replaces it with arrays nested "deep_value_depth"
+  (default 100) levels deep.
 * Error bodies are converted to production's {"error":{"code":<http>,
   "message":..,"status":..}} shape.
 
@@ -67,7 +73,9 @@ LOCK = threading.Lock()
 CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
           "session_gone_times": 0, "commit_abort_times": 0, "commit_retry_delay": "0.05s",
-          "commit_drop_times": 0, "accept_isolation": False}
+          "commit_drop_times": 0, "accept_isolation": False,
+          "big_value_bytes": 0, "big_value_index": 1, "big_value_times": 0,
+          "deep_value_times": 0, "deep_value_depth": 100}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
          "commits_dropped": 0, "isolation_repeatable_read": 0,
@@ -193,6 +201,37 @@ def resplit(prs_list, split):
         msg["values"] = cur
         out.append(msg)
     return out
+
+
+def replace_value(msgs, cfg, big, deep):
+    """Put an oversized or too deeply nested value at position
+    big_value_index of the first message (a string value there).  A big
+    value goes out in 1 MiB pieces, each in a message of its own marked
+    chunkedValue, the last one followed by the rest of the first message."""
+    first = msgs[0]
+    vals = first.get("values", [])
+    idx = int(cfg["big_value_index"])
+    if idx >= len(vals) or not isinstance(vals[idx], str):
+        return msgs
+    if deep:
+        value = []
+        for _ in range(int(cfg["deep_value_depth"]) - 1):
+            value = [value]
+        first["values"] = vals[:idx] + [value] + vals[idx + 1:]
+        return msgs
+    piece = 1 << 20
+    total = int(cfg["big_value_bytes"])
+    if total <= piece:
+        first["values"] = vals[:idx] + ["x" * total] + vals[idx + 1:]
+        return msgs
+    sizes = [min(piece, total - off) for off in range(0, total, piece)]
+    out = [dict(first, values=vals[:idx] + ["x" * sizes[0]], chunkedValue=True)]
+    out += [{"values": ["x" * n], "chunkedValue": True} for n in sizes[1:-1]]
+    last = {"values": ["x" * sizes[-1]] + vals[idx + 1:]}
+    if first.get("chunkedValue"):
+        last["chunkedValue"] = True
+    out.append(last)
+    return out + msgs[1:]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -327,6 +366,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             err_after = cfg["error_after"] if CONFIG["error_times"] > 0 else 0
             if err_after:
                 CONFIG["error_times"] -= 1
+            big = CONFIG["big_value_times"] > 0 and CONFIG["big_value_bytes"] > 0
+            if big:
+                CONFIG["big_value_times"] -= 1
+            deep = CONFIG["deep_value_times"] > 0
+            if deep:
+                CONFIG["deep_value_times"] -= 1
         if gone:
             name = self.path.split("/v1/", 1)[1].rsplit(":", 1)[0]
             self.reply(404, json.dumps({"error": {
@@ -356,6 +401,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             prs_list.append(obj.get("result", obj))
         msgs = resplit(prs_list, max(1, int(cfg["split"])))
+        if big or deep:
+            msgs = replace_value(msgs, cfg, big, deep)
         for i, m in enumerate(msgs, start=1):
             if not cfg["no_tokens"]:
                 m["resumeToken"] = base64.b64encode(str(i).encode()).decode()
