@@ -73,13 +73,14 @@ LOCK = threading.Lock()
 CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
           "session_gone_times": 0, "commit_abort_times": 0, "commit_retry_delay": "0.05s",
-          "commit_drop_times": 0, "accept_isolation": False,
-          "big_value_bytes": 0, "big_value_index": 1, "big_value_times": 0,
-          "deep_value_times": 0, "deep_value_depth": 100}
+          "commit_drop_times": 0, "accept_isolation": False}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
          "commits_dropped": 0, "isolation_repeatable_read": 0,
          "calls": {}, "begin_read_write": 0, "begin_read_only": 0}
+# values no Spanner sends (replace_value)
+CONFIG.update({"big_value_bytes": 0, "big_value_index": 1, "big_value_times": 0,
+               "deep_value_times": 0, "deep_value_depth": 100})
 UPSTREAM = None
 REQUESTS = []
 MAX_REQUESTS = 2000
