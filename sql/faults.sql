@@ -148,6 +148,24 @@ SELECT f_since('executeStreamingSql') AS queries;
 -- a dropped connection, a truncated body) is resumed from the last token:
 -- every row exactly once
 -- ===================================================================
+-- (a break that comes with the first message: the request resumes in the
+-- transaction that message began, never begins another)
+CREATE FUNCTION f_clear_requests() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
+    format('curl -s -X POST %s/__requests/clear >/dev/null', current_setting('spanner_test.fpxurl')));
+END $$;
+CREATE FUNCTION f_requests() RETURNS TABLE (rpc text, txn text) LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE f_out;
+  EXECUTE format('COPY f_out FROM PROGRAM %L',
+    format('curl -s %s/__requests', current_setting('spanner_test.fpxurl')));
+  RETURN QUERY SELECT t::jsonb->>'rpc', t::jsonb->>'txn' FROM f_out;
+END $$;
+SELECT f_clear_requests();
+SELECT f_config('{"split": 1, "error_after": 1, "error_times": 1, "error_code": 13, "error_message": "Received unexpected EOS on DATA frame from server"}');
+SELECT f_fp('fviapx."Singers"') = :'singers_fp' AS same_singers;
+SELECT txn, count(*) FROM f_requests() WHERE rpc = 'executeStreamingSql' GROUP BY txn ORDER BY txn;
 SELECT f_config('{"split": 5, "error_after": 3, "error_times": 1, "error_code": 13, "error_message": "Received unexpected EOS on DATA frame from server"}');
 SELECT f_mark();
 SELECT f_fp('fviapx."Singers"') = :'singers_fp' AS same_singers;
@@ -356,5 +374,5 @@ DROP SCHEMA fdirect, fviapx CASCADE;
 DROP SERVER fpx, fwd, fwx CASCADE;
 \set VERBOSITY default
 DROP FUNCTION f_config(text), f_stats(), f_mark(), f_since(text), f_stat_since(text),
-  f_fp(regclass), f_try(text);
+  f_fp(regclass), f_try(text), f_clear_requests(), f_requests();
 DROP TABLE f_out, f_mark_t;

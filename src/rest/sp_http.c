@@ -1041,6 +1041,13 @@ stream_resume(SpStream *st)
 	const char *nb;
 	char	   *newbody;
 
+	/*
+	 * The first message may have arrived with the break, not yet read by
+	 * anyone: take its metadata now, so that the request resumes in the
+	 * transaction it began rather than beginning another (which would read
+	 * another snapshot, and end the first on the session).
+	 */
+	(void) sp_reader_has_metadata(st->rd);
 	if (st->resumes >= SP_MAX_RESUMES || !sp_reader_prepare_resume(st->rd, &token))
 		return false;
 	req = json_tokener_parse(st->body);

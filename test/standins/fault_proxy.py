@@ -433,6 +433,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---------------------------------------------------------------
     # Faults before any data (retries): see the header comment
     # ---------------------------------------------------------------
+    def setup(self):
+        super().setup()
+        # answers go out in several writes: without this, Nagle's algorithm
+        # and the client's delayed ACK hold each reused connection's answer
+        # for 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def inject_fault(self, path, body):
         """Count the call by rpc; inject the configured fault if it is due.
         Returns True if the request was answered (or dropped) here."""
