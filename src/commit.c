@@ -15,7 +15,8 @@
  *	  same transaction).
  * A commit whose outcome is unknown (connection lost, cancelled) says so
  * and is never repeated.  A read-write transaction still open when the
- * PostgreSQL transaction aborts is rolled back (xact.c).
+ * PostgreSQL transaction aborts is rolled back (transient failures of the
+ * rollback repeated through retry.c).
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -205,6 +206,34 @@ refuse_prepare(SpannerConnection *conn, void *arg)
 				 errdetail("Spanner has no two-phase commit.")));
 }
 
+/* How long an abort may spend repeating a rollback after transient failures */
+#define ROLLBACK_RETRY_MS 5000L
+
+static bool
+rollback_attempt(SpannerConnection *conn, void *arg, SpError *err)
+{
+	return spanner_session_rollback(conn, err);
+}
+
+/*
+ * An abort rolls back the read-write transaction still open, repeating
+ * transient failures a little (a rollback is idempotent) so that its locks
+ * are released at once rather than when Spanner ends it as idle.
+ */
+static void
+rollback_one(SpannerConnection *conn, void *arg)
+{
+	SpError		err;
+	bool		ok;
+
+	if (!conn->xact.in_use || conn->xact.kind != SPANNER_XACT_READ_WRITE ||
+		conn->xact.id == NULL || conn->rest == NULL || conn->session == NULL)
+		return;
+	spanner_streams_close(conn, 0);
+	ok = spanner_run_quiet(conn, rollback_attempt, NULL, ROLLBACK_RETRY_MS, &err);
+	spanner_session_xact_released(conn, ok, &err);
+}
+
 static void
 end_one(SpannerConnection *conn, void *arg)
 {
@@ -224,10 +253,13 @@ spanner_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_PREPARE:
 			spanner_connection_foreach(refuse_prepare, NULL);
 			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			spanner_connection_foreach(rollback_one, NULL);
+			spanner_connection_foreach(end_one, NULL);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
 			spanner_connection_foreach(end_one, NULL);
 			break;

@@ -166,6 +166,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	entry->auth = auth;
 	entry->keep_connections = opts.keep_connections;
 	entry->lazy_read_write = opts.lazy_read_write;
+	entry->retry_timeout_ms = opts.retry_timeout_ms;
 	entry->rr_isolation = -1;
 	entry->invalidated = false;
 	memset(&entry->xact, 0, sizeof(entry->xact));

@@ -87,6 +87,7 @@ struct SpannerConnection
 	char	   *database_role;	/* creator role for sessions, or NULL */
 	bool		keep_connections;
 	int			lazy_read_write;	/* server option, -1 if not set */
+	int			retry_timeout_ms;	/* server option retry_timeout (ms) */
 	int			rr_isolation;	/* Spanner takes isolationLevel
 								 * REPEATABLE_READ: -1 not known yet, 0 no
 								 * (the emulator), 1 yes */
@@ -111,6 +112,9 @@ extern bool spanner_session_ensure(SpannerConnection *conn, SpError *err);
 extern void spanner_session_forget(SpannerConnection *conn);
 extern void spanner_session_delete(SpannerConnection *conn);
 extern void spanner_session_release_xact(SpannerConnection *conn);
+extern bool spanner_session_rollback(SpannerConnection *conn, SpError *err);
+extern void spanner_session_xact_released(SpannerConnection *conn, bool ok,
+										  const SpError *err);
 
 /* stream.c */
 extern void spanner_stream_register(SpannerConnection *conn, SpStream *st,
@@ -128,6 +132,7 @@ extern void spanner_xact_check_no_pending(SpannerConnection *conn);
 extern void spanner_xact_request_failed(SpannerConnection *conn, bool begins,
 										const SpError *err);
 extern bool spanner_xact_session_replaceable(SpannerConnection *conn);
+extern bool spanner_xact_drop_orphan(SpannerConnection *conn);
 extern void spanner_xact_lost(SpannerConnection *conn);
 extern void spanner_xact_reset(SpannerConnection *conn);
 extern void spanner_xact_end(SpannerConnection *conn);
@@ -151,5 +156,10 @@ extern void spanner_run(SpannerConnection *conn, SpannerAttemptFn attempt,
 extern void spanner_run_retrying_aborts(SpannerConnection *conn,
 										SpannerAttemptFn attempt, void *arg,
 										const char *sql);
+extern void spanner_run_idempotent(SpannerConnection *conn,
+								   SpannerAttemptFn attempt, void *arg,
+								   const char *sql);
+extern bool spanner_run_quiet(SpannerConnection *conn, SpannerAttemptFn attempt,
+							  void *arg, long budget_ms, SpError *err);
 
 #endif							/* SPANNER_CONNECTION_H */

@@ -119,9 +119,22 @@ constraint_sqlstate(const SpError *err, const char **primary)
 void
 spanner_report_error(int elevel, SpError *err, const char *sql)
 {
+	spanner_report_error_note(elevel, err, sql, NULL);
+}
+
+/*
+ * spanner_report_error_note
+ *		spanner_report_error, with note (if not NULL) added to the DETAIL
+ *		after Spanner's message: how often the request was made (retry.c).
+ */
+void
+spanner_report_error_note(int elevel, SpError *err, const char *sql,
+						  const char *note)
+{
 	int			sqlstate = ERRCODE_FDW_ERROR;
 	const char *primary = NULL;
 	const char *hint = NULL;
+	const char *detail = err->message;
 
 	if (elevel >= ERROR)
 		CHECK_FOR_INTERRUPTS();
@@ -143,6 +156,13 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 			primary = err->after_data ? "connection to Spanner lost while reading a result"
 				: "could not reach Spanner";
 			hint = "Check the server's \"endpoint\" option and the network.";
+			if (!err->after_data && err->conn_lost)
+			{
+				/* reached, then the connection broke before the answer */
+				sqlstate = ERRCODE_CONNECTION_FAILURE;
+				primary = "connection to Spanner lost before its answer";
+				hint = NULL;
+			}
 			break;
 		case SP_ERR_PROTOCOL:
 			sqlstate = ERRCODE_PROTOCOL_VIOLATION;
@@ -160,12 +180,14 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 			break;
 	}
 
+	if (note)
+		detail = psprintf("%s\n%s", err->message, note);
 	if (err->kind == SP_ERR_REMOTE &&
 		(sqlstate = constraint_sqlstate(err, &primary)) != 0)
 		ereport(elevel,
 				(errcode(sqlstate),
 				 errmsg_internal("%s", primary),
-				 errdetail_internal("%s", err->message),
+				 errdetail_internal("%s", detail),
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 	else if (err->kind == SP_ERR_REMOTE)
 	{
@@ -173,7 +195,7 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 		ereport(elevel,
 				(errcode(sqlstate),
 				 errmsg("Spanner request failed: %s", err->status),
-				 errdetail_internal("%s", err->message),
+				 errdetail_internal("%s", detail),
 				 hint ? errhint("%s", hint) : 0,
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 	}
@@ -181,7 +203,7 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 		ereport(elevel,
 				(errcode(sqlstate),
 				 errmsg_internal("%s", primary),
-				 err->kind != SP_ERR_CANCELLED ? errdetail_internal("%s", err->message) : 0,
+				 err->kind != SP_ERR_CANCELLED ? errdetail_internal("%s", detail) : 0,
 				 hint ? errhint("%s", hint) : 0,
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }

@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "pg_jsonc.h"
 
 #include "access/htup_details.h"
@@ -71,6 +73,7 @@ static const SpannerFdwOption valid_options[] = {
 	{"request_tag", ForeignServerRelationId, false},
 	{"transaction_tag", ForeignServerRelationId, false},
 	{"priority", ForeignServerRelationId, false},
+	{"retry_timeout", ForeignServerRelationId, false},
 
 	/* user mapping */
 	{"auth", UserMappingRelationId, false},
@@ -198,6 +201,17 @@ spanner_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("invalid value for integer option \"%s\": %s",
 								def->defname, value),
 						 errhint("Give a whole number of seconds, at least %d.", min)));
+		}
+		else if (strcmp(def->defname, "retry_timeout") == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (spanner_retry_timeout_ms(value) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"retry_timeout\": \"%s\"", value),
+						 errhint("Give a number of seconds from 0 to %d (fractions allowed); 0 turns retries off.",
+								 SPANNER_RETRY_TIMEOUT_MAX)));
 		}
 		else if (strcmp(def->defname, "batch_size") == 0)
 		{
@@ -465,6 +479,23 @@ spanner_priority_value(const char *name)
 }
 
 /*
+ * spanner_retry_timeout_ms
+ *		The retry_timeout option's value (seconds, fractions allowed, 0 to
+ *		SPANNER_RETRY_TIMEOUT_MAX) in milliseconds, rounded up; -1 if not
+ *		valid.
+ */
+int
+spanner_retry_timeout_ms(const char *value)
+{
+	double		secs;
+
+	if (!parse_real(value, &secs, 0, NULL) || isnan(secs) || secs < 0 ||
+		secs > SPANNER_RETRY_TIMEOUT_MAX)
+		return -1;
+	return (int) ceil(secs * 1000.0);
+}
+
+/*
  * spanner_is_loopback_url
  *		True if the URL's host is a loopback name or address.
  */
@@ -494,6 +525,7 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 	opts->read_timeout = 600;
 	opts->keep_connections = true;
 	opts->lazy_read_write = -1;
+	opts->retry_timeout_ms = SPANNER_RETRY_TIMEOUT_DEFAULT * 1000;
 
 	foreach(lc, options)
 	{
@@ -519,6 +551,8 @@ spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts)
 			opts->lazy_read_write = defGetBoolean(def) ? 1 : 0;
 		else if (strcmp(def->defname, "credentials_file") == 0)
 			opts->server_credentials_file = defGetString(def);
+		else if (strcmp(def->defname, "retry_timeout") == 0)
+			opts->retry_timeout_ms = Max(0, spanner_retry_timeout_ms(defGetString(def)));
 	}
 
 	if (OidIsValid(userid))

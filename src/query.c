@@ -96,8 +96,13 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	if (!sp_stream_wait_metadata(st, err))
 	{
 		spanner_close_query(conn, a->ref);
-		/* a read changed nothing, but a lost begin may have left one */
-		if (begins && conn->xact.begin_rw && err->kind != SP_ERR_REMOTE)
+		/*
+		 * A read changed nothing, but a begin whose answer was lost may
+		 * have left a read-write transaction on the session (retry.c makes
+		 * the request again only on a new session).
+		 */
+		if (begins && conn->xact.begin_rw &&
+			(err->kind != SP_ERR_REMOTE || sp_error_transient(err)))
 			conn->xact.rw_orphan = true;
 		return false;
 	}
@@ -118,7 +123,13 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	return true;
 }
 
-/* Start a query (read_fields NULL) or a read, retried as spanner_run does. */
+/*
+ * Start a query (read_fields NULL) or a read.  Idempotent: a failed start
+ * returned no row to the executor (a stream that breaks later is resumed
+ * with its resume token, never started again here), and a query that
+ * began a read-write transaction is made again only on a new session
+ * (retry.c).
+ */
 static SpStream *
 open_stream(SpannerConnection *conn, bool write, const SpannerReqInfo *ri,
 			const char *sql, const char *params_json, const char *param_types_json,
@@ -133,7 +144,7 @@ open_stream(SpannerConnection *conn, bool write, const SpannerReqInfo *ri,
 	a.param_types_json = param_types_json;
 	a.read_fields = read_fields;
 	a.ref = ref;
-	spanner_run(conn, open_query_attempt, &a, sql);
+	spanner_run_idempotent(conn, open_query_attempt, &a, sql);
 	return ref->stream;
 }
 
@@ -240,7 +251,8 @@ spanner_execute_unary(SpannerConnection *conn, const SpannerReqInfo *ri,
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
 	a.resp = NULL;
-	spanner_run(conn, unary_attempt, &a, sql);
+	/* a single-use read-only query: idempotent */
+	spanner_run_idempotent(conn, unary_attempt, &a, sql);
 	return a.resp;
 }
 
@@ -297,6 +309,8 @@ typedef struct DmlArgs
 	const char *params_json;
 	const char *param_types_json;
 	const char *selector;		/* NULL: the connection's transaction */
+	int64		seqno;			/* of the first attempt in the transaction
+								 * it ran in; 0: none yet */
 	json_object *resp;
 } DmlArgs;
 
@@ -313,8 +327,11 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	bool		ok;
 
 	req_opts = spanner_xact_request_options(conn, a->ri, begins);
+	/* a repeat in the same transaction keeps its seqno (see spanner_execute_dml) */
+	if (a->seqno == 0 || begins)
+		a->seqno = spanner_xact_next_seqno(conn);
 	body = build_query_body(a->sql, a->params_json, a->param_types_json, selector,
-							spanner_xact_next_seqno(conn), req_opts);
+							a->seqno, req_opts);
 	pfree(req_opts);
 	path = psprintf("/v1/%s:executeSql", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
@@ -356,8 +373,18 @@ spanner_execute_dml(SpannerConnection *conn, const SpannerReqInfo *ri,
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
 	a.selector = NULL;
+	a.seqno = 0;
 	a.resp = NULL;
-	spanner_run(conn, dml_attempt, &a, sql);
+
+	/*
+	 * Idempotent: in a transaction Spanner knows, the attempt is made again
+	 * with the same seqno, and Spanner answers a request it already ran
+	 * with that first answer instead of running it again; a request that
+	 * began the transaction is made again only on a new session, in a new
+	 * transaction (retry.c), and the one its lost answer may have begun is
+	 * never committed.
+	 */
+	spanner_run_idempotent(conn, dml_attempt, &a, sql);
 	*rows = result_row_count(a.resp);
 	if (*rows < 0)
 	{
@@ -377,6 +404,7 @@ typedef struct BatchArgs
 	const SpannerReqInfo *ri;
 	const char *statements;		/* JSON array of Statement objects */
 	const char *first_sql;
+	int64		seqno;			/* as DmlArgs.seqno */
 	json_object *resp;
 } BatchArgs;
 
@@ -392,9 +420,11 @@ batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
 
 	char	   *req_opts = spanner_xact_request_options(conn, a->ri, begins);
 
+	if (a->seqno == 0 || begins)
+		a->seqno = spanner_xact_next_seqno(conn);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"transaction\":%s,\"seqno\":\"" INT64_FORMAT "\",\"statements\":%s%s}",
-					 selector, spanner_xact_next_seqno(conn), a->statements, req_opts);
+					 selector, a->seqno, a->statements, req_opts);
 	pfree(req_opts);
 	path = psprintf("/v1/%s:executeBatchDml", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(buf.data), &a->resp, err);
@@ -454,8 +484,10 @@ spanner_execute_batch_dml(SpannerConnection *conn, const SpannerReqInfo *ri,
 	a.ri = ri;
 	a.statements = statements;
 	a.first_sql = first_sql;
+	a.seqno = 0;
 	a.resp = NULL;
-	spanner_run(conn, batch_attempt, &a, first_sql);
+	/* idempotent, as spanner_execute_dml */
+	spanner_run_idempotent(conn, batch_attempt, &a, first_sql);
 
 	if (json_object_object_get_ex(a.resp, "resultSets", &sets) &&
 		json_object_is_type(sets, json_type_array))
@@ -560,7 +592,13 @@ spanner_execute_partitioned_dml(SpannerConnection *conn, const SpannerReqInfo *r
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
 	a.resp = NULL;
-	spanner_run(conn, pdml_attempt, &a, sql);
+
+	/*
+	 * Idempotent by Spanner's own contract: partitioned DML may apply the
+	 * statement more than once to a partition, so it must be idempotent; a
+	 * repeat begins a new partitioned transaction.
+	 */
+	spanner_run_idempotent(conn, pdml_attempt, &a, sql);
 	rows = result_row_count(a.resp);
 	json_object_put(a.resp);
 	return rows < 0 ? 0 : rows;

@@ -85,47 +85,78 @@ spanner_session_forget(SpannerConnection *conn)
 }
 
 /*
- * spanner_session_release_xact
- *		Best-effort, time-bounded rollback of the read-write transaction the
- *		session holds, so that the session can be reused or deleted.  Never
- *		raises an error (it runs while a transaction aborts).  If the
- *		rollback fails the session is forgotten, not deleted: Spanner ends
- *		an idle transaction by itself, and a session must not be deleted or
- *		handed to another transaction while it holds one.
+ * spanner_session_rollback
+ *		One rollback request for the read-write transaction the session
+ *		holds, time-bounded; changes nothing of the connection's state.
+ *		Returns false with err set if it failed.  Never raises an error (it
+ *		runs while a transaction aborts).  Rolling back twice is harmless,
+ *		so it may be made again (commit.c does, through retry.c).
  */
-void
-spanner_session_release_xact(SpannerConnection *conn)
+bool
+spanner_session_rollback(SpannerConnection *conn, SpError *err)
 {
 	json_object *resp = NULL;
-	SpError		err;
 	StringInfoData body;
 	char	   *path;
 	bool		ok;
 
-	if (conn->xact.kind != SPANNER_XACT_READ_WRITE || conn->xact.id == NULL)
-		return;
-	if (conn->rest == NULL || conn->session == NULL)
-		return;
 	initStringInfo(&body);
 	appendStringInfoString(&body, "{\"transactionId\":");
 	escape_json(&body, conn->xact.id);
 	appendStringInfoChar(&body, '}');
 	path = psprintf("/v1/%s:rollback", conn->session);
 	sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
-	ok = sp_conn_call(conn->rest, "POST", path, body.data, &resp, &err);
+	ok = sp_conn_call(conn->rest, "POST", path, body.data, &resp, err);
 	sp_conn_set_request_timeout(conn->rest, 0);
 	json_object_put(resp);
 	pfree(path);
 	pfree(body.data);
-	pfree(conn->xact.id);
+	return ok;
+}
+
+/*
+ * spanner_session_xact_released
+ *		The read-write transaction was rolled back (ok), or could not be:
+ *		then the session is forgotten, not deleted: Spanner ends an idle
+ *		transaction by itself, and a session must not be deleted or handed
+ *		to another transaction while it holds one.
+ */
+void
+spanner_session_xact_released(SpannerConnection *conn, bool ok, const SpError *err)
+{
+	if (conn->xact.id)
+		pfree(conn->xact.id);
 	conn->xact.id = NULL;
 	conn->xact.kind = SPANNER_XACT_NONE;
-	if (!ok)
+	if (!ok && conn->session)
 	{
 		elog(DEBUG1, "spanner_fdw: rollback failed (%s); leaving session %s",
-			 err.message, conn->session);
+			 err->message, conn->session);
 		spanner_session_forget(conn);
 	}
+}
+
+/*
+ * spanner_session_release_xact
+ *		Best-effort, time-bounded rollback of the read-write transaction the
+ *		session holds, so that the session can be reused or deleted: one
+ *		request (the abort path of commit.c repeats transient failures
+ *		first; this is what is left for a backend that exits or a
+ *		connection closed in a transaction).  Never raises an error.
+ */
+void
+spanner_session_release_xact(SpannerConnection *conn)
+{
+	SpError		err;
+	bool		ok;
+
+	if (conn->xact.kind != SPANNER_XACT_READ_WRITE || conn->xact.id == NULL)
+		return;
+	if (conn->rest == NULL || conn->session == NULL)
+		return;
+	sp_error_clear(&err);
+	ok = spanner_session_rollback(conn, &err);
+	spanner_session_xact_released(conn, ok, &err);
 }
 
 /*

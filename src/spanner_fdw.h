@@ -54,6 +54,8 @@ typedef struct SpannerOptions
 	bool		keep_connections;
 	int			lazy_read_write;	/* -1: not set (the GUC decides) */
 	char	   *server_credentials_file;
+	int			retry_timeout_ms;	/* time for repeating a request after
+									 * transient failures; 0: none */
 
 	/* user mapping */
 	SpannerAuthMethod auth;
@@ -283,6 +285,10 @@ extern int	spanner_insert_mode_from_name(const char *name);
 extern const char *spanner_tag_check(const char *value);
 extern const char *spanner_priority_value(const char *name);
 extern void spanner_get_options(Oid serverid, Oid userid, SpannerOptions *opts);
+/* retry_timeout: seconds, default and upper bound */
+#define SPANNER_RETRY_TIMEOUT_DEFAULT 60
+#define SPANNER_RETRY_TIMEOUT_MAX 3600
+extern int	spanner_retry_timeout_ms(const char *value);
 extern bool spanner_is_loopback_url(const char *url);
 extern char *spanner_column_option(Oid relid, AttrNumber attnum, const char *name);
 extern char *spanner_table_option(Oid relid, const char *name);
@@ -343,6 +349,8 @@ extern void spanner_xact_check_usable(SpannerConnection *conn, const char *sql);
 
 /* errors.c */
 extern void spanner_report_error(int elevel, SpError *err, const char *sql);
+extern void spanner_report_error_note(int elevel, SpError *err, const char *sql,
+									  const char *note);
 extern void spanner_report_snapshot_lost(const char *sql) pg_attribute_noreturn();
 
 /* planner.c */

@@ -184,14 +184,16 @@ spanner_xact_wrote(SpannerConnection *conn)
  * spanner_xact_request_failed
  *		A request in the read-write transaction (begins: one that began it)
  *		failed.  A definite error from Spanner changed nothing.  Otherwise
- *		(connection lost, cancelled) it may have been applied: a later
+ *		(connection lost, cancelled, a transient failure) it may have been
+ *		applied: a later
  *		ROLLBACK TO SAVEPOINT cannot be honoured, and an inline begin whose
  *		answer was lost may have left a transaction on the session.
  */
 void
 spanner_xact_request_failed(SpannerConnection *conn, bool begins, const SpError *err)
 {
-	if (err->kind == SP_ERR_REMOTE)
+	/* a transient remote error (UNAVAILABLE, a broken stream) is no answer */
+	if (err->kind == SP_ERR_REMOTE && !sp_error_transient(err))
 		return;
 	spanner_xact_wrote(conn);
 	if (begins && conn->xact.begin_rw)
@@ -208,6 +210,27 @@ bool
 spanner_xact_session_replaceable(SpannerConnection *conn)
 {
 	return conn->xact.id == NULL && !conn->xact.snapshot_lost;
+}
+
+/*
+ * spanner_xact_drop_orphan
+ *		The last request began a read-write transaction inline and its
+ *		answer was lost (rw_orphan): the session may hold a transaction we
+ *		cannot name.  If nothing else of this transaction lives on the
+ *		session, forget it (it is never reused; Spanner ends the idle
+ *		transaction by itself) so that the request can be made again on a
+ *		new one, and return true; else false.
+ */
+bool
+spanner_xact_drop_orphan(SpannerConnection *conn)
+{
+	if (!spanner_xact_session_replaceable(conn))
+		return false;
+	elog(DEBUG1, "spanner_fdw: session %s may hold a read-write transaction whose begin was lost; leaving it",
+		 conn->session ? conn->session : "(none)");
+	spanner_session_forget(conn);
+	conn->xact.rw_orphan = false;
+	return true;
 }
 
 /*

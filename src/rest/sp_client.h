@@ -73,6 +73,12 @@ typedef struct SpError
 	bool		after_data;		/* error arrived after rows were returned */
 	bool		timed_out;		/* a transport error: a timeout expired */
 	double		retry_delay;	/* RetryInfo.retryDelay in seconds, or 0 */
+	bool		conn_lost;		/* a transport error: the connection broke
+								 * after it was made (reset, closed, HTTP/2
+								 * stream error, short body); not a connect
+								 * failure or a timeout */
+	bool		foreign_body;	/* an HTTP error whose body is no Spanner
+								 * status (a proxy's or balancer's page) */
 	char		message[SP_ERRMSG_LEN]; /* remote or transport message */
 } SpError;
 
@@ -93,6 +99,17 @@ extern void sp_error_from_json(SpError *err, long http_status,
 							   json_object *obj);
 /* After decoding the error of a request addressed to a session. */
 extern void sp_error_on_session(SpError *err, size_t body_len);
+
+/*
+ * Transient failures (retries): true for an error that may go away if the
+ * same request is made again - UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL
+ * naming a broken HTTP/2 stream, HTTP 502/503/504, a connection broken
+ * after it was made.  Whether the request may be repeated is the caller's
+ * decision.
+ */
+extern bool sp_error_transient(const SpError *err);
+/* The INTERNAL errors of a broken stream ("RST_STREAM", "unexpected EOS"). */
+extern bool sp_error_broken_stream(const SpError *err);
 
 /*
  * Wait callback: block until the socket fd is ready as asked, or timeout_ms

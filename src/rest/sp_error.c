@@ -249,6 +249,7 @@ sp_error_from_body(SpError *err, long http_status, const char *body, size_t len)
 
 		err->kind = SP_ERR_REMOTE;
 		err->http_status = http_status;
+		err->foreign_body = true;
 		err->grpc_code = sp_grpc_code_from_http(http_status);
 		snprintf(err->status, sizeof(err->status), "%s",
 				 sp_grpc_code_name(err->grpc_code));
@@ -273,4 +274,60 @@ sp_error_on_session(SpError *err, size_t body_len)
 {
 	if (err->kind == SP_ERR_REMOTE && err->http_status == 404 && body_len == 0)
 		err->session_gone = true;
+}
+
+/*
+ * sp_error_broken_stream: an INTERNAL error that only reports an HTTP/2
+ * stream broken on the way (the wordings Google's client libraries retry),
+ * not a failure of the request itself.
+ */
+bool
+sp_error_broken_stream(const SpError *err)
+{
+	static const char *const markers[] = {
+		"RST_STREAM",
+		"Received Rst Stream",
+		"Received unexpected EOS on DATA frame from server",
+		"HTTP/2 error code: INTERNAL_ERROR",
+		"Connection closed with unknown cause",
+	};
+	size_t		i;
+
+	if (err->kind != SP_ERR_REMOTE || err->grpc_code != SP_GRPC_INTERNAL)
+		return false;
+	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (strstr(err->message, markers[i]) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * sp_error_transient: see sp_client.h.  A lost session is not transient:
+ * it needs a new session, which is the caller's business.
+ */
+bool
+sp_error_transient(const SpError *err)
+{
+	switch (err->kind)
+	{
+		case SP_ERR_TRANSPORT:
+			return err->conn_lost;
+		case SP_ERR_REMOTE:
+			if (err->session_gone)
+				return false;
+			if (err->grpc_code == SP_GRPC_UNAVAILABLE ||
+				err->grpc_code == SP_GRPC_RESOURCE_EXHAUSTED)
+				return true;
+			/*
+			 * A proxy or load balancer in front of Spanner; Spanner's own
+			 * DEADLINE_EXCEEDED (also 504) is not repeated: it was the
+			 * request's whole time.
+			 */
+			if (err->http_status == 502 || err->http_status == 503 ||
+				(err->http_status == 504 && err->foreign_body))
+				return true;
+			return sp_error_broken_stream(err);
+		default:
+			return false;
+	}
 }

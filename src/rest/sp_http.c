@@ -639,6 +639,10 @@ transport_error(SpError *err, SpXfer *x, CURLcode rc)
 {
 	err->kind = (rc == CURLE_ABORTED_BY_CALLBACK) ? SP_ERR_CANCELLED : SP_ERR_TRANSPORT;
 	err->timed_out = (rc == CURLE_OPERATION_TIMEDOUT);
+	/* the connection was made, then broke: worth another try (retries) */
+	err->conn_lost = (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+					  rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE ||
+					  rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM);
 	snprintf(err->message, sizeof(err->message), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
@@ -1037,6 +1041,13 @@ stream_resume(SpStream *st)
 	const char *nb;
 	char	   *newbody;
 
+	/*
+	 * The first message may have arrived with the break, not yet read by
+	 * anyone: take its metadata now, so that the request resumes in the
+	 * transaction it began rather than beginning another (which would read
+	 * another snapshot, and end the first on the session).
+	 */
+	(void) sp_reader_has_metadata(st->rd);
 	if (st->resumes >= SP_MAX_RESUMES || !sp_reader_prepare_resume(st->rd, &token))
 		return false;
 	req = json_tokener_parse(st->body);
@@ -1118,14 +1129,17 @@ stream_pump(SpStream *st, SpError *err)
 		if (st->http_status == 0)
 			curl_easy_getinfo(st->xfer.easy, CURLINFO_RESPONSE_CODE, &st->http_status);
 		se = sp_reader_stream_error(st->rd);
-		/* a break after a good start, or UNAVAILABLE mid-stream: resume */
+		/*
+		 * A break after a good start, or an UNAVAILABLE or broken-stream
+		 * INTERNAL error element: resume
+		 */
 		if (((st->xfer.result != CURLE_OK && st->xfer.result != CURLE_WRITE_ERROR &&
 			  st->xfer.result != CURLE_ABORTED_BY_CALLBACK &&
 			  st->http_status == 200) ||
 			 (st->xfer.result == CURLE_OK && st->http_status == 200 && !se &&
 			  sp_reader_incomplete(st->rd)) ||
 			 (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
-			  se->grpc_code == SP_GRPC_UNAVAILABLE)) &&
+			  (se->grpc_code == SP_GRPC_UNAVAILABLE || sp_error_broken_stream(se)))) &&
 			stream_resume(st))
 		{
 			if (!stream_start(st, err))

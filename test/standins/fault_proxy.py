@@ -35,6 +35,24 @@ emulator cannot show:
 * Error bodies are converted to production's {"error":{"code":<http>,
   "message":..,"status":..}} shape.
 
+* Faults before any data (retries), for the next "fault_times" calls of
+  the rpc "fault_rpc" (the method after the ':' of the path, "sessions" for
+  a session creation, or "*" for any): "fault" is "unavailable" (503
+  UNAVAILABLE; with "fault_retry_info" true, a RetryInfo of
+  "fault_retry_delay"), "exhausted" (429 RESOURCE_EXHAUSTED with a RetryInfo
+  of "fault_retry_delay", default "0.3s"), "eos" (500 INTERNAL "Received
+  unexpected EOS on DATA frame from server"), "unauthenticated" (401),
+  "http" (status "fault_http" with the text "fault_body", as a balancer's
+  page), "garbage" (200 with the text "fault_body"), "truncate" (the
+  request is forwarded; half of the answer is sent under the full
+  Content-Length, then the connection is closed), "drop" (forwarded, then
+  the connection closed without an answer), "reset" (the connection reset,
+  TCP RST, without forwarding) or "stall" (nothing at all for "fault_stall"
+  seconds, then the request goes on).  "error_message" sets the message of
+  the error element of "error_after" (a broken stream: "Received unexpected
+  EOS on DATA frame from server").  GET /__stats "rpcs" counts the POSTs by
+  rpc (as "fault_rpc" names them), "faults" the faults injected by kind.
+
 Every POST to the API is recorded (the last 2000): GET /__requests returns
 one JSON object a line - "rpc" (the method after the ':' of the path, or
 "sessions"), "txn" (the shape of its transaction: "begin.readWrite",
@@ -58,7 +76,9 @@ import http.server
 import json
 import os
 import signal
+import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -73,7 +93,7 @@ LOCK = threading.Lock()
 CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
           "session_gone_times": 0, "commit_abort_times": 0, "commit_retry_delay": "0.05s",
-          "commit_drop_times": 0, "accept_isolation": False}
+          "commit_drop_times": 0, "accept_isolation": False, "error_message": ""}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
          "commits_dropped": 0, "isolation_repeatable_read": 0,
@@ -268,8 +288,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.path == "/__config":
             with LOCK:
-                CONFIG.update(json.loads(body or b"{}"))
-                self.reply(200, json.dumps(CONFIG).encode())
+                cfg = json.loads(body or b"{}")
+                FAULTS.update({k: v for k, v in cfg.items() if k in FAULTS})
+                CONFIG.update({k: v for k, v in cfg.items() if k not in FAULTS})
+                self.reply(200, json.dumps(dict(CONFIG, **FAULTS)).encode())
             return
         if self.path == "/__requests/clear":
             with LOCK:
@@ -287,6 +309,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     STATS["begin_read_write"] += 1
                 elif b'"readOnly"' in body:
                     STATS["begin_read_only"] += 1
+        if self.inject_fault(self.path, body):
+            return
         if accept and b"isolationLevel" in body:
             req = json.loads(body)
             begin = req.get("transaction", {}).get("begin", {})
@@ -438,7 +462,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if err_after and sent >= err_after:
                 code = int(cfg["error_code"])
                 chunk((b",\r\n" if sent else b"") + json.dumps({"error": {
-                    "code": code, "message": "injected error after %d messages" % sent,
+                    "code": code,
+                    "message": cfg.get("error_message") or "injected error after %d messages" % sent,
                     "status": GRPC_NAMES[code]}}).encode())
                 chunk(b"]")
                 chunk(b"")
@@ -451,6 +476,98 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATS["messages"] += 1
         chunk(b"]")
         chunk(b"")
+
+
+    # ---------------------------------------------------------------
+    # Faults before any data (retries): see the header comment
+    # ---------------------------------------------------------------
+    def setup(self):
+        super().setup()
+        # answers go out in several writes: without this, Nagle's algorithm
+        # and the client's delayed ACK hold each reused connection's answer
+        # for 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def inject_fault(self, path, body):
+        """Count the call by rpc; inject the configured fault if it is due.
+        Returns True if the request was answered (or dropped) here."""
+        last = path.rsplit("/", 1)[-1]
+        rpc = last.split(":", 1)[1] if ":" in last else last
+        with LOCK:
+            STATS["rpcs"][rpc] = STATS["rpcs"].get(rpc, 0) + 1
+            due = (FAULTS["fault_times"] > 0 and FAULTS["fault"] and
+                   FAULTS["fault_rpc"] in (rpc, "*"))
+            if not due:
+                return False
+            FAULTS["fault_times"] -= 1
+            cfg = dict(FAULTS)
+            kind = cfg["fault"]
+            STATS["faults"][kind] = STATS["faults"].get(kind, 0) + 1
+        try:
+            return self.fault(kind, cfg, body)
+        except OSError:
+            return True     # the client went away (a stall it gave up on)
+
+    def error_reply(self, http_status, status, message, details=None):
+        err = {"code": http_status, "message": message, "status": status}
+        if details:
+            err["details"] = details
+        self.reply(http_status, json.dumps({"error": err}).encode())
+
+    def drop(self, reset):
+        self.close_connection = True
+        self.wfile.flush()
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        else:
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def fault(self, kind, cfg, body):
+        retry_info = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                       "retryDelay": cfg["fault_retry_delay"] or "0.3s"}]
+        if kind == "unavailable":
+            self.error_reply(503, "UNAVAILABLE", "The service is currently unavailable.",
+                             retry_info if cfg["fault_retry_info"] else None)
+        elif kind == "exhausted":
+            self.error_reply(429, "RESOURCE_EXHAUSTED",
+                             "Quota exceeded; retry after the delay given.", retry_info)
+        elif kind == "eos":
+            self.error_reply(500, "INTERNAL",
+                             "Received unexpected EOS on DATA frame from server")
+        elif kind == "unauthenticated":
+            self.error_reply(401, "UNAUTHENTICATED",
+                             "Request had invalid authentication credentials.")
+        elif kind in ("http", "garbage"):
+            self.reply(int(cfg["fault_http"]) if kind == "http" else 200,
+                       cfg["fault_body"].encode(), "text/html")
+        elif kind == "truncate":
+            status, data = self.upstream("POST", body)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.drop(False)
+        elif kind == "drop":
+            self.upstream("POST", body)
+            self.drop(False)
+        elif kind == "reset":
+            self.drop(True)
+        elif kind == "stall":
+            time.sleep(float(cfg["fault_stall"]))
+            return False
+        else:
+            return False
+        return True
+
+
+FAULTS = {"fault": "", "fault_rpc": "", "fault_times": 0, "fault_retry_delay": "0.3s",
+          "fault_retry_info": False, "fault_http": 502,
+          "fault_body": "<html><body>Bad gateway</body></html>", "fault_stall": 5}
+STATS["rpcs"] = {}
+STATS["faults"] = {}
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

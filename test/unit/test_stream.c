@@ -442,6 +442,71 @@ test_session_errors(void)
 		   "session request: 500 INTERNAL (not the emulator's marshal error) does not mark the session gone");
 }
 
+/*
+ * sp_error_transient: what a retry may repeat (retry.c), from production
+ * error bodies and transport failures.
+ */
+static void
+test_transient(void)
+{
+	SpError		err;
+	const char *b;
+	bool		good = true;
+
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":503,\"message\":\"The service is currently unavailable.\",\"status\":\"UNAVAILABLE\"}}";
+	sp_error_from_body(&err, 503, b, strlen(b));
+	good = good && sp_error_transient(&err);
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":429,\"message\":\"Quota\",\"status\":\"RESOURCE_EXHAUSTED\","
+		"\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"0.3s\"}]}}";
+	sp_error_from_body(&err, 429, b, strlen(b));
+	good = good && sp_error_transient(&err) && err.retry_delay > 0.29 && err.retry_delay < 0.31;
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":500,\"message\":\"Received unexpected EOS on DATA frame from server\",\"status\":\"INTERNAL\"}}";
+	sp_error_from_body(&err, 500, b, strlen(b));
+	good = good && sp_error_transient(&err) && sp_error_broken_stream(&err);
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":13,\"message\":\"stream terminated by RST_STREAM with error code: INTERNAL_ERROR\"}}";
+	sp_error_from_body(&err, 200, b, strlen(b));
+	good = good && sp_error_transient(&err);
+	sp_error_clear(&err);
+	b = "<html>Bad gateway</html>";
+	sp_error_from_body(&err, 502, b, strlen(b));
+	good = good && sp_error_transient(&err);
+	sp_error_clear(&err);
+	sp_error_from_body(&err, 504, b, strlen(b));
+	good = good && sp_error_transient(&err);
+	tap_ok(good, "transient: UNAVAILABLE, RESOURCE_EXHAUSTED, broken-stream INTERNAL, 502/504 pages");
+
+	good = true;
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":504,\"message\":\"Deadline exceeded\",\"status\":\"DEADLINE_EXCEEDED\"}}";
+	sp_error_from_body(&err, 504, b, strlen(b));
+	good = good && !sp_error_transient(&err);
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":500,\"message\":\"internal error\",\"status\":\"INTERNAL\"}}";
+	sp_error_from_body(&err, 500, b, strlen(b));
+	good = good && !sp_error_transient(&err);
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":404,\"message\":\"Session not found: s\",\"status\":\"NOT_FOUND\"}}";
+	sp_error_from_body(&err, 404, b, strlen(b));
+	good = good && !sp_error_transient(&err);
+	sp_error_clear(&err);
+	b = "{\"error\":{\"code\":401,\"message\":\"x\",\"status\":\"UNAUTHENTICATED\"}}";
+	sp_error_from_body(&err, 401, b, strlen(b));
+	good = good && !sp_error_transient(&err);
+	sp_error_clear(&err);
+	sp_error_set(&err, SP_ERR_TRANSPORT, "Failed to connect");
+	good = good && !sp_error_transient(&err);
+	err.conn_lost = true;
+	good = good && sp_error_transient(&err);
+	sp_error_clear(&err);
+	sp_error_set(&err, SP_ERR_PROTOCOL, "malformed JSON");
+	good = good && !sp_error_transient(&err);
+	tap_ok(good, "not transient: Spanner's DEADLINE_EXCEEDED, other INTERNAL, lost session, 401, connect failure, garbage");
+}
+
 /* Count rows available now; -1 on error. */
 static int
 drain(SpRowReader *rd, long long *sum)
@@ -662,6 +727,7 @@ main(int argc, char **argv)
 	test_metadata();
 	test_errors();
 	test_session_errors();
+	test_transient();
 	test_resume_buffer();
 	test_values();
 	test_limits();
