@@ -24,6 +24,8 @@ OBJS = \
 	src/import.o \
 	src/connection.o \
 	src/session.o \
+	src/session_cache.o \
+	src/precommit.o \
 	src/stream.o \
 	src/xact.o \
 	src/commit.o \

@@ -38,6 +38,7 @@
 static HTAB *ConnectionHash = NULL;
 
 static void make_new_connection(SpannerConnection *entry, UserMapping *user);
+static bool session_key(SpannerConnection *entry, SpannerOptions *opts);
 static void spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void spanner_exit_callback(int code, Datum arg);
 
@@ -178,14 +179,56 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 												 opts.project, opts.instance, opts.database));
 	entry->database_role = opts.database_role ?
 		MemoryContextStrdup(cxt, opts.database_role) : NULL;
+	entry->session = NULL;
+	entry->multiplexed = false;
+	entry->session_key_set = session_key(entry, &opts);
 	/* last: a non-NULL rest means a complete entry */
 	entry->rest = rest;
 }
 
 /*
+ * session_key
+ *		The key under which the entry's multiplexed session is shared
+ *		(session_cache.c): endpoint, database, database role and the
+ *		identity of the credentials.  False if the identity cannot be told
+ *		(then the entry's session is its own).
+ */
+static bool
+session_key(SpannerConnection *entry, SpannerOptions *opts)
+{
+	unsigned char identity[32];
+	const char *kind;
+	bool		have_identity = true;
+
+	switch (opts->auth)
+	{
+		case SPANNER_AUTH_NONE:
+			kind = "none";
+			have_identity = false;
+			break;
+		case SPANNER_AUTH_ACCESS_TOKEN:
+			kind = "access_token";
+			spanner_session_cache_hash(opts->access_token, identity);
+			break;
+		case SPANNER_AUTH_EXTERNAL_ACCOUNT:
+			kind = "external_account";
+			if (entry->auth == NULL || !spanner_auth_identity(entry->auth, identity))
+				return false;
+			break;
+		default:
+			return false;
+	}
+	spanner_session_cache_key(opts->endpoint, entry->dbpath, entry->database_role,
+							  kind, have_identity ? identity : NULL,
+							  entry->session_key);
+	return true;
+}
+
+/*
  * spanner_disconnect
- *		Close the entry's queries, delete its session and free everything
- *		it holds but the hash entry itself.
+ *		Close the entry's queries, delete its session (a multiplexed one is
+ *		only left: it is kept for reuse) and free everything it holds but
+ *		the hash entry itself.
  */
 void
 spanner_disconnect(SpannerConnection *entry)
@@ -204,7 +247,9 @@ spanner_disconnect(SpannerConnection *entry)
 	entry->dbpath = NULL;
 	entry->database_role = NULL;
 	entry->session = NULL;
+	entry->multiplexed = false;
 	entry->xact.id = NULL;
+	entry->xact.precommit_token = NULL;
 	entry->xact.kind = SPANNER_XACT_NONE;
 	entry->xact.doomed = NULL;
 	entry->xact.mutations.data = NULL;

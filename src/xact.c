@@ -148,6 +148,8 @@ spanner_xact_begun(SpannerConnection *conn, const char *id)
 	conn->xact.id = MemoryContextStrdup(conn->cxt, id);
 	conn->xact.kind = conn->xact.begin_rw ? SPANNER_XACT_READ_WRITE
 		: SPANNER_XACT_READ_ONLY;
+	/* tokens belong to one transaction attempt */
+	spanner_precommit_forget(conn);
 	if (conn->xact.begin_rr)
 		conn->rr_isolation = 1;
 	conn->xact.begin_rr = false;
@@ -278,6 +280,7 @@ spanner_xact_reset(SpannerConnection *conn)
 	conn->xact.txn_tag = NULL;
 	conn->xact.txn_priority = NULL;
 	conn->xact.options_fixed = false;
+	spanner_precommit_forget(conn);
 }
 
 /*
@@ -292,7 +295,8 @@ spanner_xact_end(SpannerConnection *conn)
 	spanner_streams_close(conn, 0);
 	if (conn->xact.kind == SPANNER_XACT_READ_WRITE)
 		spanner_session_release_xact(conn);
-	if (conn->xact.rw_orphan)
+	/* a multiplexed session runs any number of transactions: keep it */
+	if (conn->xact.rw_orphan && !conn->multiplexed)
 		spanner_session_forget(conn);
 	spanner_xact_reset(conn);
 	conn->xact.in_use = false;
