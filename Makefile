@@ -45,7 +45,7 @@ EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan pushdown timestamps import errors stream snapshot recovery cancel writes xact commit tags
+REGRESS = options types scan pushdown timestamps import errors stream snapshot recovery cancel writes xact commit tags multiplexed
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)
