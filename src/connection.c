@@ -38,7 +38,8 @@
 static HTAB *ConnectionHash = NULL;
 
 static void make_new_connection(SpannerConnection *entry, UserMapping *user);
-static bool session_key(SpannerConnection *entry, SpannerOptions *opts);
+static bool session_key(SpannerOptions *opts, const char *dbpath,
+						SpannerAuthState *auth, unsigned char key[32]);
 static void spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void spanner_exit_callback(int code, Datum arg);
 
@@ -104,6 +105,9 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	MemoryContext cxt;
 	SpConn	   *volatile rest = NULL;
 	SpannerAuthState *volatile auth = NULL;
+	volatile bool key_set = false;
+	unsigned char key[32];
+	char	   *dbpath;
 
 	spanner_get_options(user->serverid, user->userid, &opts);
 
@@ -135,6 +139,9 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	cfg.wait_arg = NULL;
 	cfg.interrupted = spanner_interrupted;
 
+	dbpath = psprintf("projects/%s/instances/%s/databases/%s",
+					  opts.project, opts.instance, opts.database);
+	memset(key, 0, sizeof(key));
 	rest = sp_conn_new(&cfg, &err);
 	if (rest == NULL)
 		spanner_report_error(ERROR, &err, NULL);
@@ -152,6 +159,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 		}
 		else if (opts.auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
 			auth = spanner_auth_state_new(&opts, server->servername, cxt);
+		key_set = session_key(&opts, dbpath, auth, key);
 	}
 	PG_CATCH();
 	{
@@ -174,27 +182,27 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 													ObjectIdGetDatum(server->serverid));
 	entry->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 													 ObjectIdGetDatum(user->umid));
-	entry->dbpath = MemoryContextStrdup(cxt,
-										psprintf("projects/%s/instances/%s/databases/%s",
-												 opts.project, opts.instance, opts.database));
+	entry->dbpath = MemoryContextStrdup(cxt, dbpath);
 	entry->database_role = opts.database_role ?
 		MemoryContextStrdup(cxt, opts.database_role) : NULL;
 	entry->session = NULL;
 	entry->multiplexed = false;
-	entry->session_key_set = session_key(entry, &opts);
+	entry->session_key_set = key_set;
+	memcpy(entry->session_key, key, sizeof(key));
 	/* last: a non-NULL rest means a complete entry */
 	entry->rest = rest;
 }
 
 /*
  * session_key
- *		The key under which the entry's multiplexed session is shared
+ *		The key under which a connection's multiplexed session is shared
  *		(session_cache.c): endpoint, database, database role and the
  *		identity of the credentials.  False if the identity cannot be told
- *		(then the entry's session is its own).
+ *		(then the connection's session is its own).
  */
 static bool
-session_key(SpannerConnection *entry, SpannerOptions *opts)
+session_key(SpannerOptions *opts, const char *dbpath, SpannerAuthState *auth,
+			unsigned char key[32])
 {
 	unsigned char identity[32];
 	const char *kind;
@@ -212,15 +220,14 @@ session_key(SpannerConnection *entry, SpannerOptions *opts)
 			break;
 		case SPANNER_AUTH_EXTERNAL_ACCOUNT:
 			kind = "external_account";
-			if (entry->auth == NULL || !spanner_auth_identity(entry->auth, identity))
+			if (auth == NULL || !spanner_auth_identity(auth, identity))
 				return false;
 			break;
 		default:
 			return false;
 	}
-	spanner_session_cache_key(opts->endpoint, entry->dbpath, entry->database_role,
-							  kind, have_identity ? identity : NULL,
-							  entry->session_key);
+	spanner_session_cache_key(opts->endpoint, dbpath, opts->database_role,
+							  kind, have_identity ? identity : NULL, key);
 	return true;
 }
 
