@@ -24,6 +24,8 @@ OBJS = \
 	src/import.o \
 	src/connection.o \
 	src/session.o \
+	src/session_cache.o \
+	src/precommit.o \
 	src/stream.o \
 	src/xact.o \
 	src/commit.o \
@@ -43,7 +45,7 @@ EXTENSION = spanner_fdw
 DATA = spanner_fdw--1.0.sql
 PGFILEDESC = "spanner_fdw - foreign data wrapper for Google Cloud Spanner"
 
-REGRESS = options types scan pushdown timestamps import errors stream snapshot recovery cancel writes xact commit tags faults
+REGRESS = options types scan pushdown timestamps import errors stream snapshot recovery cancel writes xact commit tags faults multiplexed
 
 # Auth client objects are added when present (see src/auth).
 AUTH_SRCS := $(wildcard src/auth/*.c)

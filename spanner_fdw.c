@@ -51,6 +51,7 @@ spanner_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	spanner_token_cache_shmem_request();
+	spanner_session_cache_shmem_request();
 }
 
 static void
@@ -59,6 +60,7 @@ spanner_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	spanner_token_cache_shmem_startup();
+	spanner_session_cache_shmem_startup();
 }
 
 void
@@ -130,9 +132,10 @@ _PG_init(void)
 	MarkGUCPrefixReserved("spanner_fdw");
 
 	/*
-	 * Loaded by shared_preload_libraries: keep tokens in shared memory, so
-	 * that a new connection reuses the token an earlier one obtained.
-	 * Otherwise each backend caches its own.
+	 * Loaded by shared_preload_libraries: keep tokens and multiplexed
+	 * sessions in shared memory, so that a new connection reuses the token
+	 * and the session an earlier one obtained.  Otherwise each backend
+	 * caches its own.
 	 */
 	if (process_shared_preload_libraries_in_progress)
 	{

@@ -187,6 +187,21 @@ spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force)
 	}
 }
 
+/*
+ * spanner_auth_identity
+ *		The identity of the credentials the connection presents (src/auth's
+ *		token cache key), for caches that must not mix identities.  False
+ *		if it cannot be told (then nothing may be shared).
+ */
+bool
+spanner_auth_identity(SpannerAuthState *st, unsigned char key[32])
+{
+	SpAuthError err;
+
+	memset(&err, 0, sizeof(err));
+	return sp_auth_identity_key(&st->cfg, key, &err) == 0;
+}
+
 static void
 free_secret(const char *s)
 {

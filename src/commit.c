@@ -18,6 +18,21 @@
  * PostgreSQL transaction aborts is rolled back (transient failures of the
  * rollback repeated through retry.c).
  *
+ * On a multiplexed session (session.c) the commit of a read-write
+ * transaction carries the precommit token with the highest seqNum the
+ * transaction received (precommit.c).  Spanner may answer it with a newer
+ * token instead of a commit timestamp (CommitResponse's oneof
+ * MultiplexedSessionRetry: "the transaction has not committed yet, retry
+ * the commit with the new precommit token"): the commit is then sent again
+ * with that token and without the mutations, which Spanner already holds
+ * (as the Java and Go clients do; fields checked against googleapis
+ * google/spanner/v1 at f8291d2b, 2026-08-22).  A commit Spanner refuses
+ * (a missing or stale token: FAILED_PRECONDITION) is reported, never
+ * repeated.  Buffered mutations alone still go in one single-use commit:
+ * Spanner takes those on a multiplexed session without a token (the Java
+ * client's writeAtLeastOnce does the same), so no transaction is begun with
+ * a mutation key for them.
+ *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
@@ -59,17 +74,48 @@ spanner_commit_register_callbacks(void)
 	RegisterSubXactCallback(spanner_subxact_callback, NULL);
 }
 
+/* Times a commit is sent again with a newer precommit token, at most. */
+#define SPANNER_MAX_PRECOMMIT_RETRIES 8
+
 typedef struct CommitArgs
 {
-	const char *body;
+	bool		rw;				/* commit of the connection's transaction
+								 * (else single-use, buffered mutations) */
+	bool		again;			/* sent again after a precommit token: the
+								 * mutations are not sent twice */
+	const char *req_opts;		/* requestOptions member, or "" */
 	json_object *resp;
 } CommitArgs;
+
+/* The CommitRequest of this attempt (the token may have changed). */
+static char *
+commit_body(SpannerConnection *conn, CommitArgs *a)
+{
+	StringInfoData body;
+
+	initStringInfo(&body);
+	if (a->rw)
+	{
+		appendStringInfoString(&body, "{\"transactionId\":");
+		escape_json(&body, conn->xact.id);
+	}
+	else
+		appendStringInfoString(&body, "{\"singleUseTransaction\":{\"readWrite\":{}}");
+	if (conn->xact.mutations.data && !a->again)
+		appendStringInfo(&body, ",\"mutations\":[%s]", conn->xact.mutations.data);
+	if (a->rw)
+		spanner_precommit_append(conn, &body);
+	appendStringInfoString(&body, a->req_opts);
+	appendStringInfoChar(&body, '}');
+	return body.data;
+}
 
 static bool
 commit_attempt(SpannerConnection *conn, void *arg, SpError *err)
 {
 	CommitArgs *a = (CommitArgs *) arg;
 	char	   *path = psprintf("/v1/%s:commit", conn->session);
+	char	   *body = commit_body(conn, a);
 	bool		ok;
 
 	/*
@@ -77,8 +123,9 @@ commit_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	 * replay-protected, and a repeated commit of a transaction that was
 	 * applied would report a misleading error.
 	 */
-	ok = sp_conn_call_once(conn->rest, "POST", path, a->body, &a->resp, err);
+	ok = sp_conn_call_once(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
+	pfree(body);
 	if (!ok && (err->kind == SP_ERR_TRANSPORT || err->kind == SP_ERR_CANCELLED ||
 				(err->kind == SP_ERR_REMOTE && !err->session_gone &&
 				 (err->grpc_code == SP_GRPC_DEADLINE_EXCEEDED ||
@@ -97,7 +144,23 @@ commit_attempt(SpannerConnection *conn, void *arg, SpError *err)
 				 errdetail_internal("%s", err->message),
 				 errhint("Check whether the transaction's changes were applied before repeating it.")));
 	}
+	/* a refused token is an error of its own; nothing was committed */
+	if (!ok && a->rw && conn->multiplexed && err->kind == SP_ERR_REMOTE)
+		spanner_report_commit_refused(err);
 	return ok;
+}
+
+/*
+ * A commit answer with a precommit token and no commit timestamp: the
+ * transaction is not committed yet (CommitResponse.precommit_token).
+ */
+static bool
+commit_wants_retry(json_object *resp, const char **token, int32_t *seq)
+{
+	json_object *ts;
+
+	return sp_precommit_token_of(resp, token, seq) &&
+		!json_object_object_get_ex(resp, "commitTimestamp", &ts);
 }
 
 static void
@@ -125,9 +188,10 @@ record_commit_timestamp(json_object *resp)
 void
 spanner_commit_connection(SpannerConnection *conn)
 {
-	StringInfoData body;
 	CommitArgs	a;
 	bool		rw;
+	char	   *req_opts;
+	int			retries = 0;
 
 	if (conn->xact.doomed)
 		ereport(ERROR,
@@ -138,32 +202,46 @@ spanner_commit_connection(SpannerConnection *conn)
 	if (!rw && conn->xact.mutations.data == NULL)
 		return;
 	spanner_xact_check_usable(conn, NULL);
-
-	initStringInfo(&body);
+	/* tokens of queries still open (cursors) count too */
 	if (rw)
-	{
-		appendStringInfoString(&body, "{\"transactionId\":");
-		escape_json(&body, conn->xact.id);
-	}
-	else
-		appendStringInfoString(&body, "{\"singleUseTransaction\":{\"readWrite\":{}}");
-	if (conn->xact.mutations.data)
-		appendStringInfo(&body, ",\"mutations\":[%s]", conn->xact.mutations.data);
-	{
-		char	   *req_opts = spanner_commit_request_options(conn);
+		spanner_streams_note_precommit(conn);
 
-		appendStringInfoString(&body, req_opts);
-		pfree(req_opts);
-	}
-	appendStringInfoChar(&body, '}');
+	req_opts = spanner_commit_request_options(conn);
+	a.rw = rw;
+	a.again = false;
+	a.req_opts = req_opts;
+	for (;;)
+	{
+		const char *token;
+		int32_t		seq;
 
-	a.body = body.data;
-	a.resp = NULL;
-	if (rw)
-		spanner_run(conn, commit_attempt, &a, NULL);
-	else
-		spanner_run_retrying_aborts(conn, commit_attempt, &a, NULL);
-	pfree(body.data);
+		a.resp = NULL;
+		if (rw)
+			spanner_run(conn, commit_attempt, &a, NULL);
+		else
+			spanner_run_retrying_aborts(conn, commit_attempt, &a, NULL);
+		if (!commit_wants_retry(a.resp, &token, &seq))
+			break;
+		if (!rw || retries >= SPANNER_MAX_PRECOMMIT_RETRIES)
+		{
+			json_object_put(a.resp);
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("Spanner did not commit the transaction"),
+					 rw ? errdetail("The commit was answered with a new precommit token %d times in a row.",
+									retries + 1)
+					 : errdetail("A single-use commit was answered with a precommit token instead of a commit timestamp."),
+					 errhint("Nothing was committed; retry the transaction.")));
+		}
+		/* not committed yet: commit again with the newer token */
+		elog(DEBUG1, "spanner_fdw: the commit asks for precommit token %d; committing again",
+			 (int) seq);
+		spanner_precommit_note(conn, token, seq);
+		json_object_put(a.resp);
+		a.again = true;
+		retries++;
+	}
+	pfree(req_opts);
 	record_commit_timestamp(a.resp);
 	json_object_put(a.resp);
 
@@ -176,6 +254,7 @@ spanner_commit_connection(SpannerConnection *conn)
 		pfree(conn->xact.mutations.data);
 	conn->xact.mutations.data = NULL;
 	conn->xact.mutation_cells = 0;
+	spanner_precommit_forget(conn);
 }
 
 /* Before anything is committed: no server's transaction may be doomed. */
@@ -261,6 +340,8 @@ spanner_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			/* a session creation cut short by an error: let others create */
+			spanner_session_cache_release_claim();
 			spanner_connection_foreach(end_one, NULL);
 			break;
 	}

@@ -38,6 +38,8 @@
 static HTAB *ConnectionHash = NULL;
 
 static void make_new_connection(SpannerConnection *entry, UserMapping *user);
+static bool session_key(SpannerOptions *opts, const char *dbpath,
+						SpannerAuthState *auth, unsigned char key[32]);
 static void spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void spanner_exit_callback(int code, Datum arg);
 
@@ -103,6 +105,9 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	MemoryContext cxt;
 	SpConn	   *volatile rest = NULL;
 	SpannerAuthState *volatile auth = NULL;
+	volatile bool key_set = false;
+	unsigned char key[32];
+	char	   *dbpath;
 
 	spanner_get_options(user->serverid, user->userid, &opts);
 
@@ -134,6 +139,9 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	cfg.wait_arg = NULL;
 	cfg.interrupted = spanner_interrupted;
 
+	dbpath = psprintf("projects/%s/instances/%s/databases/%s",
+					  opts.project, opts.instance, opts.database);
+	memset(key, 0, sizeof(key));
 	rest = sp_conn_new(&cfg, &err);
 	if (rest == NULL)
 		spanner_report_error(ERROR, &err, NULL);
@@ -151,6 +159,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 		}
 		else if (opts.auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
 			auth = spanner_auth_state_new(&opts, server->servername, cxt);
+		key_set = session_key(&opts, dbpath, auth, key);
 	}
 	PG_CATCH();
 	{
@@ -174,19 +183,60 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 													ObjectIdGetDatum(server->serverid));
 	entry->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 													 ObjectIdGetDatum(user->umid));
-	entry->dbpath = MemoryContextStrdup(cxt,
-										psprintf("projects/%s/instances/%s/databases/%s",
-												 opts.project, opts.instance, opts.database));
+	entry->dbpath = MemoryContextStrdup(cxt, dbpath);
 	entry->database_role = opts.database_role ?
 		MemoryContextStrdup(cxt, opts.database_role) : NULL;
+	entry->session = NULL;
+	entry->multiplexed = false;
+	entry->session_key_set = key_set;
+	memcpy(entry->session_key, key, sizeof(key));
 	/* last: a non-NULL rest means a complete entry */
 	entry->rest = rest;
 }
 
 /*
+ * session_key
+ *		The key under which a connection's multiplexed session is shared
+ *		(session_cache.c): endpoint, database, database role and the
+ *		identity of the credentials.  False if the identity cannot be told
+ *		(then the connection's session is its own).
+ */
+static bool
+session_key(SpannerOptions *opts, const char *dbpath, SpannerAuthState *auth,
+			unsigned char key[32])
+{
+	unsigned char identity[32];
+	const char *kind;
+	bool		have_identity = true;
+
+	switch (opts->auth)
+	{
+		case SPANNER_AUTH_NONE:
+			kind = "none";
+			have_identity = false;
+			break;
+		case SPANNER_AUTH_ACCESS_TOKEN:
+			kind = "access_token";
+			spanner_session_cache_hash(opts->access_token, identity);
+			break;
+		case SPANNER_AUTH_EXTERNAL_ACCOUNT:
+			kind = "external_account";
+			if (auth == NULL || !spanner_auth_identity(auth, identity))
+				return false;
+			break;
+		default:
+			return false;
+	}
+	spanner_session_cache_key(opts->endpoint, dbpath, opts->database_role,
+							  kind, have_identity ? identity : NULL, key);
+	return true;
+}
+
+/*
  * spanner_disconnect
- *		Close the entry's queries, delete its session and free everything
- *		it holds but the hash entry itself.
+ *		Close the entry's queries, delete its session (a multiplexed one is
+ *		only left: it is kept for reuse) and free everything it holds but
+ *		the hash entry itself.
  */
 void
 spanner_disconnect(SpannerConnection *entry)
@@ -205,7 +255,9 @@ spanner_disconnect(SpannerConnection *entry)
 	entry->dbpath = NULL;
 	entry->database_role = NULL;
 	entry->session = NULL;
+	entry->multiplexed = false;
 	entry->xact.id = NULL;
+	entry->xact.precommit_token = NULL;
 	entry->xact.kind = SPANNER_XACT_NONE;
 	entry->xact.doomed = NULL;
 	entry->xact.mutations.data = NULL;

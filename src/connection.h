@@ -3,14 +3,19 @@
  * connection.h
  *		  The state a cached connection carries, shared by the files of the
  *		  connection stack: connection.c (the cache and the REST handle),
- *		  session.c (the Spanner session), xact.c (the Spanner transaction
- *		  of the current PostgreSQL transaction), stream.c (open queries),
- *		  retry.c (one retry policy), query.c (running a query) and tags.c
- *		  (the request options of each request).
+ *		  session.c (the Spanner session), session_cache.c (multiplexed
+ *		  sessions kept for reuse), xact.c (the Spanner transaction of the
+ *		  current PostgreSQL transaction), stream.c (open queries),
+ *		  precommit.c (the precommit tokens of a read-write transaction on
+ *		  a multiplexed session), retry.c (one retry policy), query.c
+ *		  (running a query) and tags.c (the request options of each
+ *		  request).
  *
  * Call order, with no file calling back up the list:
  *		commit.c, query.c -> retry.c -> xact.c -> connection.c -> session.c,
- *		stream.c; commit.c, query.c, xact.c -> tags.c (request options)
+ *		stream.c; commit.c, query.c, xact.c -> tags.c (request options);
+ *		session.c, connection.c, commit.c -> session_cache.c; commit.c, query.c,
+ *		xact.c, stream.c -> precommit.c
  * Everything else uses the functions declared in spanner_fdw.h.
  *
  * Copyright (c) 2026 spanner_fdw developers
@@ -65,6 +70,11 @@ typedef struct SpannerXactState
 								 * successful write; 0: none */
 	char	   *doomed;			/* why this transaction can no longer commit,
 								 * or NULL (in the entry's cxt) */
+	char	   *precommit_token;	/* multiplexed session: the precommit
+									 * token with the highest seqNum the
+									 * read-write transaction received, or
+									 * NULL (entry's cxt) */
+	int32		precommit_seq;	/* its seqNum */
 	StringInfoData mutations;	/* JSON mutations sent with the commit,
 								 * comma-separated; data NULL if none */
 	int64		mutation_cells; /* values in them (Spanner's mutation count) */
@@ -84,6 +94,13 @@ struct SpannerConnection
 	SpConn	   *rest;			/* NULL if not connected */
 	char	   *dbpath;			/* projects/P/instances/I/databases/D */
 	char	   *session;		/* session resource name, or NULL */
+	bool		multiplexed;	/* Spanner confirmed the session multiplexed:
+								 * every transaction runs on it, it is kept
+								 * (session_cache.c) and never deleted */
+	int64		session_created;	/* time() it was created (multiplexed) */
+	bool		session_key_set;	/* session_key is known: multiplexed
+									 * sessions may be shared */
+	unsigned char session_key[32];	/* session_cache.c's key */
 	char	   *database_role;	/* creator role for sessions, or NULL */
 	bool		keep_connections;
 	int			lazy_read_write;	/* server option, -1 if not set */
@@ -110,15 +127,37 @@ extern void spanner_disconnect(SpannerConnection *conn);
 /* session.c */
 extern bool spanner_session_ensure(SpannerConnection *conn, SpError *err);
 extern void spanner_session_forget(SpannerConnection *conn);
+extern void spanner_session_gone(SpannerConnection *conn);
 extern void spanner_session_delete(SpannerConnection *conn);
 extern void spanner_session_release_xact(SpannerConnection *conn);
 extern bool spanner_session_rollback(SpannerConnection *conn, SpError *err);
 extern void spanner_session_xact_released(SpannerConnection *conn, bool ok,
 										  const SpError *err);
 
+/* session_cache.c */
+extern char *spanner_session_cache_get(const unsigned char key[32], int64 *created);
+extern void spanner_session_cache_put(const unsigned char key[32], const char *name,
+									  int64 created);
+extern void spanner_session_cache_drop(const unsigned char key[32], const char *name);
+extern bool spanner_session_cache_shared(void);
+extern void spanner_session_cache_key(const char *endpoint, const char *dbpath,
+									  const char *database_role,
+									  const char *auth_kind,
+									  const unsigned char *identity,
+									  unsigned char key[32]);
+extern void spanner_session_cache_hash(const char *secret, unsigned char out[32]);
+
+/* precommit.c */
+extern void spanner_precommit_note(SpannerConnection *conn, const char *token,
+								   int32 seq);
+extern void spanner_precommit_note_of(SpannerConnection *conn, json_object *msg);
+extern void spanner_precommit_forget(SpannerConnection *conn);
+extern void spanner_precommit_append(SpannerConnection *conn, StringInfo body);
+
 /* stream.c */
 extern void spanner_stream_register(SpannerConnection *conn, SpStream *st,
 									SpannerStreamRef *ref);
+extern void spanner_streams_note_precommit(SpannerConnection *conn);
 extern void spanner_streams_close(SpannerConnection *conn, int min_level);
 extern void spanner_streams_reparent(SpannerConnection *conn, int level);
 

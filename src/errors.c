@@ -209,6 +209,36 @@ spanner_report_error_note(int elevel, SpError *err, const char *sql,
 }
 
 /*
+ * spanner_report_commit_refused
+ *		Spanner refused the commit of a read-write transaction on a
+ *		multiplexed session (FAILED_PRECONDITION or INVALID_ARGUMENT, e.g.
+ *		its precommit token is missing or not the latest): nothing was
+ *		committed, and the commit is not repeated.  Returns without
+ *		reporting for any other error (constraint violations included),
+ *		which takes the usual way.
+ */
+void
+spanner_report_commit_refused(SpError *err)
+{
+	const char *primary = NULL;
+	const char *hint = NULL;
+	int			sqlstate;
+
+	if (err->kind != SP_ERR_REMOTE ||
+		(err->grpc_code != SP_GRPC_FAILED_PRECONDITION &&
+		 err->grpc_code != SP_GRPC_INVALID_ARGUMENT) ||
+		constraint_sqlstate(err, &primary) != 0)
+		return;
+	sqlstate = remote_sqlstate(err, &hint);
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("Spanner refused to commit the transaction: %s", err->status),
+			 errdetail_internal("%s", err->message),
+			 errhint("Nothing was committed.  On a multiplexed session Spanner refuses a commit whose precommit token is missing or not the latest the transaction received; retry the transaction.")));
+}
+
+/*
  * spanner_report_snapshot_lost
  *		The transaction's snapshot went with its session: the transaction
  *		cannot go on reading one consistent state.

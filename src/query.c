@@ -196,7 +196,7 @@ spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 	spanner_close_query(conn, ref);
 	if (err.kind == SP_ERR_REMOTE && err.session_gone)
 	{
-		spanner_session_forget(conn);
+		spanner_session_gone(conn);
 		spanner_xact_lost(conn);
 		spanner_report_snapshot_lost(sql);
 	}
@@ -351,6 +351,8 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 		}
 		spanner_xact_begun(conn, id);
 	}
+	if (ok && a->selector == NULL)
+		spanner_precommit_note_of(conn, a->resp);
 	return ok;
 }
 
@@ -458,6 +460,17 @@ batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
 				missing_transaction_id(a->first_sql);
 			}
 		}
+	}
+	if (ok)
+	{
+		json_object *sets;
+		size_t		i;
+
+		spanner_precommit_note_of(conn, a->resp);
+		if (json_object_object_get_ex(a->resp, "resultSets", &sets) &&
+			json_object_is_type(sets, json_type_array))
+			for (i = 0; i < json_object_array_length(sets); i++)
+				spanner_precommit_note_of(conn, json_object_array_get_idx(sets, i));
 	}
 	return ok;
 }

@@ -260,7 +260,7 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 		{
 			if (!spanner_xact_session_replaceable(conn))
 			{
-				spanner_session_forget(conn);
+				spanner_session_gone(conn);
 				spanner_xact_lost(conn);
 				spanner_report_snapshot_lost(sql);
 			}
@@ -269,10 +269,10 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 				elog(DEBUG1, "spanner_fdw: session %s is gone; creating a new one",
 					 conn->session);
 				session_retried = true;
-				spanner_session_forget(conn);
+				spanner_session_gone(conn);
 				continue;
 			}
-			spanner_session_forget(conn);
+			spanner_session_gone(conn);
 		}
 		/* a session creation is always idempotent */
 		if (sp_error_transient(&err) && (idempotent || creating))

@@ -1,10 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * session.c
- *		  The Spanner session a connection owns: created on first use,
+ *		  The Spanner session a connection uses: created on first use,
  *		  reused for the life of the connection, forgotten when Spanner says
  *		  it is gone (retry.c then decides whether a new one may take its
  *		  place), and deleted when the connection closes.
+ *
+ * Every session is asked for as a multiplexed one (Session.multiplexed in
+ * google/spanner/v1 spanner.proto).  Where Spanner's answer confirms it
+ * ("multiplexed": true), every transaction of the connection runs on it,
+ * concurrently with those of other connections; it is kept for reuse by
+ * session_cache.c (in shared memory with shared_preload_libraries, so a
+ * new backend's first query makes no session call), replaced after 7 days
+ * as Google's client libraries do, and never deleted: Spanner refuses to
+ * delete a multiplexed session and drops it itself after 28 days.  Where
+ * the answer does not say so (the emulator makes a regular session of the
+ * request), the session is the connection's own, as before: one
+ * transaction at a time, deleted when the connection closes.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -17,6 +29,8 @@
 
 #include "pg_jsonc.h"
 
+#include <time.h>
+
 #include "utils/json.h"
 #include "utils/memutils.h"
 
@@ -25,10 +39,14 @@
 /* How long a session DELETE may take: it also runs at commit and exit. */
 #define SESSION_DELETE_TIMEOUT_MS 5000L
 
+/* Age after which a multiplexed session is replaced (session_cache.c). */
+#define SESSION_REPLACE_AFTER_S (7 * 24 * 3600)
+
 /*
  * spanner_session_ensure
- *		Create the connection's session if it has none.  Returns false with
- *		err set if Spanner refused; the caller decides what that means.
+ *		Give the connection a session if it has none: the multiplexed one
+ *		kept for its key, else a new one.  Returns false with err set if
+ *		Spanner refused; the caller decides what that means.
  */
 bool
 spanner_session_ensure(SpannerConnection *conn, SpError *err)
@@ -37,44 +55,81 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 	char	   *path;
 	json_object *resp = NULL;
 	json_object *name;
+	json_object *mux;
 	bool		ok;
+	int64		created;
 
 	if (conn->session)
-		return true;
+	{
+		/* a week-old multiplexed session is replaced between transactions */
+		if (!conn->multiplexed || conn->xact.id != NULL || conn->xact.rw_begun ||
+			(int64) time(NULL) < conn->session_created + SESSION_REPLACE_AFTER_S)
+			return true;
+		spanner_session_forget(conn);
+	}
+
+	if (conn->session_key_set)
+	{
+		char	   *kept = spanner_session_cache_get(conn->session_key, &created);
+
+		if (kept)
+		{
+			conn->session = MemoryContextStrdup(conn->cxt, kept);
+			conn->multiplexed = true;
+			conn->session_created = created;
+			pfree(kept);
+			return true;
+		}
+	}
 
 	initStringInfo(&body);
+	appendStringInfoString(&body, "{\"session\":{\"multiplexed\":true");
 	if (conn->database_role)
 	{
-		appendStringInfoString(&body, "{\"session\":{\"creatorRole\":");
+		appendStringInfoString(&body, ",\"creatorRole\":");
 		escape_json(&body, conn->database_role);
-		appendStringInfoString(&body, "}}");
 	}
-	else
-		appendStringInfoString(&body, "{}");
+	appendStringInfoString(&body, "}}");
 	path = psprintf("/v1/%s/sessions", conn->dbpath);
 
 	ok = sp_conn_call(conn->rest, "POST", path, spanner_to_utf8(body.data), &resp, err);
 	pfree(path);
 	pfree(body.data);
 	if (!ok)
+	{
+		spanner_session_cache_release_claim();
 		return false;
+	}
 
 	if (resp == NULL || !json_object_object_get_ex(resp, "name", &name) ||
 		!json_object_is_type(name, json_type_string))
 	{
 		json_object_put(resp);
+		spanner_session_cache_release_claim();
 		sp_error_set(err, SP_ERR_PROTOCOL,
 					 "the response to a session creation has no session name");
 		return false;
 	}
 	conn->session = MemoryContextStrdup(conn->cxt, json_object_get_string(name));
+	conn->multiplexed = json_object_object_get_ex(resp, "multiplexed", &mux) &&
+		json_object_is_type(mux, json_type_boolean) && json_object_get_boolean(mux);
+	conn->session_created = (int64) time(NULL);
 	json_object_put(resp);
+	if (conn->session_key_set)
+		spanner_session_cache_put(conn->session_key,
+								  conn->multiplexed ? conn->session : NULL,
+								  conn->session_created);
+	else
+		spanner_session_cache_release_claim();
+	elog(DEBUG1, "spanner_fdw: created %s session %s",
+		 conn->multiplexed ? "multiplexed" : "regular", conn->session);
 	return true;
 }
 
 /*
  * spanner_session_forget
- *		Drop the session name (Spanner no longer has it).
+ *		Drop the connection's session name (Spanner no longer has it, or a
+ *		multiplexed one is left to the others that use it).
  */
 void
 spanner_session_forget(SpannerConnection *conn)
@@ -82,6 +137,21 @@ spanner_session_forget(SpannerConnection *conn)
 	if (conn->session)
 		pfree(conn->session);
 	conn->session = NULL;
+	conn->multiplexed = false;
+}
+
+/*
+ * spanner_session_gone
+ *		Spanner says the session is gone (NOT_FOUND "Session not found"):
+ *		forget it, and a multiplexed one in the session cache too, so that
+ *		the next use by any backend creates another.
+ */
+void
+spanner_session_gone(SpannerConnection *conn)
+{
+	if (conn->session && conn->multiplexed && conn->session_key_set)
+		spanner_session_cache_drop(conn->session_key, conn->session);
+	spanner_session_forget(conn);
 }
 
 /*
@@ -128,7 +198,8 @@ spanner_session_xact_released(SpannerConnection *conn, bool ok, const SpError *e
 		pfree(conn->xact.id);
 	conn->xact.id = NULL;
 	conn->xact.kind = SPANNER_XACT_NONE;
-	if (!ok && conn->session)
+	/* a multiplexed session runs other transactions meanwhile: keep it */
+	if (!ok && conn->session && !conn->multiplexed)
 	{
 		elog(DEBUG1, "spanner_fdw: rollback failed (%s); leaving session %s",
 			 err->message, conn->session);
@@ -162,13 +233,15 @@ spanner_session_release_xact(SpannerConnection *conn)
 /*
  * spanner_session_delete
  *		Best-effort, time-bounded DELETE of the session, then forget it.  A
- *		read-write transaction it holds is rolled back first.
+ *		read-write transaction it holds is rolled back first.  A multiplexed
+ *		session is only forgotten: Spanner cannot delete one, and other
+ *		connections use it.
  */
 void
 spanner_session_delete(SpannerConnection *conn)
 {
 	spanner_session_release_xact(conn);
-	if (conn->rest && conn->session)
+	if (conn->rest && conn->session && !conn->multiplexed)
 	{
 		json_object *resp = NULL;
 		SpError		err;

@@ -351,6 +351,7 @@ extern void spanner_xact_check_usable(SpannerConnection *conn, const char *sql);
 extern void spanner_report_error(int elevel, SpError *err, const char *sql);
 extern void spanner_report_error_note(int elevel, SpError *err, const char *sql,
 									  const char *note);
+extern void spanner_report_commit_refused(SpError *err);
 extern void spanner_report_snapshot_lost(const char *sql) pg_attribute_noreturn();
 
 /* planner.c */
@@ -510,6 +511,7 @@ extern SpannerAuthState *spanner_auth_state_new(SpannerOptions *opts,
 												MemoryContext cxt);
 extern void spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force);
 extern void spanner_auth_state_free(SpannerAuthState *st);
+extern bool spanner_auth_identity(SpannerAuthState *st, unsigned char key[32]);
 
 /* token_cache.c */
 struct SpAuthSharedCache;
@@ -517,6 +519,11 @@ extern const struct SpAuthSharedCache *spanner_token_cache_hooks(void);
 extern void spanner_token_cache_release_claim(void);
 extern void spanner_token_cache_shmem_request(void);
 extern void spanner_token_cache_shmem_startup(void);
+
+/* session_cache.c */
+extern void spanner_session_cache_release_claim(void);
+extern void spanner_session_cache_shmem_request(void);
+extern void spanner_session_cache_shmem_startup(void);
 
 /* modify.c */
 extern int	spanner_commit_mutation_limit;

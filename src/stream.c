@@ -69,6 +69,31 @@ find_stream(SpannerConnection *conn, uint64 id)
 	return -1;
 }
 
+/* Keep the precommit token the stream received, before it is closed. */
+static void
+note_precommit(SpannerConnection *conn, SpStream *st)
+{
+	int32_t		seq;
+	const char *token = sp_stream_precommit_token(st, &seq);
+
+	if (token)
+		spanner_precommit_note(conn, token, seq);
+}
+
+/*
+ * spanner_streams_note_precommit
+ *		Keep the precommit tokens the open streams received (before a
+ *		commit: a cursor may still be open).
+ */
+void
+spanner_streams_note_precommit(SpannerConnection *conn)
+{
+	int			i;
+
+	for (i = 0; i < conn->nstreams; i++)
+		note_precommit(conn, conn->streams[i].st);
+}
+
 static void
 unregister_at(SpannerConnection *conn, int i)
 {
@@ -110,6 +135,7 @@ spanner_close_query(SpannerConnection *conn, SpannerStreamRef *ref)
 		SpStream   *st = conn->streams[i].st;
 
 		unregister_at(conn, i);
+		note_precommit(conn, st);
 		sp_stream_close(st);
 	}
 	ref->stream = NULL;
@@ -130,6 +156,7 @@ spanner_streams_close(SpannerConnection *conn, int min_level)
 	{
 		if (conn->streams[i].nest_level >= min_level)
 		{
+			note_precommit(conn, conn->streams[i].st);
 			sp_stream_close(conn->streams[i].st);
 			unregister_at(conn, i);
 		}

@@ -148,6 +148,8 @@ spanner_xact_begun(SpannerConnection *conn, const char *id)
 	conn->xact.id = MemoryContextStrdup(conn->cxt, id);
 	conn->xact.kind = conn->xact.begin_rw ? SPANNER_XACT_READ_WRITE
 		: SPANNER_XACT_READ_ONLY;
+	/* tokens belong to one transaction attempt */
+	spanner_precommit_forget(conn);
 	if (conn->xact.begin_rr)
 		conn->rr_isolation = 1;
 	conn->xact.begin_rr = false;
@@ -219,11 +221,22 @@ spanner_xact_session_replaceable(SpannerConnection *conn)
  *		cannot name.  If nothing else of this transaction lives on the
  *		session, forget it (it is never reused; Spanner ends the idle
  *		transaction by itself) so that the request can be made again on a
- *		new one, and return true; else false.
+ *		new one, and return true; else false.  A multiplexed session is
+ *		kept.
  */
 bool
 spanner_xact_drop_orphan(SpannerConnection *conn)
 {
+	/*
+	 * A multiplexed session carries any number of transactions: the one
+	 * whose begin was lost stays idle until Spanner ends it, and the
+	 * request can be made again on the same session.
+	 */
+	if (conn->multiplexed)
+	{
+		conn->xact.rw_orphan = false;
+		return true;
+	}
 	if (!spanner_xact_session_replaceable(conn))
 		return false;
 	elog(DEBUG1, "spanner_fdw: session %s may hold a read-write transaction whose begin was lost; leaving it",
@@ -301,6 +314,7 @@ spanner_xact_reset(SpannerConnection *conn)
 	conn->xact.txn_tag = NULL;
 	conn->xact.txn_priority = NULL;
 	conn->xact.options_fixed = false;
+	spanner_precommit_forget(conn);
 }
 
 /*
@@ -315,7 +329,8 @@ spanner_xact_end(SpannerConnection *conn)
 	spanner_streams_close(conn, 0);
 	if (conn->xact.kind == SPANNER_XACT_READ_WRITE)
 		spanner_session_release_xact(conn);
-	if (conn->xact.rw_orphan)
+	/* a multiplexed session runs any number of transactions: keep it */
+	if (conn->xact.rw_orphan && !conn->multiplexed)
 		spanner_session_forget(conn);
 	spanner_xact_reset(conn);
 	conn->xact.in_use = false;

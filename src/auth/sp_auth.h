@@ -215,6 +215,16 @@ extern int	sp_auth_validate_config(const SpAuthConfig *cfg, SpAuthError *err);
  */
 extern void sp_auth_invalidate(const SpAuthConfig *cfg);
 
+/*
+ * The identity of the credentials cfg presents, as a SHA-256: the key of
+ * the token caches (the credential configuration and the presenting AWS
+ * credentials; never a secret itself).  For other caches that must not mix
+ * identities, such as the shared Spanner sessions.  No network.  Returns
+ * 0, or -1 with *err set.
+ */
+extern int	sp_auth_identity_key(const SpAuthConfig *cfg, unsigned char key[32],
+								 SpAuthError *err);
+
 extern void sp_auth_stats(SpAuthStats *out);
 extern void sp_auth_stats_reset(void);
 

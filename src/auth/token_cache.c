@@ -537,3 +537,19 @@ sp_auth_invalidate(const SpAuthConfig *cfg)
 	}
 	sp_free_secret(text);
 }
+
+int
+sp_auth_identity_key(const SpAuthConfig *cfg, unsigned char key[32],
+					 SpAuthError *err)
+{
+	char	   *text = NULL;
+	size_t		len = 0;
+	int			rc;
+
+	sp_err_clear(err);
+	if (sp_config_read(cfg, &text, &len, err) != 0)
+		return -1;
+	rc = sp_auth_cache_key(cfg, text, len, key, err);
+	sp_free_secret(text);
+	return rc;
+}

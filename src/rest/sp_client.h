@@ -280,6 +280,13 @@ extern int	sp_stream_ncols(SpStream *st);
 extern const SpColumn *sp_stream_columns(SpStream *st);
 /* metadata.transaction.id, or NULL */
 extern const char *sp_stream_transaction_id(SpStream *st);
+/*
+ * The precommit token with the highest seqNum the stream has received so
+ * far (a PartialResultSet's "precommitToken", or its metadata
+ * transaction's), or NULL; *seq gets its seqNum.  Valid until the stream
+ * is closed.
+ */
+extern const char *sp_stream_precommit_token(SpStream *st, int32_t *seq);
 
 /*
  * Abandon or finish the stream.  An unfinished transfer is aborted and its
@@ -329,6 +336,7 @@ extern bool sp_reader_finished(SpRowReader *rd);
 extern int	sp_reader_ncols(SpRowReader *rd);
 extern const SpColumn *sp_reader_columns(SpRowReader *rd);
 extern const char *sp_reader_transaction_id(SpRowReader *rd);
+extern const char *sp_reader_precommit_token(SpRowReader *rd, int32_t *seq);
 extern const char *sp_reader_resume_token(SpRowReader *rd);
 
 extern bool sp_reader_prepare_resume(SpRowReader *rd, const char **token);
@@ -359,5 +367,18 @@ extern bool sp_parse_int64(const char *s, int64_t *out);
 extern bool sp_parse_date(const char *s, SpTimestamp *ts);
 /* "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" */
 extern bool sp_parse_timestamp(const char *s, SpTimestamp *ts);
+
+/*
+ * Multiplexed sessions (google/spanner/v1 transaction.proto,
+ * MultiplexedSessionPrecommitToken): a read-write transaction on a
+ * multiplexed session receives {"precommitToken": <base64 bytes>,
+ * "seqNum": <int32>} as the member "precommitToken" of a Transaction,
+ * ResultSet, PartialResultSet, ExecuteBatchDmlResponse or CommitResponse;
+ * its commit carries the one with the highest seqNum.  If msg (a JSON
+ * object) has a well-formed one, sets *token (valid while msg lives) and
+ * *seq and returns true.
+ */
+extern bool sp_precommit_token_of(json_object *msg, const char **token,
+								  int32_t *seq);
 
 #endif							/* SP_CLIENT_H */

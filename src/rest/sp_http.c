@@ -1241,6 +1241,12 @@ sp_stream_transaction_id(SpStream *st)
 	return sp_reader_transaction_id(st->rd);
 }
 
+const char *
+sp_stream_precommit_token(SpStream *st, int32_t *seq)
+{
+	return sp_reader_precommit_token(st->rd, seq);
+}
+
 
 
 void

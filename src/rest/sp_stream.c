@@ -82,6 +82,8 @@ struct SpRowReader
 	SpColumn   *cols;
 	char	   *txn_id;
 	char	   *resume_token;
+	char	   *precommit_token;	/* highest-seqNum precommit token seen */
+	int32_t		precommit_seq;
 
 	/* assembly */
 	json_object *cur;			/* current PRS's values array (ref held) */
@@ -288,6 +290,7 @@ sp_reader_free(SpRowReader *rd)
 	}
 	free(rd->txn_id);
 	free(rd->resume_token);
+	free(rd->precommit_token);
 	free(rd->fbuf);
 	json_tokener_free(rd->tok);
 	free(rd);
@@ -393,6 +396,39 @@ hold_or_release(SpRowReader *rd, json_object *obj, SpError *err)
 }
 
 /*
+ * Keep msg's precommit token (multiplexed sessions) if its seqNum is the
+ * highest so far: it is noted when the message arrives, so a token is
+ * never missed because the rows before it were not read yet.
+ */
+static bool
+note_precommit_token(SpRowReader *rd, json_object *msg, SpError *err)
+{
+	const char *token;
+	int32_t		seq;
+	json_object *md,
+			   *tx;
+	char	   *copy;
+
+	if (!sp_precommit_token_of(msg, &token, &seq) &&
+		!(json_object_object_get_ex(msg, "metadata", &md) &&
+		  json_object_object_get_ex(md, "transaction", &tx) &&
+		  sp_precommit_token_of(tx, &token, &seq)))
+		return true;
+	if (rd->precommit_token && seq <= rd->precommit_seq)
+		return true;
+	copy = strdup(token);
+	if (copy == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	free(rd->precommit_token);
+	rd->precommit_token = copy;
+	rd->precommit_seq = seq;
+	return true;
+}
+
+/*
  * Take one complete top-level object off the tokener.  Returns false on a
  * protocol error.  Consumes the reference to obj.
  */
@@ -429,6 +465,11 @@ handle_top_object(SpRowReader *rd, json_object *obj, SpError *err)
 						 "\"result\" is not an object in a streaming response");
 			return false;
 		}
+	}
+	if (!note_precommit_token(rd, obj, err))
+	{
+		json_object_put(obj);
+		return false;
 	}
 	return hold_or_release(rd, obj, err);
 }
@@ -1129,6 +1170,13 @@ sp_reader_transaction_id(SpRowReader *rd)
 	return rd->txn_id;
 }
 
+
+const char *
+sp_reader_precommit_token(SpRowReader *rd, int32_t *seq)
+{
+	*seq = rd->precommit_seq;
+	return rd->precommit_token;
+}
 
 const char *
 sp_reader_resume_token(SpRowReader *rd)

@@ -2,7 +2,8 @@
  *
  * sp_values.c
  *		  Parsing of Spanner's JSON value encodings that need more than
- *		  json-c: INT64 strings, DATE and RFC 3339 TIMESTAMP text.
+ *		  json-c: INT64 strings, DATE and RFC 3339 TIMESTAMP text, and the
+ *		  precommit tokens of multiplexed sessions.
  *
  * Kept apart from src/convert.c (which builds PostgreSQL Datums) so that the
  * rules are unit-tested without a backend.  Timestamps: Spanner sends UTC
@@ -18,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,4 +132,41 @@ sp_parse_timestamp(const char *s, SpTimestamp *ts)
 			ts->usec *= 10;
 	}
 	return strcmp(p, "Z") == 0;
+}
+
+/*
+ * sp_precommit_token_of
+ *		msg's "precommitToken" member, a MultiplexedSessionPrecommitToken.
+ *		proto3 JSON writes the bytes as base64 text (kept as it is: it is
+ *		sent back unchanged) and the int32 seqNum as a number; a quoted
+ *		number is taken too.  A missing seqNum is 0 (proto3 default).
+ */
+bool
+sp_precommit_token_of(json_object *msg, const char **token, int32_t *seq)
+{
+	json_object *pt,
+			   *tok,
+			   *sn;
+	int64_t		v = 0;
+
+	if (msg == NULL || !json_object_is_type(msg, json_type_object) ||
+		!json_object_object_get_ex(msg, "precommitToken", &pt) ||
+		!json_object_is_type(pt, json_type_object) ||
+		!json_object_object_get_ex(pt, "precommitToken", &tok) ||
+		!json_object_is_type(tok, json_type_string) ||
+		json_object_get_string_len(tok) == 0)
+		return false;
+	if (json_object_object_get_ex(pt, "seqNum", &sn))
+	{
+		if (json_object_is_type(sn, json_type_int))
+			v = json_object_get_int64(sn);
+		else if (!json_object_is_type(sn, json_type_string) ||
+				 !sp_parse_int64(json_object_get_string(sn), &v))
+			return false;
+		if (v < INT_MIN || v > INT_MAX)
+			return false;
+	}
+	*token = json_object_get_string(tok);
+	*seq = (int32_t) v;
+	return true;
 }

@@ -34,6 +34,13 @@ emulator cannot show:
   (default 100) levels deep.
 * Error bodies are converted to production's {"error":{"code":<http>,
   "message":..,"status":..}} shape.
+* Multiplexed sessions (config "multiplexed": true; the emulator has none):
+  see the section "multiplexed sessions" below.  A session creation is
+  answered with a proxy-level session {"multiplexed": true}; each
+  transaction on it runs on a regular emulator session from a pool, and
+  read-write transactions get production's precommit tokens, whose latest
+  a commit must carry (else 400 FAILED_PRECONDITION); counters are in
+  /__stats "mux".
 
 * Faults before any data (retries), for the next "fault_times" calls of
   the rpc "fault_rpc" (the method after the ':' of the path, "sessions" for
@@ -93,11 +100,19 @@ LOCK = threading.Lock()
 CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean_cut": False,
           "error_after": 0, "error_times": 0, "error_code": 13,
           "session_gone_times": 0, "commit_abort_times": 0, "commit_retry_delay": "0.05s",
-          "commit_drop_times": 0, "accept_isolation": False, "error_message": ""}
+          "commit_drop_times": 0, "accept_isolation": False, "error_message": "",
+          # multiplexed sessions (section below)
+          "multiplexed": False, "commit_precommit_retry_times": 0,
+          "precommit_withhold_times": 0, "mux_session_gone_times": 0, "mux_idle_s": 60}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
          "commits_dropped": 0, "isolation_repeatable_read": 0,
-         "calls": {}, "begin_read_write": 0, "begin_read_only": 0}
+         "calls": {}, "begin_read_write": 0, "begin_read_only": 0,
+         "mux": {"session_creates": 0, "session_deletes_refused": 0, "session_gone": 0,
+                 "upstream_sessions": 0, "transactions": 0, "tokens_issued": 0,
+                 "tokens_withheld": 0, "commits": 0, "commits_with_token": 0,
+                 "commits_single_use": 0, "commit_retries_asked": 0, "recommits": 0,
+                 "commits_refused": 0, "commits_forwarded": 0, "commit_log": []}}
 # values no Spanner sends (replace_value)
 CONFIG.update({"big_value_bytes": 0, "big_value_index": 1, "big_value_times": 0,
                "deep_value_times": 0, "deep_value_depth": 100})
@@ -278,9 +293,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in REQUESTS)
             self.reply(200, text.encode(), "application/x-ndjson")
             return
+        if mux_session_of(self.path) is not None:
+            self.mux_get()
+            return
         self.forward(None)
 
     def do_DELETE(self):
+        if mux_session_of(self.path) is not None:
+            self.mux_delete()
+            return
         self.forward(None)
 
     def do_POST(self):
@@ -318,6 +339,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with LOCK:
                     STATS["isolation_repeatable_read"] += 1
             body = json.dumps(req).encode()
+        if mux_wants(self.path):
+            self.mux_post(body)
+            return
         if self.path.endswith(":executeStreamingSql"):
             self.streaming(body)
             return
@@ -346,6 +370,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "retryDelay": delay}]}}).encode())
             return
         status, data = self.upstream(self.command, body)
+        hook = getattr(self, "mux_response", None)
+        if hook:
+            data = hook(status, data)
         if drop:
             self.close_connection = True
             try:
@@ -370,6 +397,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with LOCK:
             STATS["requests"] += 1
         status, data = self.upstream(self.command, body)
+        hook = getattr(self, "mux_response", None)
+        if hook:
+            data = hook(status, data)
         if status != 200:
             data = production_error(status, data)
         self.reply(status, data)
@@ -435,6 +465,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             msgs = msgs[skip:]
             if msgs and "metadata" in msgs[0]:
                 del msgs[0]["metadata"]
+        hook = getattr(self, "mux_messages", None)
+        if hook:
+            msgs = hook(msgs)
 
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -568,6 +601,500 @@ FAULTS = {"fault": "", "fault_rpc": "", "fault_times": 0, "fault_retry_delay": "
           "fault_body": "<html><body>Bad gateway</body></html>", "fault_stall": 5}
 STATS["rpcs"] = {}
 STATS["faults"] = {}
+
+
+# ---------------------------------------------------------------- multiplexed sessions
+#
+# Production Spanner offers multiplexed sessions (google/spanner/v1
+# spanner.proto Session.multiplexed; transaction.proto
+# MultiplexedSessionPrecommitToken; commit_response.proto
+# MultiplexedSessionRetry); the emulator accepts "multiplexed": true but makes
+# a regular session and says nothing.  With config "multiplexed": true this
+# proxy gives the client production's shape:
+#
+# * POST .../sessions answers a new proxy-level session, {"name": ...,
+#   "multiplexed": true} (one per create; counted in "session_creates").  It
+#   cannot be deleted (DELETE: 400 FAILED_PRECONDITION, counted) and GET
+#   answers it.  "mux_session_gone_times": N makes the next N requests on a
+#   multiplexed session find it gone (production's 404 "Session not found");
+#   that session stays gone.
+# * Every transaction on it runs on a regular emulator session taken from a
+#   pool (one session per open transaction, as the emulator runs one at a
+#   time): single-use requests for the request, read-write transactions
+#   until their commit or rollback, read-only ones (which never end
+#   explicitly) until idle for "mux_idle_s" seconds.  Transaction ids are
+#   the proxy's own (the emulator numbers them per session).
+# * Read-write transactions get a precommit token with an increasing seqNum
+#   on every answer (ResultSet, ExecuteBatchDmlResponse, the last message of
+#   a stream, a beginTransaction that named a mutationKey).
+#   "precommit_withhold_times": N leaves the next N tokens out of the
+#   answers (the client then holds a stale one).
+# * A commit of a transaction that received tokens must carry the latest
+#   (token and seqNum), else it is refused with 400 FAILED_PRECONDITION in
+#   production's error shape and nothing is forwarded.  With
+#   "commit_precommit_retry_times": N the next N commit answers carry a new
+#   precommit token and no commitTimestamp (the transaction is not
+#   committed; the mutations sent are kept, as Spanner keeps them); a commit
+#   with that token is then forwarded with the kept mutations plus any it
+#   carries (so a client that sends its mutations twice writes them twice).
+#   Single-use commits (no token) are forwarded as production takes them.
+# * /__stats "mux" counts creates, tokens, commits with a token, retries
+#   asked, re-commits, refusals, and keeps the last commits in "commit_log"
+#   ({"seq": token seqNum sent or null, "mutations": n, "outcome": ...}).
+
+MUX_LOCK = threading.Lock()
+MUX_SESSIONS = {}      # name -> {"db", "role", "created", "gone"}
+MUX_POOL = {}          # (db, role) -> [free upstream session names]
+MUX_TXNS = {}          # proxy txn id -> record (see mux_new_txn)
+MUX_COUNTER = [0, 0]   # sessions, transactions
+MUX_STREAM_RPCS = ("executeStreamingSql", "streamingRead")
+MUX_TXN_RPCS = ("executeSql", "executeStreamingSql", "streamingRead", "read",
+                "executeBatchDml")
+
+
+def mux_stat(key, n=1):
+    with LOCK:
+        STATS["mux"][key] += n
+
+
+def mux_session_of(path):
+    """The multiplexed session a request path addresses, or None."""
+    if not path.startswith("/v1/"):
+        return None
+    name = path[4:].split("?", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name.rsplit(":", 1)[0]
+    with MUX_LOCK:
+        return name if name in MUX_SESSIONS else None
+
+
+def mux_wants(path):
+    """Does the multiplexed-session layer answer this POST?"""
+    with LOCK:
+        on = CONFIG.get("multiplexed")
+    if on and path.split("?", 1)[0].endswith("/sessions"):
+        return True
+    return mux_session_of(path) is not None
+
+
+def mux_error(http_status, status, message):
+    return json.dumps({"error": {"code": http_status, "message": message,
+                                 "status": status}}).encode()
+
+
+def mux_upstream_call(method, path, body):
+    conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
+    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, data
+
+
+def mux_reclaim_idle():
+    """Transactions idle past mux_idle_s give their emulator session back."""
+    with LOCK:
+        idle = float(CONFIG.get("mux_idle_s", 60))
+    now = time.time()
+    with MUX_LOCK:
+        for tid in [t for t, r in MUX_TXNS.items()
+                    if r["busy"] == 0 and now - r["last_use"] > idle]:
+            rec = MUX_TXNS.pop(tid)
+            MUX_POOL.setdefault(rec["key"], []).append(rec["up"])
+
+
+def mux_acquire(db, role):
+    """A free emulator session of (db, role), made if none is free."""
+    mux_reclaim_idle()
+    with MUX_LOCK:
+        free = MUX_POOL.setdefault((db, role), [])
+        if free:
+            return free.pop()
+    body = {"session": {"creatorRole": role}} if role else {}
+    status, data = mux_upstream_call("POST", "/v1/%s/sessions" % db, json.dumps(body).encode())
+    if status != 200:
+        raise RuntimeError(data.decode(errors="replace"))
+    mux_stat("upstream_sessions")
+    return json.loads(data)["name"]
+
+
+def mux_release(db, role, up):
+    with MUX_LOCK:
+        MUX_POOL.setdefault((db, role), []).append(up)
+
+
+def mux_new_txn(sess, up, up_id, kind):
+    with MUX_LOCK:
+        MUX_COUNTER[1] += 1
+        tid = base64.b64encode(b"mtx-%d" % MUX_COUNTER[1]).decode()
+        MUX_TXNS[tid] = {"key": (sess["db"], sess["role"]), "up": up, "up_id": up_id,
+                         "kind": kind, "seq": 0, "token": None, "pending": None,
+                         "busy": 0, "last_use": time.time()}
+    mux_stat("transactions")
+    return tid
+
+
+def mux_token(rec):
+    """The next precommit token of a read-write transaction, or None if the
+    configuration withholds it (its seqNum is still the latest)."""
+    with MUX_LOCK:
+        rec["seq"] += 1
+        rec["token"] = base64.b64encode(("pct:%d:%s" % (rec["seq"], os.urandom(6).hex())).encode()).decode()
+        tok = {"precommitToken": rec["token"], "seqNum": rec["seq"]}
+    with LOCK:
+        STATS["mux"]["tokens_issued"] += 1
+        if CONFIG["precommit_withhold_times"] > 0:
+            CONFIG["precommit_withhold_times"] -= 1
+            STATS["mux"]["tokens_withheld"] += 1
+            return None
+    return tok
+
+
+def mux_log_commit(entry):
+    with LOCK:
+        log = STATS["mux"]["commit_log"]
+        log.append(entry)
+        del log[:-50]
+
+
+def mux_parse_stream(data):
+    """Messages of an emulator stream answer (a JSON array, or one
+    {"result": ...} object a line) and a function that writes them back."""
+    text = data.decode()
+    if text.lstrip().startswith("["):
+        msgs = json.loads(text, parse_int=keep_negative_zero)
+        return msgs, lambda m: json.dumps(m, ensure_ascii=False).encode()
+    msgs = []
+    for line in text.splitlines():
+        if line.strip():
+            obj = json.loads(line, parse_int=keep_negative_zero)
+            msgs.append(obj.get("result", obj))
+    return msgs, lambda m: "".join(json.dumps({"result": x}, ensure_ascii=False) + "\n"
+                                   for x in m).encode()
+
+
+def _mux_get(self):
+    name = mux_session_of(self.path)
+    with MUX_LOCK:
+        sess = dict(MUX_SESSIONS[name])
+    if sess["gone"]:
+        self.mux_gone(name)
+        return
+    self.reply(200, json.dumps({"name": name, "createTime": sess["created"],
+                                "multiplexed": True}).encode())
+
+
+def _mux_delete(self):
+    mux_stat("session_deletes_refused")
+    self.reply(400, mux_error(400, "FAILED_PRECONDITION",
+                              "Multiplexed sessions cannot be deleted."))
+
+
+def _mux_gone(self, name):
+    self.reply(404, json.dumps({"error": {
+        "code": 404, "message": "Session not found: " + name, "status": "NOT_FOUND",
+        "details": [{"@type": "type.googleapis.com/google.rpc.ResourceInfo",
+                     "resourceType": "type.googleapis.com/google.spanner.v1.Session",
+                     "resourceName": name, "description": "Session does not exist."}]}}).encode())
+
+
+def _mux_create(self, body):
+    db = self.path[4:].split("?", 1)[0].rsplit("/sessions", 1)[0]
+    try:
+        req = json.loads(body) if body else {}
+    except ValueError:
+        req = {}
+    role = (req.get("session") or {}).get("creatorRole") or ""
+    created = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    with MUX_LOCK:
+        MUX_COUNTER[0] += 1
+        name = "%s/sessions/mux-%d" % (db, MUX_COUNTER[0])
+        MUX_SESSIONS[name] = {"db": db, "role": role, "created": created, "gone": False}
+    mux_stat("session_creates")
+    answer = {"name": name, "createTime": created, "multiplexed": True}
+    if role:
+        answer["creatorRole"] = role
+    self.reply(200, json.dumps(answer).encode())
+
+
+def _mux_post(self, body):
+    path = self.path.split("?", 1)[0]
+    if path.endswith("/sessions"):
+        self.mux_create(body)
+        return
+    name = mux_session_of(path)
+    verb = path.rsplit(":", 1)[1] if ":" in path.rsplit("/", 1)[-1] else ""
+    with LOCK:
+        gone_now = CONFIG["mux_session_gone_times"] > 0
+        if gone_now:
+            CONFIG["mux_session_gone_times"] -= 1
+    with MUX_LOCK:
+        sess = MUX_SESSIONS[name]
+        if gone_now:
+            sess["gone"] = True
+        gone = sess["gone"]
+        sess = dict(sess)
+    if gone:
+        mux_stat("session_gone")
+        self.mux_gone(name)
+        return
+    try:
+        req = json.loads(body) if body else {}
+    except ValueError:
+        req = {}
+    if verb == "commit":
+        self.mux_commit(sess, req)
+    elif verb == "rollback":
+        self.mux_rollback(sess, req)
+    elif verb == "beginTransaction":
+        self.mux_begin(sess, req)
+    else:
+        self.mux_txn_request(sess, verb, req)
+
+
+def _mux_find(self, tid):
+    with MUX_LOCK:
+        rec = MUX_TXNS.get(tid)
+        if rec:
+            rec["busy"] += 1
+            rec["last_use"] = time.time()
+    if rec is None:
+        self.reply(404, mux_error(404, "NOT_FOUND", "Transaction not found: %s" % tid))
+    return rec
+
+
+def _mux_done(self, rec):
+    with MUX_LOCK:
+        rec["busy"] -= 1
+        rec["last_use"] = time.time()
+
+
+def _mux_run(self, up, verb, req):
+    """Send req to emulator session up with the proxy's usual handling."""
+    self.path = "/v1/%s:%s" % (up, verb)
+    data = json.dumps(req).encode()
+    if verb == "executeStreamingSql":
+        self.streaming(data)
+    elif verb == "commit":
+        self.commit(data)
+    else:
+        self.forward(data)
+
+
+def _mux_txn_request(self, sess, verb, req):
+    """A query, read or DML: in its transaction, or one it begins, or a
+    single-use one."""
+    sel = req.get("transaction") or {}
+    state = {"rec": None, "tid": None}
+    if "id" in sel:
+        rec = self.mux_find(sel["id"])
+        if rec is None:
+            return
+        state["rec"], state["tid"] = rec, sel["id"]
+        sel["id"] = rec["up_id"]
+        up = rec["up"]
+    else:
+        up = mux_acquire(sess["db"], sess["role"])
+    begin = sel.get("begin") if isinstance(sel.get("begin"), dict) else None
+    kind = ("readWrite" if "readWrite" in begin else "readOnly") if begin is not None else None
+
+    def on_begun(txn_obj):
+        """Rewrite an inline begin's transaction id to the proxy's own."""
+        if kind and isinstance(txn_obj, dict) and "id" in txn_obj and state["tid"] is None:
+            state["tid"] = mux_new_txn(sess, up, txn_obj["id"], kind)
+            with MUX_LOCK:
+                state["rec"] = MUX_TXNS[state["tid"]]
+                state["rec"]["busy"] += 1
+            txn_obj["id"] = state["tid"]
+
+    def rw():
+        return state["rec"] is not None and state["rec"]["kind"] == "readWrite"
+
+    def on_messages(msgs):
+        if msgs and "metadata" in msgs[0]:
+            on_begun(msgs[0]["metadata"].get("transaction"))
+        if msgs and rw():
+            tok = mux_token(state["rec"])
+            if tok:
+                msgs[-1]["precommitToken"] = tok
+        return msgs
+
+    def on_response(status, data):
+        if status != 200:
+            return data
+        if verb in MUX_STREAM_RPCS:
+            msgs, dump = mux_parse_stream(data)
+            return dump(on_messages(msgs))
+        obj = json.loads(data, parse_int=keep_negative_zero)
+        if verb == "executeBatchDml":
+            sets = obj.get("resultSets") or []
+            if sets:
+                on_begun((sets[0].get("metadata") or {}).get("transaction"))
+        else:
+            on_begun((obj.get("metadata") or {}).get("transaction"))
+        if rw():
+            tok = mux_token(state["rec"])
+            if tok:
+                obj["precommitToken"] = tok
+        return json.dumps(obj, ensure_ascii=False).encode()
+
+    self.mux_messages = on_messages
+    self.mux_response = on_response
+    try:
+        self.mux_run(up, verb, req)
+    finally:
+        self.mux_messages = None
+        self.mux_response = None
+        if state["rec"] is not None:
+            self.mux_done(state["rec"])
+            if state["rec"]["kind"] == "partitionedDml":
+                # a partitioned DML transaction ends with its statement
+                with MUX_LOCK:
+                    MUX_TXNS.pop(state["tid"], None)
+                mux_release(sess["db"], sess["role"], up)
+        elif "id" not in sel:
+            mux_release(sess["db"], sess["role"], up)   # single-use, or a failed begin
+
+
+def _mux_begin(self, sess, req):
+    options = req.get("options") or {}
+    kind = next((k for k in ("readWrite", "readOnly", "partitionedDml") if k in options), "readOnly")
+    mutation_key = req.pop("mutationKey", None)
+    up = mux_acquire(sess["db"], sess["role"])
+    state = {"rec": None}
+
+    def on_response(status, data):
+        if status != 200:
+            return data
+        obj = json.loads(data)
+        tid = mux_new_txn(sess, up, obj["id"], kind)
+        with MUX_LOCK:
+            state["rec"] = MUX_TXNS[tid]
+        obj["id"] = tid
+        if kind == "readWrite" and mutation_key is not None:
+            tok = mux_token(state["rec"])
+            if tok:
+                obj["precommitToken"] = tok
+        return json.dumps(obj).encode()
+
+    self.mux_response = on_response
+    try:
+        self.mux_run(up, "beginTransaction", req)
+    finally:
+        self.mux_response = None
+        if state["rec"] is None:
+            mux_release(sess["db"], sess["role"], up)
+
+
+def _mux_rollback(self, sess, req):
+    tid = req.get("transactionId")
+    rec = self.mux_find(tid)
+    if rec is None:
+        return
+    req["transactionId"] = rec["up_id"]
+    try:
+        self.mux_run(rec["up"], "rollback", req)
+    finally:
+        self.mux_done(rec)
+        with MUX_LOCK:
+            gone = MUX_TXNS.pop(tid, None)
+        if gone is not None:
+            mux_release(gone["key"][0], gone["key"][1], gone["up"])
+
+
+def _mux_commit(self, sess, req):
+    sent = req.pop("precommitToken", None)
+    seq = sent.get("seqNum") if isinstance(sent, dict) else None
+    mutations = req.get("mutations") or []
+    mux_stat("commits")
+    if sent is not None:
+        mux_stat("commits_with_token")
+    if "transactionId" not in req:
+        # single-use: production takes it on a multiplexed session, no token
+        mux_stat("commits_single_use")
+        up = mux_acquire(sess["db"], sess["role"])
+        mux_log_commit({"seq": seq, "mutations": len(mutations), "outcome": "single-use"})
+        try:
+            self.mux_run(up, "commit", req)
+        finally:
+            mux_release(sess["db"], sess["role"], up)
+        return
+    tid = req["transactionId"]
+    rec = self.mux_find(tid)
+    if rec is None:
+        return
+    try:
+        with MUX_LOCK:
+            latest = (rec["token"], rec["seq"])
+            again = rec["pending"] is not None
+        if latest[0] is not None and (
+                not isinstance(sent, dict) or sent.get("precommitToken") != latest[0] or
+                int(sent.get("seqNum", 0)) != latest[1]):
+            mux_stat("commits_refused")
+            mux_log_commit({"seq": seq, "mutations": len(mutations), "outcome": "refused"})
+            self.reply(400, mux_error(400, "FAILED_PRECONDITION",
+                                      "The commit's precommit token is missing or is not the "
+                                      "latest one the transaction received (seqNum %s)." % latest[1]))
+            return
+        if again:
+            mux_stat("recommits")
+        with LOCK:
+            ask = CONFIG["commit_precommit_retry_times"] > 0
+            if ask:
+                CONFIG["commit_precommit_retry_times"] -= 1
+        if ask:
+            # not committed yet: Spanner keeps the mutations, asks for a new token
+            with MUX_LOCK:
+                rec["pending"] = (rec["pending"] or []) + mutations
+                rec["seq"] += 1
+                rec["token"] = base64.b64encode(("pct:%d:%s" % (rec["seq"], os.urandom(6).hex())).encode()).decode()
+                tok = {"precommitToken": rec["token"], "seqNum": rec["seq"]}
+            mux_stat("commit_retries_asked")
+            mux_stat("tokens_issued")
+            mux_log_commit({"seq": seq, "mutations": len(mutations), "outcome": "retry-asked"})
+            self.reply(200, json.dumps({"precommitToken": tok}).encode())
+            return
+        with MUX_LOCK:
+            req["mutations"] = (rec["pending"] or []) + mutations
+        if not req["mutations"]:
+            req.pop("mutations")
+        req["transactionId"] = rec["up_id"]
+        result = {}
+
+        def on_response(status, data):
+            result["status"] = status
+            return data
+
+        self.mux_response = on_response
+        try:
+            self.mux_run(rec["up"], "commit", req)
+        finally:
+            self.mux_response = None
+        outcome = "committed" if result.get("status") == 200 else "error %s" % result.get("status")
+        mux_stat("commits_forwarded")
+        mux_log_commit({"seq": seq, "mutations": len(mutations), "outcome": outcome,
+                        "recommit": again})
+        if result.get("status") == 200:
+            with MUX_LOCK:
+                MUX_TXNS.pop(tid, None)
+            mux_release(rec["key"][0], rec["key"][1], rec["up"])
+    finally:
+        self.mux_done(rec)
+
+
+Handler.mux_get = _mux_get
+Handler.mux_delete = _mux_delete
+Handler.mux_gone = _mux_gone
+Handler.mux_create = _mux_create
+Handler.mux_post = _mux_post
+Handler.mux_find = _mux_find
+Handler.mux_done = _mux_done
+Handler.mux_run = _mux_run
+Handler.mux_txn_request = _mux_txn_request
+Handler.mux_begin = _mux_begin
+Handler.mux_rollback = _mux_rollback
+Handler.mux_commit = _mux_commit
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -366,6 +366,55 @@ test_metadata(void)
 	sp_reader_free(rd);
 }
 
+/*
+ * Multiplexed sessions: the precommit token with the highest seqNum is
+ * kept, whichever message brought it and in whatever order they came; a
+ * malformed one is ignored.  Production framing (JSON array).
+ */
+static void
+test_precommit_tokens(void)
+{
+	SpError		err;
+	SpRowReader *rd = sp_reader_new(1024);
+	const char *text =
+	"[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"k\",\"type\":{\"code\":\"INT64\"}}]},"
+	"\"transaction\":{\"id\":\"dHg=\",\"precommitToken\":{\"precommitToken\":\"dDE=\",\"seqNum\":1}}},"
+	"\"values\":[\"1\"],\"resumeToken\":\"cjE=\"},\n"
+	"{\"values\":[\"2\"],\"precommitToken\":{\"precommitToken\":\"dDM=\",\"seqNum\":3}},\n"
+	"{\"values\":[\"3\"],\"precommitToken\":{\"precommitToken\":\"dDI=\",\"seqNum\":\"2\"}},\n"
+	"{\"values\":[\"4\"],\"precommitToken\":{\"precommitToken\":\"\",\"seqNum\":9}},\n"
+	"{\"values\":[\"5\"],\"precommitToken\":{\"precommitToken\":\"dDk=\",\"seqNum\":\"x\"}}]";
+	json_object **v;
+	json_object *msg;
+	const char *tok = NULL;
+	int32_t		seq = -1;
+	int			rows = 0;
+	bool		good;
+
+	sp_error_clear(&err);
+	good = sp_reader_feed(rd, text, strlen(text), &err) && sp_reader_finish(rd, &err);
+	while (sp_reader_next(rd, &v, &err) == 1)
+		rows++;
+	tok = sp_reader_precommit_token(rd, &seq);
+	tap_ok(good && rows == 5 && tok && strcmp(tok, "dDM=") == 0 && seq == 3,
+		   "precommit tokens: the highest seqNum is kept (metadata, messages, quoted seqNum; empty or malformed ignored)");
+	sp_reader_free(rd);
+
+	msg = json_tokener_parse("{\"commitTimestamp\":\"2026-01-01T00:00:00Z\"}");
+	good = !sp_precommit_token_of(msg, &tok, &seq);
+	json_object_put(msg);
+	msg = json_tokener_parse("{\"precommitToken\":{\"precommitToken\":\"YWJj\",\"seqNum\":7}}");
+	good = good && sp_precommit_token_of(msg, &tok, &seq) && strcmp(tok, "YWJj") == 0 && seq == 7;
+	json_object_put(msg);
+	msg = json_tokener_parse("{\"precommitToken\":{\"precommitToken\":\"YWJj\"}}");
+	good = good && sp_precommit_token_of(msg, &tok, &seq) && seq == 0;
+	json_object_put(msg);
+	msg = json_tokener_parse("{\"precommitToken\":{\"precommitToken\":\"YWJj\",\"seqNum\":4294967296}}");
+	good = good && !sp_precommit_token_of(msg, &tok, &seq);
+	json_object_put(msg);
+	tap_ok(good, "CommitResponse precommit token: read, seqNum defaults to 0, out-of-range refused, absent is none");
+}
+
 static void
 test_errors(void)
 {
@@ -725,6 +774,7 @@ main(int argc, char **argv)
 	test_error_after_data();
 	test_truncated();
 	test_metadata();
+	test_precommit_tokens();
 	test_errors();
 	test_session_errors();
 	test_transient();
