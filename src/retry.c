@@ -109,19 +109,28 @@ times_made(int attempts)
 }
 
 /*
+ * Exponential backoff with jitter: the step's cap (first_ms doubled step
+ * times, at most max_ms), half of it plus a random part of the other half.
+ */
+static long
+jittered(long first_ms, long max_ms, int step)
+{
+	long		cap = Min(max_ms, first_ms << Min(step, 7));
+
+	return cap / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (cap / 2));
+}
+
+/*
  * The wait before the next attempt: the delay Spanner asks for (RetryInfo),
- * else an exponential backoff with jitter (half the step, plus a random
- * part of the other half).  attempts: made so far (1 after the first).
+ * else a jittered exponential backoff.  attempts: made so far (1 after
+ * the first).
  */
 static long
 backoff_ms(const SpError *err, int attempts)
 {
-	long		cap;
-
 	if (err->retry_delay > 0)
 		return (long) Min(ceil(err->retry_delay * 1000.0), (double) RETRY_INFO_MAX_MS);
-	cap = Min(RETRY_MAX_MS, RETRY_FIRST_MS << Min(attempts - 1, 7));
-	return cap / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (cap / 2));
+	return jittered(RETRY_FIRST_MS, RETRY_MAX_MS, attempts - 1);
 }
 
 /* Wait before repeating an aborted request: RetryInfo, or a backoff. */
@@ -133,12 +142,8 @@ abort_backoff(const SpError *err, int attempt)
 	if (err->retry_delay > 0)
 		ms = (long) (err->retry_delay * 1000.0);
 	else
-	{
-		long		cap = Min(1000L, 10L << Min(attempt, 7));
-
-		ms = cap / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (cap / 2));
-	}
-	ms = Min(ms, 32000L);
+		ms = jittered(10L, 1000L, attempt);
+	ms = Min(ms, RETRY_MAX_MS);
 	(void) retry_sleep(ms, false);
 }
 
