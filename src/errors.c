@@ -143,6 +143,13 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 			primary = err->after_data ? "connection to Spanner lost while reading a result"
 				: "could not reach Spanner";
 			hint = "Check the server's \"endpoint\" option and the network.";
+			if (!err->after_data && err->conn_lost)
+			{
+				/* reached, then lost: the request may have been acted on */
+				sqlstate = ERRCODE_CONNECTION_FAILURE;
+				primary = "connection to Spanner lost before its answer arrived";
+				hint = "The request may have reached Spanner; retry the transaction once Spanner answers again.";
+			}
 			break;
 		case SP_ERR_PROTOCOL:
 			sqlstate = ERRCODE_PROTOCOL_VIOLATION;
@@ -184,6 +191,23 @@ spanner_report_error(int elevel, SpError *err, const char *sql)
 				 err->kind != SP_ERR_CANCELLED ? errdetail_internal("%s", err->message) : 0,
 				 hint ? errhint("%s", hint) : 0,
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}
+
+/*
+ * spanner_report_xact_lost
+ *		The read-write transaction went with its session (expired, deleted,
+ *		or the server restarted): none of its writes can be committed.
+ */
+void
+spanner_report_xact_lost(const char *sql)
+{
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("the Spanner read-write transaction was lost with its session"),
+			 errdetail("Spanner no longer has the session of this transaction (it expired, was deleted, or Spanner restarted), so none of the transaction's writes will be committed."),
+			 errhint("Roll back the transaction and retry it."),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
 
 /*

@@ -132,7 +132,7 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			{
 				spanner_session_forget(conn);
 				spanner_xact_lost(conn);
-				spanner_report_snapshot_lost(sql);
+				spanner_xact_report_lost(conn, sql);
 			}
 			if (!session_retried)
 			{

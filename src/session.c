@@ -6,6 +6,14 @@
  *		  it is gone (retry.c then decides whether a new one may take its
  *		  place), and deleted when the connection closes.
  *
+ * After a sign that the server may have gone away (a request that failed
+ * at the transport level, or a connection the server closed), the session
+ * is looked up once before it is used again and its creation time
+ * compared: a restarted emulator numbers sessions from 0 again, so the name
+ * may by then belong to another client's session, which must be neither
+ * used nor deleted.  Production's session names are never reused; the
+ * check costs one GET, after such a sign only.
+ *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
@@ -26,6 +34,53 @@
 #define SESSION_DELETE_TIMEOUT_MS 5000L
 
 /*
+ * session_verify
+ *		Is the connection's session (conn->session, not NULL) still the one
+ *		it created?  Asks Spanner only after a sign that the server may
+ *		have gone away (see the header).  Returns false with err set if it
+ *		could not tell (the error of the lookup) or if the session is not
+ *		ours any more (err->session_gone).
+ */
+static bool
+session_verify(SpannerConnection *conn, SpError *err)
+{
+	json_object *resp = NULL;
+	json_object *ct;
+	char	   *path;
+	bool		ok;
+
+	if (sp_conn_server_lost(conn->rest))
+		conn->session_unverified = true;
+	if (!conn->session_unverified)
+		return true;
+	path = psprintf("/v1/%s", conn->session);
+	ok = sp_conn_call(conn->rest, "GET", path, NULL, &resp, err);
+	pfree(path);
+	if (!ok)
+		return false;
+	if (conn->session_created != NULL &&
+		!(resp != NULL && json_object_object_get_ex(resp, "createTime", &ct) &&
+		  json_object_is_type(ct, json_type_string) &&
+		  strcmp(json_object_get_string(ct), conn->session_created) == 0))
+	{
+		json_object_put(resp);
+		sp_error_clear(err);
+		sp_error_set(err, SP_ERR_REMOTE,
+					 "Session not found: %s (the name now belongs to a session created since: Spanner restarted)",
+					 conn->session);
+		err->grpc_code = SP_GRPC_NOT_FOUND;
+		snprintf(err->status, sizeof(err->status), "%s",
+				 sp_grpc_code_name(SP_GRPC_NOT_FOUND));
+		err->session_gone = true;
+		return false;
+	}
+	json_object_put(resp);
+	elog(DEBUG1, "spanner_fdw: session %s is still ours", conn->session);
+	conn->session_unverified = false;
+	return true;
+}
+
+/*
  * spanner_session_ensure
  *		Create the connection's session if it has none.  Returns false with
  *		err set if Spanner refused; the caller decides what that means.
@@ -40,7 +95,7 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 	bool		ok;
 
 	if (conn->session)
-		return true;
+		return session_verify(conn, err);
 
 	initStringInfo(&body);
 	if (conn->database_role)
@@ -68,6 +123,13 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 		return false;
 	}
 	conn->session = MemoryContextStrdup(conn->cxt, json_object_get_string(name));
+	if (json_object_object_get_ex(resp, "createTime", &name) &&
+		json_object_is_type(name, json_type_string))
+		conn->session_created = MemoryContextStrdup(conn->cxt,
+													json_object_get_string(name));
+	conn->session_unverified = false;
+	/* (signs from before this session are no sign against it) */
+	(void) sp_conn_server_lost(conn->rest);
 	json_object_put(resp);
 	return true;
 }
@@ -82,6 +144,10 @@ spanner_session_forget(SpannerConnection *conn)
 	if (conn->session)
 		pfree(conn->session);
 	conn->session = NULL;
+	if (conn->session_created)
+		pfree(conn->session_created);
+	conn->session_created = NULL;
+	conn->session_unverified = false;
 }
 
 /*
@@ -91,7 +157,8 @@ spanner_session_forget(SpannerConnection *conn)
  *		raises an error (it runs while a transaction aborts).  If the
  *		rollback fails the session is forgotten, not deleted: Spanner ends
  *		an idle transaction by itself, and a session must not be deleted or
- *		handed to another transaction while it holds one.
+ *		handed to another transaction while it holds one.  So is a session
+ *		whose name may now be another client's (see the header).
  */
 void
 spanner_session_release_xact(SpannerConnection *conn)
@@ -112,7 +179,9 @@ spanner_session_release_xact(SpannerConnection *conn)
 	appendStringInfoChar(&body, '}');
 	path = psprintf("/v1/%s:rollback", conn->session);
 	sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
-	ok = sp_conn_call(conn->rest, "POST", path, body.data, &resp, &err);
+	/* (a name that is not ours any more holds no transaction of ours) */
+	ok = session_verify(conn, &err) &&
+		sp_conn_call(conn->rest, "POST", path, body.data, &resp, &err);
 	sp_conn_set_request_timeout(conn->rest, 0);
 	json_object_put(resp);
 	pfree(path);
@@ -131,7 +200,9 @@ spanner_session_release_xact(SpannerConnection *conn)
 /*
  * spanner_session_delete
  *		Best-effort, time-bounded DELETE of the session, then forget it.  A
- *		read-write transaction it holds is rolled back first.
+ *		read-write transaction it holds is rolled back first.  A session
+ *		whose name may now be another client's (see the header) is deleted
+ *		only once the lookup says it is still ours.
  */
 void
 spanner_session_delete(SpannerConnection *conn)
@@ -144,7 +215,8 @@ spanner_session_delete(SpannerConnection *conn)
 		char	   *path = psprintf("/v1/%s", conn->session);
 
 		sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
-		(void) sp_conn_call(conn->rest, "DELETE", path, NULL, &resp, &err);
+		if (session_verify(conn, &err))
+			(void) sp_conn_call(conn->rest, "DELETE", path, NULL, &resp, &err);
 		sp_conn_set_request_timeout(conn->rest, 0);
 		json_object_put(resp);
 		pfree(path);

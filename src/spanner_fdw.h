@@ -344,6 +344,7 @@ extern void spanner_xact_check_usable(SpannerConnection *conn, const char *sql);
 /* errors.c */
 extern void spanner_report_error(int elevel, SpError *err, const char *sql);
 extern void spanner_report_snapshot_lost(const char *sql) pg_attribute_noreturn();
+extern void spanner_report_xact_lost(const char *sql) pg_attribute_noreturn();
 
 /* planner.c */
 extern bool spanner_pushdown;

@@ -72,6 +72,9 @@ typedef struct SpError
 	bool		session_gone;	/* the session no longer exists */
 	bool		after_data;		/* error arrived after rows were returned */
 	bool		timed_out;		/* a transport error: a timeout expired */
+	bool		conn_lost;		/* a transport error on an open connection
+								 * (reset, closed): the request may have
+								 * reached Spanner */
 	double		retry_delay;	/* RetryInfo.retryDelay in seconds, or 0 */
 	char		message[SP_ERRMSG_LEN]; /* remote or transport message */
 } SpError;
@@ -137,6 +140,15 @@ extern bool sp_conn_set_token(SpConn *conn, const char *token);
 
 /* Overall time limit of later unary calls (0: none). */
 extern void sp_conn_set_request_timeout(SpConn *conn, long ms);
+
+/*
+ * Has anything suggested, since the last call, that the server may have
+ * gone away or restarted: a transfer that failed at the transport level,
+ * or a socket of the connection that the server closed (an idle keep-alive
+ * connection at end of file or reset)?  Each such socket is reported once.
+ * Cheap: no request is sent.
+ */
+extern bool sp_conn_server_lost(SpConn *conn);
 
 
 /*
