@@ -194,10 +194,7 @@ spanner_commit_connection(SpannerConnection *conn)
 	int			retries = 0;
 
 	if (conn->xact.doomed)
-		ereport(ERROR,
-				(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
-				 errmsg("%s", conn->xact.doomed),
-				 errdetail("Spanner cannot undo part of a transaction, so none of its writes were committed.")));
+		spanner_xact_report_doomed(conn, true);
 	rw = (conn->xact.kind == SPANNER_XACT_READ_WRITE && conn->xact.id != NULL);
 	if (!rw && conn->xact.mutations.data == NULL)
 		return;
@@ -262,10 +259,7 @@ static void
 check_committable(SpannerConnection *conn, void *arg)
 {
 	if (conn->xact.in_use && conn->xact.doomed)
-		ereport(ERROR,
-				(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
-				 errmsg("%s", conn->xact.doomed),
-				 errdetail("Spanner cannot undo part of a transaction, so none of its writes were committed.")));
+		spanner_xact_report_doomed(conn, true);
 }
 
 static void

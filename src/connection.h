@@ -57,6 +57,7 @@ typedef struct SpannerXactState
 	int64		seqno;			/* sequence number of the next request */
 	bool		snapshot_lost;	/* the snapshot went with its session: later
 								 * reads must not start another */
+	bool		rw_lost;		/* ... and it was a read-write transaction */
 	bool		rw_begun;		/* a read-write begin was sent (its id may be
 								 * unknown if that statement failed) */
 	bool		begin_rw;		/* what the last inline begin asked for */
@@ -101,6 +102,11 @@ struct SpannerConnection
 	bool		session_key_set;	/* session_key is known: multiplexed
 									 * sessions may be shared */
 	unsigned char session_key[32];	/* session_cache.c's key */
+	char	   *session_create_time;	/* its createTime as Spanner gave
+										 * it, or NULL */
+	bool		session_unverified; /* the server may have restarted since the
+									 * session was made: check that the name
+									 * is still ours before using it */
 	char	   *database_role;	/* creator role for sessions, or NULL */
 	bool		keep_connections;
 	int			lazy_read_write;	/* server option, -1 if not set */
@@ -173,6 +179,10 @@ extern void spanner_xact_request_failed(SpannerConnection *conn, bool begins,
 extern bool spanner_xact_session_replaceable(SpannerConnection *conn);
 extern bool spanner_xact_drop_orphan(SpannerConnection *conn);
 extern void spanner_xact_lost(SpannerConnection *conn);
+extern void spanner_xact_report_lost(SpannerConnection *conn,
+									 const char *sql) pg_attribute_noreturn();
+extern void spanner_xact_report_doomed(SpannerConnection *conn,
+									   bool committing) pg_attribute_noreturn();
 extern void spanner_xact_reset(SpannerConnection *conn);
 extern void spanner_xact_end(SpannerConnection *conn);
 extern void spanner_xact_subxact_end(SpannerConnection *conn, bool abort,

@@ -158,10 +158,10 @@ spanner_report_error_note(int elevel, SpError *err, const char *sql,
 			hint = "Check the server's \"endpoint\" option and the network.";
 			if (!err->after_data && err->conn_lost)
 			{
-				/* reached, then the connection broke before the answer */
+				/* reached, then lost: the request may have been acted on */
 				sqlstate = ERRCODE_CONNECTION_FAILURE;
-				primary = "connection to Spanner lost before its answer";
-				hint = NULL;
+				primary = "connection to Spanner lost before its answer arrived";
+				hint = "The request may have reached Spanner; retry the transaction once Spanner answers again.";
 			}
 			break;
 		case SP_ERR_PROTOCOL:
@@ -236,6 +236,23 @@ spanner_report_commit_refused(SpError *err)
 			 errmsg("Spanner refused to commit the transaction: %s", err->status),
 			 errdetail_internal("%s", err->message),
 			 errhint("Nothing was committed.  On a multiplexed session Spanner refuses a commit whose precommit token is missing or not the latest the transaction received; retry the transaction.")));
+}
+
+/*
+ * spanner_report_xact_lost
+ *		The read-write transaction went with its session (expired, deleted,
+ *		or the server restarted): none of its writes can be committed.
+ */
+void
+spanner_report_xact_lost(const char *sql)
+{
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("the Spanner read-write transaction was lost with its session"),
+			 errdetail("Spanner no longer has the session of this transaction (it expired, was deleted, or Spanner restarted), so none of the transaction's writes will be committed."),
+			 errhint("Roll back the transaction and retry it."),
+			 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
 
 /*

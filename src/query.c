@@ -198,7 +198,7 @@ spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 	{
 		spanner_session_gone(conn);
 		spanner_xact_lost(conn);
-		spanner_report_snapshot_lost(sql);
+		spanner_xact_report_lost(conn, sql);
 	}
 	spanner_report_error(ERROR, &err, sql);
 	return -1;					/* keep compiler quiet */

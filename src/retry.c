@@ -210,6 +210,9 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 	int			aborts = 0;
 	int			attempts = 0;
 	TimestampTz start = GetCurrentTimestamp();
+	SpError		reached;		/* an attempt that reached Spanner and lost
+								 * its connection before the answer */
+	bool		have_reached = false;
 
 	spanner_xact_check_usable(conn, sql);
 	for (;;)
@@ -225,6 +228,11 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			creating = false;
 			if (attempt(conn, arg, &err))
 				return;
+		}
+		if (err.kind == SP_ERR_TRANSPORT && err.conn_lost && !err.after_data)
+		{
+			reached = err;
+			have_reached = true;
 		}
 
 		if (!auth_retried && conn->auth != NULL &&
@@ -267,7 +275,7 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			{
 				spanner_session_gone(conn);
 				spanner_xact_lost(conn);
-				spanner_report_snapshot_lost(sql);
+				spanner_xact_report_lost(conn, sql);
 			}
 			if (!session_retried)
 			{
@@ -293,6 +301,18 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 			abort_backoff(&err, aborts);
 			aborts++;
 			continue;
+		}
+		if (err.kind == SP_ERR_TRANSPORT && have_reached && !err.conn_lost)
+		{
+			/*
+			 * An earlier attempt may have been acted on, and the later ones
+			 * could not reach Spanner (it went away): the earlier one is
+			 * the error that says what may have happened.
+			 */
+			note = psprintf("%s The last attempt could not reach Spanner: %s",
+							note ? note : psprintf("The request was made %d times.", attempts),
+							err.message);
+			err = reached;
 		}
 		if (note == NULL && attempts > 1)
 			note = psprintf("The request was made %d times.", attempts);

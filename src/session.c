@@ -18,6 +18,14 @@
  * request), the session is the connection's own, as before: one
  * transaction at a time, deleted when the connection closes.
  *
+ * A regular session, after a sign that the server may have gone away (a
+ * request that failed at the transport level, or a connection the server
+ * closed), is looked up once before it is used again and its creation time
+ * compared: a restarted emulator numbers sessions from 0 again, so the name
+ * may by then belong to another client's session, which must be neither
+ * used nor deleted.  Production's session names are never reused; the
+ * check costs one GET, after such a sign only.
+ *
  * Copyright (c) 2026 spanner_fdw developers
  *
  * IDENTIFICATION
@@ -43,6 +51,53 @@
 #define SESSION_REPLACE_AFTER_S (7 * 24 * 3600)
 
 /*
+ * session_verify
+ *		Is the connection's session (conn->session, not NULL) still the one
+ *		it created?  Asks Spanner only after a sign that the server may
+ *		have gone away (see the header).  Returns false with err set if it
+ *		could not tell (the error of the lookup) or if the session is not
+ *		ours any more (err->session_gone).
+ */
+static bool
+session_verify(SpannerConnection *conn, SpError *err)
+{
+	json_object *resp = NULL;
+	json_object *ct;
+	char	   *path;
+	bool		ok;
+
+	if (sp_conn_server_lost(conn->rest) && !conn->multiplexed)
+		conn->session_unverified = true;
+	if (!conn->session_unverified)
+		return true;
+	path = psprintf("/v1/%s", conn->session);
+	ok = sp_conn_call(conn->rest, "GET", path, NULL, &resp, err);
+	pfree(path);
+	if (!ok)
+		return false;
+	if (conn->session_create_time != NULL &&
+		!(resp != NULL && json_object_object_get_ex(resp, "createTime", &ct) &&
+		  json_object_is_type(ct, json_type_string) &&
+		  strcmp(json_object_get_string(ct), conn->session_create_time) == 0))
+	{
+		json_object_put(resp);
+		sp_error_clear(err);
+		sp_error_set(err, SP_ERR_REMOTE,
+					 "Session not found: %s (the name now belongs to a session created since: Spanner restarted)",
+					 conn->session);
+		err->grpc_code = SP_GRPC_NOT_FOUND;
+		snprintf(err->status, sizeof(err->status), "%s",
+				 sp_grpc_code_name(SP_GRPC_NOT_FOUND));
+		err->session_gone = true;
+		return false;
+	}
+	json_object_put(resp);
+	elog(DEBUG1, "spanner_fdw: session %s is still ours", conn->session);
+	conn->session_unverified = false;
+	return true;
+}
+
+/*
  * spanner_session_ensure
  *		Give the connection a session if it has none: the multiplexed one
  *		kept for its key, else a new one.  Returns false with err set if
@@ -64,7 +119,7 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 		/* a week-old multiplexed session is replaced between transactions */
 		if (!conn->multiplexed || conn->xact.id != NULL || conn->xact.rw_begun ||
 			(int64) time(NULL) < conn->session_created + SESSION_REPLACE_AFTER_S)
-			return true;
+			return conn->multiplexed || session_verify(conn, err);
 		spanner_session_forget(conn);
 	}
 
@@ -114,6 +169,13 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 	conn->multiplexed = json_object_object_get_ex(resp, "multiplexed", &mux) &&
 		json_object_is_type(mux, json_type_boolean) && json_object_get_boolean(mux);
 	conn->session_created = (int64) time(NULL);
+	if (json_object_object_get_ex(resp, "createTime", &name) &&
+		json_object_is_type(name, json_type_string))
+		conn->session_create_time =
+			MemoryContextStrdup(conn->cxt, json_object_get_string(name));
+	conn->session_unverified = false;
+	/* (signs from before this session are no sign against it) */
+	(void) sp_conn_server_lost(conn->rest);
 	json_object_put(resp);
 	if (conn->session_key_set)
 		spanner_session_cache_put(conn->session_key,
@@ -138,6 +200,10 @@ spanner_session_forget(SpannerConnection *conn)
 		pfree(conn->session);
 	conn->session = NULL;
 	conn->multiplexed = false;
+	if (conn->session_create_time)
+		pfree(conn->session_create_time);
+	conn->session_create_time = NULL;
+	conn->session_unverified = false;
 }
 
 /*
@@ -176,7 +242,9 @@ spanner_session_rollback(SpannerConnection *conn, SpError *err)
 	appendStringInfoChar(&body, '}');
 	path = psprintf("/v1/%s:rollback", conn->session);
 	sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
-	ok = sp_conn_call(conn->rest, "POST", path, body.data, &resp, err);
+	/* (a name that is not ours any more holds no transaction of ours) */
+	ok = session_verify(conn, err) &&
+		sp_conn_call(conn->rest, "POST", path, body.data, &resp, err);
 	sp_conn_set_request_timeout(conn->rest, 0);
 	json_object_put(resp);
 	pfree(path);
@@ -235,7 +303,9 @@ spanner_session_release_xact(SpannerConnection *conn)
  *		Best-effort, time-bounded DELETE of the session, then forget it.  A
  *		read-write transaction it holds is rolled back first.  A multiplexed
  *		session is only forgotten: Spanner cannot delete one, and other
- *		connections use it.
+ *		 connections use it.  A regular session whose name may now be another
+ *		client's (see the header) is deleted only once the lookup says it
+ *		is still ours.
  */
 void
 spanner_session_delete(SpannerConnection *conn)
@@ -248,7 +318,8 @@ spanner_session_delete(SpannerConnection *conn)
 		char	   *path = psprintf("/v1/%s", conn->session);
 
 		sp_conn_set_request_timeout(conn->rest, SESSION_DELETE_TIMEOUT_MS);
-		(void) sp_conn_call(conn->rest, "DELETE", path, NULL, &resp, &err);
+		if (session_verify(conn, &err))
+			(void) sp_conn_call(conn->rest, "DELETE", path, NULL, &resp, &err);
 		sp_conn_set_request_timeout(conn->rest, 0);
 		json_object_put(resp);
 		pfree(path);

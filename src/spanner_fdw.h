@@ -353,6 +353,7 @@ extern void spanner_report_error_note(int elevel, SpError *err, const char *sql,
 									  const char *note);
 extern void spanner_report_commit_refused(SpError *err);
 extern void spanner_report_snapshot_lost(const char *sql) pg_attribute_noreturn();
+extern void spanner_report_xact_lost(const char *sql) pg_attribute_noreturn();
 
 /* planner.c */
 extern bool spanner_pushdown;

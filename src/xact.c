@@ -91,11 +91,7 @@ spanner_xact_selector(SpannerConnection *conn, bool write, bool *begins)
 	}
 	resetStringInfo(&buf);
 	if (conn->xact.doomed)
-		ereport(ERROR,
-				(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
-				 errmsg("%s", conn->xact.doomed),
-				 errdetail("Spanner cannot undo part of a transaction, so none of its writes will be committed."),
-				 errhint("End the transaction with ROLLBACK.")));
+		spanner_xact_report_doomed(conn, false);
 	spanner_xact_check_no_pending(conn);
 	if (!write && conn->xact.kind != SPANNER_XACT_READ_WRITE)
 		write = need_read_write(conn);
@@ -256,15 +252,57 @@ void
 spanner_xact_lost(SpannerConnection *conn)
 {
 	/* its writes went with it: nothing of this transaction may commit */
-	if ((conn->xact.kind == SPANNER_XACT_READ_WRITE || conn->xact.rw_begun) &&
-		conn->xact.doomed == NULL)
-		conn->xact.doomed = MemoryContextStrdup(conn->cxt,
-												"the Spanner read-write transaction was lost with its session");
+	if (conn->xact.kind == SPANNER_XACT_READ_WRITE || conn->xact.rw_begun)
+	{
+		conn->xact.rw_lost = true;
+		if (conn->xact.doomed == NULL)
+			conn->xact.doomed = MemoryContextStrdup(conn->cxt,
+													"the Spanner read-write transaction was lost with its session");
+	}
 	if (conn->xact.id)
 		pfree(conn->xact.id);
 	conn->xact.id = NULL;
 	conn->xact.kind = SPANNER_XACT_NONE;
 	conn->xact.snapshot_lost = true;
+}
+
+/*
+ * spanner_xact_report_lost
+ *		Raise the error of a transaction lost with its session
+ *		(spanner_xact_lost): a read-write transaction's writes, or a
+ *		read-only transaction's snapshot.
+ */
+void
+spanner_xact_report_lost(SpannerConnection *conn, const char *sql)
+{
+	if (conn->xact.rw_lost)
+		spanner_report_xact_lost(sql);
+	spanner_report_snapshot_lost(sql);
+}
+
+/*
+ * spanner_xact_report_doomed
+ *		Raise the error of a statement (committing: the commit) in a
+ *		transaction that can no longer commit (xact.doomed says why).
+ */
+void
+spanner_xact_report_doomed(SpannerConnection *conn, bool committing)
+{
+	const char *detail;
+
+	if (conn->xact.rw_lost)
+		detail = committing ?
+			"Spanner no longer has the transaction, so none of its writes were committed." :
+			"Spanner no longer has the transaction, so none of its writes will be committed.";
+	else
+		detail = committing ?
+			"Spanner cannot undo part of a transaction, so none of its writes were committed." :
+			"Spanner cannot undo part of a transaction, so none of its writes will be committed.";
+	ereport(ERROR,
+			(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
+			 errmsg("%s", conn->xact.doomed),
+			 errdetail("%s", detail),
+			 committing ? 0 : errhint("End the transaction with ROLLBACK.")));
 }
 
 /*
@@ -280,7 +318,7 @@ spanner_xact_check_usable(SpannerConnection *conn, const char *sql)
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("the Spanner connection of this transaction was closed")));
 	if (conn->xact.snapshot_lost)
-		spanner_report_snapshot_lost(sql);
+		spanner_xact_report_lost(conn, sql);
 }
 
 /*
@@ -297,6 +335,7 @@ spanner_xact_reset(SpannerConnection *conn)
 	conn->xact.kind = SPANNER_XACT_NONE;
 	conn->xact.seqno = 0;
 	conn->xact.snapshot_lost = false;
+	conn->xact.rw_lost = false;
 	conn->xact.rw_begun = false;
 	conn->xact.begin_rw = false;
 	conn->xact.begin_rr = false;

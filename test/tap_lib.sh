@@ -96,6 +96,44 @@
 #	SPANNER_EMULATOR_REST and load the sample data; on failure shows the
 #	errors and returns 1.
 #
+# An emulator of the runner's own (for runners that stop, kill or restart
+# it; scripts/test.sh's emulator is never touched).  It is not detached (no
+# setsid): it stays in the runner's process group, so whatever kills the
+# group (the timeout of scripts/test.sh, Ctrl-C) takes it along even if
+# cleanup cannot run.  The runner's tap_teardown calls tap_emu_stop.
+#   tap_emu_first
+#	Pick two free ports and start gateway_main + emulator_main there
+#	(three tries; log in WORK/emulator_first.log); export
+#	SPANNER_EMULATOR_REST.  Bails if it cannot.
+#   tap_emu_start TAG
+#	Start gateway_main + emulator_main on TAP_EMU_PORT (REST) and
+#	TAP_EMU_GRPC (log in WORK/emulator_TAG.log), waiting first until
+#	the previous emulator's ports can be bound again; sets TAP_EMU_GW and
+#	TAP_EMU_EM (the two PIDs).  Returns 1 if it does not answer in 30 s.
+#   tap_emu_stop
+#	Stop the emulator started here (SIGCONT first, in case it was
+#	stopped with SIGSTOP; then SIGTERM, SIGKILL after 10 s).
+#   tap_emu_sessions DBPATH
+#	The names of the database's live sessions, one a line (none if the
+#	database does not exist).
+#
+# One psql session kept open for the whole test (one backend), driven as a
+# coprocess.  A statement's output and SQLSTATE are read back by a marker
+# line (\echo MARK :SQLSTATE) after it.
+#   tap_psql_open [PSQL-ARGS...]
+#	Start psql -X -At -v VERBOSITY=verbose (plus PSQL-ARGS, e.g. -q)
+#	against the cluster as role postgres, stderr merged into stdout.
+#   tap_q TAG SQL
+#	Send SQL (one statement or meta-command) and wait for it (at most
+#	60 s).  Q_OUT: its output (also in WORK/out/TAG.txt); Q_STATE: its
+#	SQLSTATE (00000 on success).  Every exchange is appended to
+#	WORK/transcript.txt.  Returns 1 if no answer came.
+#   tap_q_send TAG SQL / tap_q_wait
+#	The two halves of tap_q, for a statement that must be in flight
+#	while the runner does something else.
+#   tap_psql_close
+#	End psql's input (its backend exits); TERM it if it does not quit.
+#
 # Copyright (c) 2026 spanner_fdw developers
 
 # ------------------------------------------------------------------ environment
@@ -314,4 +352,151 @@ tap_setup_sample_db() {
 		diag <"$WORK/sample.err"
 		return 1
 	}
+}
+
+# ------------------------------------------------------------------ own emulator
+
+TAP_EMU_GW=
+TAP_EMU_EM=
+TAP_EMU_PORT=
+TAP_EMU_GRPC=
+
+# tap_port_bindable PORT: a listening socket with SO_REUSEADDR can bind PORT
+# (as the emulator binds it: connections of an old one in TIME_WAIT do not
+# count)
+tap_port_bindable() {
+	python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+s.close()' "$1"
+}
+
+tap_emu_stop() {
+	local p
+	for p in $TAP_EMU_GW $TAP_EMU_EM; do
+		kill -CONT "$p" 2>/dev/null
+	done
+	sf_kill_pid "$TAP_EMU_GW" gateway_main
+	sf_kill_pid "$TAP_EMU_EM" emulator_main
+	[ -n "$TAP_EMU_GW" ] && wait "$TAP_EMU_GW" 2>/dev/null
+	TAP_EMU_GW=
+	TAP_EMU_EM=
+}
+
+tap_emu_start() {
+	local log=$WORK/emulator_$1.log deadline
+	deadline=$((SECONDS + 15))
+	while ! tap_port_bindable "$TAP_EMU_PORT" || ! tap_port_bindable "$TAP_EMU_GRPC"; do
+		[ "$SECONDS" -lt "$deadline" ] || { echo "port $TAP_EMU_PORT or $TAP_EMU_GRPC stays busy" >"$log"; return 1; }
+		sleep 0.2
+	done
+	"$SF_GATEWAY_MAIN" --hostname 127.0.0.1 --http_port "$TAP_EMU_PORT" --grpc_port "$TAP_EMU_GRPC" \
+		--grpc_binary "$SF_EMULATOR_MAIN" >"$log" 2>&1 </dev/null &
+	TAP_EMU_GW=$!
+	TAP_EMU_EM=
+	deadline=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		[ -n "$TAP_EMU_EM" ] || TAP_EMU_EM=$(pgrep -P "$TAP_EMU_GW" -x emulator_main 2>/dev/null | head -n1)
+		if [ -n "$TAP_EMU_EM" ] && sf_rest_ok "$TAP_EMU_PORT"; then
+			return 0
+		fi
+		sf_pid_is "$TAP_EMU_GW" gateway_main || break
+		sleep 0.1
+	done
+	tap_emu_stop
+	return 1
+}
+
+tap_emu_first() {
+	local _
+	sf_find_emulator || bail "the Cloud Spanner emulator is not installed (see scripts/lib.sh sf_install_deps)"
+	for _ in 1 2 3; do
+		TAP_EMU_PORT=$(sf_free_port) && TAP_EMU_GRPC=$(sf_free_port) || bail "no free port"
+		[ "$TAP_EMU_PORT" != "$TAP_EMU_GRPC" ] || continue
+		if tap_emu_start first; then
+			export SPANNER_EMULATOR_REST=http://127.0.0.1:$TAP_EMU_PORT
+			return 0
+		fi
+	done
+	tail -n 20 "$WORK/emulator_first.log" | diag
+	bail "could not start the emulator"
+}
+
+tap_emu_sessions() {
+	curl -s --noproxy '*' -m 10 "$SPANNER_EMULATOR_REST/v1/$1/sessions?pageSize=1000" |
+		python3 -c 'import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    d = {}
+for s in d.get("sessions", []):
+    print(s["name"])'
+}
+
+# ------------------------------------------------------------------ one psql backend
+
+TAP_PSQL_JOB=
+TAP_QN=
+Q_OUT=
+Q_STATE=
+Q_TAG=
+
+tap_psql_open() {
+	local as_pg=()
+	[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+	coproc PSQL {
+		cd / && exec ${as_pg[@]+"${as_pg[@]}"} "$SF_PG_BINDIR/psql" -X -At -h "$TAP_PG_SOCK" -p "$TAP_PG_PORT" \
+			-U postgres -d postgres -v VERBOSITY=verbose "$@" 2>&1
+	}
+	# (bash unsets PSQL_PID when the coprocess ends: keep our own copy)
+	TAP_PSQL_JOB=$PSQL_PID
+	TAP_QN=0
+}
+
+tap_psql_close() {
+	[ -n "$TAP_PSQL_JOB" ] || return 0
+	# end of input: psql quits, its backend exits
+	[ -n "${PSQL[1]:-}" ] && eval "exec ${PSQL[1]}>&-"
+	tap_wait_exit "$TAP_PSQL_JOB" 50 || kill -TERM "$TAP_PSQL_JOB" 2>/dev/null
+	wait "$TAP_PSQL_JOB" 2>/dev/null
+	TAP_PSQL_JOB=
+}
+
+tap_q_send() {
+	Q_TAG=$1
+	Q_OUT=
+	Q_STATE=
+	TAP_QN=$((TAP_QN + 1))
+	: >"$WORK/out/$1.txt"
+	printf -- '-- %s\n%s\n' "$1" "$2" >>"$WORK/transcript.txt"
+	kill -0 "$TAP_PSQL_JOB" 2>/dev/null || return 1
+	printf '%s\n\\echo __end_%s__ :SQLSTATE\n' "$2" "$TAP_QN" >&"${PSQL[1]}"
+}
+
+tap_q_wait() {
+	local line mark="__end_${TAP_QN}__" out=$WORK/out/$Q_TAG.txt
+	if kill -0 "$TAP_PSQL_JOB" 2>/dev/null; then
+		while IFS= read -r -t 60 line <&"${PSQL[0]}"; do
+			case $line in
+			"$mark "*)
+				Q_STATE=${line#"$mark "}
+				break
+				;;
+			esac
+			printf '%s\n' "$line" >>"$out"
+		done
+	else
+		Q_STATE=
+	fi
+	Q_OUT=$(cat "$out")
+	printf -- '%s\n-- sqlstate %s\n' "$Q_OUT" "${Q_STATE:-(no answer)}" >>"$WORK/transcript.txt"
+	[ -n "$Q_STATE" ]
+}
+
+tap_q() {
+	tap_q_send "$1" "$2" && tap_q_wait
 }

@@ -76,7 +76,8 @@ typedef struct SpError
 	bool		conn_lost;		/* a transport error: the connection broke
 								 * after it was made (reset, closed, HTTP/2
 								 * stream error, short body); not a connect
-								 * failure or a timeout */
+								 * failure or a timeout.  The request may
+								 * have reached Spanner */
 	bool		foreign_body;	/* an HTTP error whose body is no Spanner
 								 * status (a proxy's or balancer's page) */
 	char		message[SP_ERRMSG_LEN]; /* remote or transport message */
@@ -154,6 +155,15 @@ extern bool sp_conn_set_token(SpConn *conn, const char *token);
 
 /* Overall time limit of later unary calls (0: none). */
 extern void sp_conn_set_request_timeout(SpConn *conn, long ms);
+
+/*
+ * Has anything suggested, since the last call, that the server may have
+ * gone away or restarted: a transfer that failed at the transport level,
+ * or a socket of the connection that the server closed (an idle keep-alive
+ * connection at end of file or reset)?  Each such socket is reported once.
+ * Cheap: no request is sent.
+ */
+extern bool sp_conn_server_lost(SpConn *conn);
 
 
 /*

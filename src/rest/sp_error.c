@@ -215,6 +215,16 @@ sp_error_from_json(SpError *err, long http_status, json_object *obj)
 	if (err->grpc_code == SP_GRPC_NOT_FOUND && msg &&
 		strncmp(msg, "Session not found", 17) == 0)
 		err->session_gone = true;
+	/*
+	 * Emulator: NOT_FOUND "Transaction not found: N" for a transaction id
+	 * the session does not hold.  A client names only transactions it began
+	 * on its session, so this session is not the one they were begun on: a
+	 * restarted emulator numbers sessions from 0 again, and the name now
+	 * belongs to a new session.  (Production answers ABORTED.)
+	 */
+	if (err->grpc_code == SP_GRPC_NOT_FOUND && msg &&
+		strncmp(msg, "Transaction not found", 21) == 0)
+		err->session_gone = true;
 	/* Emulator: NOT_FOUND with details cannot be marshalled (HTTP 500) */
 	if (http_status == 500 && code == 13 && msg &&
 		strcmp(msg, "failed to marshal error message") == 0)

@@ -26,6 +26,7 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,15 @@ typedef struct SpXfer
 	char		errbuf[CURL_ERROR_SIZE];
 } SpXfer;
 
+/* A socket libcurl opened for a connection, watched for the server's close. */
+typedef struct SpSocket
+{
+	int			fd;
+	bool		reported;		/* its close was reported already */
+} SpSocket;
+
+#define SP_MAX_SOCKETS		32
+
 struct SpConn
 {
 	char	   *endpoint;
@@ -73,6 +83,10 @@ struct SpConn
 	struct SpUnary *unary;		/* the unary call in progress, if any */
 	CURL	   *idle[SP_POOL_MAX];	/* idle easy handles */
 	int			nidle;
+	SpSocket	socks[SP_MAX_SOCKETS];	/* sockets libcurl opened for it */
+	int			nsocks;
+	bool		broken;			/* a transfer failed at the transport level
+								 * since sp_conn_server_lost() last looked */
 };
 
 /* Growable byte buffer for unary responses and error bodies. */
@@ -346,18 +360,82 @@ sp_socket_epoch(void)
 	return socket_epoch;
 }
 
+static bool peer_closed(int fd);
+
 static int
 close_socket_cb(void *clientp, curl_socket_t item)
 {
+	SpConn	   *conn = (SpConn *) clientp;
+	int			i;
+
 	socket_epoch++;
+	for (i = 0; conn && i < conn->nsocks; i++)
+		if (conn->socks[i].fd == item)
+		{
+			/* libcurl drops a connection it found dead: that is a sign too */
+			if (!conn->socks[i].reported && peer_closed(item))
+				conn->broken = true;
+			conn->socks[i] = conn->socks[--conn->nsocks];
+			break;
+		}
 	return close(item);
 }
 
 static curl_socket_t
 open_socket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
+	SpConn	   *conn = (SpConn *) clientp;
+	curl_socket_t s;
+
 	socket_epoch++;
-	return socket(address->family, address->socktype, address->protocol);
+	s = socket(address->family, address->socktype, address->protocol);
+	/* (past SP_MAX_SOCKETS a socket is simply not watched) */
+	if (s != CURL_SOCKET_BAD && conn && conn->nsocks < SP_MAX_SOCKETS)
+	{
+		conn->socks[conn->nsocks].fd = s;
+		conn->socks[conn->nsocks].reported = false;
+		conn->nsocks++;
+	}
+	return s;
+}
+
+/*
+ * Has the server closed socket fd?  A socket with something to read is
+ * peeked at: end of file or a reset means it was closed (data is a paused
+ * stream's, and fine).  Never blocks.
+ */
+static bool
+peer_closed(int fd)
+{
+	struct pollfd pfd;
+	char		c;
+	ssize_t		n;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1 || (pfd.revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+		return false;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE ||
+								errno == ETIMEDOUT || errno == ECONNABORTED));
+}
+
+/* sp_conn_server_lost: see sp_client.h. */
+bool
+sp_conn_server_lost(SpConn *conn)
+{
+	bool		lost = conn->broken;
+	int			i;
+
+	conn->broken = false;
+	for (i = 0; i < conn->nsocks; i++)
+		if (!conn->socks[i].reported && peer_closed(conn->socks[i].fd))
+		{
+			conn->socks[i].reported = true;
+			lost = true;
+		}
+	return lost;
 }
 
 /*
@@ -389,7 +467,9 @@ setup_request_ex(SpConn *conn, SpXfer *x, const char *method, const char *url,
 	SETOPT(e, CURLOPT_URL, url);
 	SETOPT(e, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+	SETOPT(e, CURLOPT_CLOSESOCKETDATA, (void *) conn);
 	SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+	SETOPT(e, CURLOPT_OPENSOCKETDATA, (void *) conn);
 	SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -635,14 +715,16 @@ drive(SpConn *conn, SpXfer *x, drive_cond cond, void *arg, SpError *err)
 }
 
 static void
-transport_error(SpError *err, SpXfer *x, CURLcode rc)
+transport_error(SpConn *conn, SpError *err, SpXfer *x, CURLcode rc)
 {
 	err->kind = (rc == CURLE_ABORTED_BY_CALLBACK) ? SP_ERR_CANCELLED : SP_ERR_TRANSPORT;
 	err->timed_out = (rc == CURLE_OPERATION_TIMEDOUT);
-	/* the connection was made, then broke: worth another try (retries) */
-	err->conn_lost = (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+	/* the connection was up: it broke while the request was in flight */
+	err->conn_lost = (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
 					  rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE ||
 					  rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM);
+	if (err->kind == SP_ERR_TRANSPORT)
+		conn->broken = true;
 	snprintf(err->message, sizeof(err->message), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 }
@@ -795,10 +877,13 @@ unary_run(SpConn *conn, SpUnary *u, const SpHttpCall *call, bool raw,
 		else if (u->b.nomem)
 			sp_error_set(err, SP_ERR_NOMEM, "out of memory reading a response");
 		else
-			transport_error(err, &u->x, u->x.result);
+			transport_error(conn, err, &u->x, u->x.result);
 		if (u->once.resend)
+		{
 			snprintf(err->message, sizeof(err->message),
 					 "the connection closed before Spanner answered; the request was not sent again");
+			err->conn_lost = true;
+		}
 		return false;
 	}
 	curl_easy_getinfo(u->x.easy, CURLINFO_RESPONSE_CODE, status);
@@ -1152,7 +1237,7 @@ stream_pump(SpStream *st, SpError *err)
 				sp_error_set(err, SP_ERR_NOMEM, "out of memory");
 			else
 			{
-				transport_error(err, &st->xfer, st->xfer.result);
+				transport_error(st->conn, err, &st->xfer, st->xfer.result);
 				err->after_data = st->rows > 0;
 			}
 			goto fail;

@@ -52,143 +52,36 @@ PROJECT=restart-project
 INSTANCE=restart-instance
 DATABASE='test'
 DBPATH=projects/$PROJECT/instances/$INSTANCE/databases/$DATABASE
-PGBIN=$SF_PG_BINDIR
 # the sample data (sample/load.py): 50 singers, 40 of them with SingerId > 10
 NSINGERS=50
 NSINGERS10=40
 
-EMU_GW=
-EMU_EM=
-EMU_PORT=
-EMU_GRPC=
-PSQL_JOB=
-QN=0
-
 # ------------------------------------------------------------------ cleanup
-
-psql_stop() {
-	[ -n "$PSQL_JOB" ] || return 0
-	# end of input: psql quits, its backend exits
-	[ -n "${PSQL[1]:-}" ] && eval "exec ${PSQL[1]}>&-"
-	tap_wait_exit "$PSQL_JOB" 50 || kill -TERM "$PSQL_JOB" 2>/dev/null
-	wait "$PSQL_JOB" 2>/dev/null
-	PSQL_JOB=
-}
-
-# emu_stop: stop the emulator this test started (gateway and emulator_main)
-emu_stop() {
-	sf_kill_pid "$EMU_GW" gateway_main
-	sf_kill_pid "$EMU_EM" emulator_main
-	[ -n "$EMU_GW" ] && wait "$EMU_GW" 2>/dev/null
-	EMU_GW=
-	EMU_EM=
-}
 
 # tap_teardown: called by tap_cleanup on every exit path
 tap_teardown() {
-	psql_stop
+	tap_psql_close
 	tap_pg_stop 30
-	emu_stop
+	tap_emu_stop
 }
 
 # ------------------------------------------------------------------ emulator
-
-# port_bindable PORT: a listening socket with SO_REUSEADDR can bind PORT
-port_bindable() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-s.close()' "$1"
-}
-
-# emu_start TAG: start gateway_main + emulator_main on $EMU_PORT (REST) and
-# $EMU_GRPC; log in $WORK/emulator_TAG.log.  Not detached (no setsid): it
-# stays in our process group, so whatever kills the group (the timeout of
-# scripts/test.sh, Ctrl-C) takes the emulator along even if cleanup cannot run.
-emu_start() {
-	local tag=$1 log=$WORK/emulator_$1.log deadline
-	# the ports were just given up by the previous emulator: wait until
-	# they can be bound again (as the emulator binds them, SO_REUSEADDR:
-	# connections of the old one in TIME_WAIT do not count)
-	deadline=$((SECONDS + 15))
-	while ! port_bindable "$EMU_PORT" || ! port_bindable "$EMU_GRPC"; do
-		[ "$SECONDS" -lt "$deadline" ] || { echo "port $EMU_PORT or $EMU_GRPC stays busy" >"$log"; return 1; }
-		sleep 0.2
-	done
-	"$SF_GATEWAY_MAIN" --hostname 127.0.0.1 --http_port "$EMU_PORT" --grpc_port "$EMU_GRPC" \
-		--grpc_binary "$SF_EMULATOR_MAIN" >"$log" 2>&1 </dev/null &
-	EMU_GW=$!
-	EMU_EM=
-	deadline=$((SECONDS + 30))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		[ -n "$EMU_EM" ] || EMU_EM=$(pgrep -P "$EMU_GW" -x emulator_main 2>/dev/null | head -n1)
-		if [ -n "$EMU_EM" ] && sf_rest_ok "$EMU_PORT"; then
-			return 0
-		fi
-		sf_pid_is "$EMU_GW" gateway_main || break
-		sleep 0.1
-	done
-	emu_stop
-	return 1
-}
 
 # load_sample: instance, database and sample data, as after a fresh start
 load_sample() {
 	tap_setup_sample_db "$DATABASE" "$PROJECT" "$INSTANCE"
 }
 
-# live_sessions: the names of the database's sessions, one a line (none
-# if the database does not exist)
+# live_sessions: the names of the database's sessions, one a line
 live_sessions() {
-	curl -s --noproxy '*' -m 10 "$SPANNER_EMULATOR_REST/v1/$DBPATH/sessions?pageSize=1000" |
-		python3 -c 'import json, sys
-try:
-    d = json.load(sys.stdin)
-except ValueError:
-    d = {}
-for s in d.get("sessions", []):
-    print(s["name"])'
+	tap_emu_sessions "$DBPATH"
 }
 
 # ------------------------------------------------------------------ the backend
 
-# q TAG SQL: send one SQL statement (or psql meta-command) to the open psql
-# session; wait for it to finish (at most 60 s).  Q_OUT: its output
-# (stdout and stderr, also in out/TAG.txt); Q_STATE: the SQLSTATE of the
-# statement (00000 on success).
-q() {
-	local tag=$1 sql=$2 line mark out=$WORK/out/$1.txt
-	QN=$((QN + 1))
-	mark="__end_${QN}__"
-	Q_OUT=
-	Q_STATE=
-	: >"$out"
-	if ! kill -0 "$PSQL_JOB" 2>/dev/null; then
-		Q_STATE="(psql is gone)"
-		return 1
-	fi
-	printf '%s\n\\echo %s :SQLSTATE\n' "$sql" "$mark" >&"${PSQL[1]}"
-	while IFS= read -r -t 60 line <&"${PSQL[0]}"; do
-		case $line in
-		"$mark "*)
-			Q_STATE=${line#"$mark "}
-			break
-			;;
-		esac
-		printf '%s\n' "$line" >>"$out"
-	done
-	Q_OUT=$(cat "$out")
-	printf -- '-- %s\n%s\n%s\n-- sqlstate %s\n' "$tag" "$sql" "$Q_OUT" "${Q_STATE:-(no answer)}" >>"$WORK/transcript.txt"
-	[ -n "$Q_STATE" ]
-}
-
 # conn_state: "VALID SESSION_COUNT" of server sp in spanner_fdw_get_connections()
 conn_state() {
-	q conn "SELECT valid, session_count FROM spanner_fdw_get_connections() WHERE server_name = 'sp';"
+	tap_q conn "SELECT valid, session_count FROM spanner_fdw_get_connections() WHERE server_name = 'sp';"
 	printf '%s\n' "$Q_OUT" | tr '|' ' '
 }
 
@@ -196,14 +89,14 @@ conn_state() {
 # that it lost everything, then load the sample database again
 RESTART_SECS=
 restart() {
-	local tag=$1 old=$EMU_GW t=$SECONDS
-	emu_stop
-	emu_start "${tag// /_}" || {
+	local tag=$1 old=$TAP_EMU_GW t=$SECONDS
+	tap_emu_stop
+	tap_emu_start "${tag// /_}" || {
 		tail -n 20 "$WORK/emulator_${tag// /_}.log" | diag
-		bail "the emulator did not start again on 127.0.0.1:$EMU_PORT"
+		bail "the emulator did not start again on 127.0.0.1:$TAP_EMU_PORT"
 	}
-	t_is "$tag: a new emulator runs on the same REST port ($EMU_PORT), the database is gone and no session survived" \
-		"$([ "$EMU_GW" != "$old" ] && echo new) $(sf_database_exists "$PROJECT" "$INSTANCE" "$DATABASE" 2>/dev/null &&
+	t_is "$tag: a new emulator runs on the same REST port ($TAP_EMU_PORT), the database is gone and no session survived" \
+		"$([ "$TAP_EMU_GW" != "$old" ] && echo new) $(sf_database_exists "$PROJECT" "$INSTANCE" "$DATABASE" 2>/dev/null &&
 			echo database || echo no-database) $(live_sessions | grep -c .)" "new no-database 0"
 	load_sample || bail "could not load the sample database again"
 	RESTART_SECS=$((SECONDS - t))
@@ -214,19 +107,8 @@ restart() {
 tap_workdir emu_restart
 
 # --- the emulator (ports of our own) and the sample database
-sf_find_emulator || bail "the Cloud Spanner emulator is not installed (see scripts/lib.sh sf_install_deps)"
-started=0
-for _ in 1 2 3; do
-	EMU_PORT=$(sf_free_port) && EMU_GRPC=$(sf_free_port) || bail "no free port"
-	[ "$EMU_PORT" != "$EMU_GRPC" ] || continue
-	emu_start first && { started=1; break; }
-done
-[ "$started" = 1 ] || {
-	tail -n 20 "$WORK/emulator_first.log" | diag
-	bail "could not start the emulator"
-}
-export SPANNER_EMULATOR_REST=http://127.0.0.1:$EMU_PORT
-echo "# emulator at $SPANNER_EMULATOR_REST (gRPC $EMU_GRPC, gateway pid $EMU_GW)"
+tap_emu_first
+echo "# emulator at $SPANNER_EMULATOR_REST (gRPC $TAP_EMU_GRPC, gateway pid $TAP_EMU_GW)"
 load_sample || bail "could not load the sample database"
 read -r got < <(sf_exec_sql "$DATABASE" "SELECT COUNT(*) FROM Singers" "$PROJECT" "$INSTANCE" 2>/dev/null |
 	python3 -c 'import json, sys
@@ -252,22 +134,15 @@ CREATE FOREIGN TABLE singers (singer_id bigint OPTIONS (column_name 'SingerId'))
 EOF
 
 # --- the one backend of the test: psql as a coprocess, kept open throughout
-AS_PG=()
-[ "$(id -u)" = 0 ] && AS_PG=(runuser -u postgres --)
-coproc PSQL {
-	cd / && exec ${AS_PG[@]+"${AS_PG[@]}"} "$PGBIN/psql" -X -q -At -h "$TAP_PG_SOCK" -p "$TAP_PG_PORT" \
-		-U postgres -d postgres -v VERBOSITY=verbose 2>&1
-}
-# (bash unsets PSQL_PID when the coprocess ends: keep our own copy)
-PSQL_JOB=$PSQL_PID
-q pid0 "SELECT pg_backend_pid();" && [ -n "$Q_OUT" ] || bail "psql did not answer: $Q_OUT"
+tap_psql_open -q
+tap_q pid0 "SELECT pg_backend_pid();" && [ -n "$Q_OUT" ] || bail "psql did not answer: $Q_OUT"
 PID0=$Q_OUT
 echo "# backend pid $PID0"
 
 # ================================================================== cases
 
 # ---- 1. before the restart: the backend's connection and its one session
-q c1 "SELECT count(*) FROM singers;"
+tap_q c1 "SELECT count(*) FROM singers;"
 t_is "before the restart: the backend reads $NSINGERS singers" "$Q_STATE $Q_OUT" "00000 $NSINGERS"
 SESSION1=$(live_sessions)
 t_is "before the restart: the connection is valid with 1 session, the emulator has 1 live session" \
@@ -276,12 +151,12 @@ echo "# the backend's session: ${SESSION1:-none}"
 
 # ---- 2. restart outside a transaction block: the next query recovers
 restart "restart 1"
-echo "# emulator restarted and sample loaded again in $RESTART_SECS s (gateway pid $EMU_GW)"
-q c2debug "SET client_min_messages = debug1;"
-q c2 "SELECT count(*) FROM singers WHERE singer_id > 10;"
+echo "# emulator restarted and sample loaded again in $RESTART_SECS s (gateway pid $TAP_EMU_GW)"
+tap_q c2debug "SET client_min_messages = debug1;"
+tap_q c2 "SELECT count(*) FROM singers WHERE singer_id > 10;"
 c2_out=$Q_OUT
 c2_state=$Q_STATE
-q c2reset "RESET client_min_messages;"
+tap_q c2reset "RESET client_min_messages;"
 t_is "after restart 1: the backend's next query is retried on a new session and reads $NSINGERS10 singers" \
 	"$c2_state $(printf '%s\n' "$c2_out" | grep -x '[0-9]*' | tail -n1)" "00000 $NSINGERS10"
 t_is "after restart 1: the backend saw its session ${SESSION1##*/} gone and created a new one" \
@@ -289,34 +164,34 @@ t_is "after restart 1: the backend saw its session ${SESSION1##*/} gone and crea
 [ "$(printf '%s\n' "$c2_out" | grep -c -F "is gone; creating a new one")" = 1 ] || printf '%s\n' "$c2_out" | diag
 t_is "after restart 1: the connection is valid with 1 session, the emulator has 1 live session" \
 	"$(conn_state) / $(live_sessions | grep -c .)" "t 1 / 1"
-q c2b "SELECT count(*), pg_backend_pid() FROM singers;"
+tap_q c2b "SELECT count(*), pg_backend_pid() FROM singers;"
 t_is "after restart 1: the same backend (pid $PID0) reads $NSINGERS singers again, without spanner_fdw_disconnect_all()" \
 	"$Q_STATE $Q_OUT" "00000 $NSINGERS|$PID0"
 
 # ---- 3. restart inside a transaction block whose first query ran before
-q c3begin "BEGIN;"
-q c3a "SELECT count(*) FROM singers;"
+tap_q c3begin "BEGIN;"
+tap_q c3a "SELECT count(*) FROM singers;"
 t_is "transaction block: its first query reads $NSINGERS singers before the restart" "$Q_STATE $Q_OUT" "00000 $NSINGERS"
 restart "restart 2"
-echo "# emulator restarted and sample loaded again in $RESTART_SECS s (gateway pid $EMU_GW)"
-q c3b "SELECT count(*) FROM singers;"
+echo "# emulator restarted and sample loaded again in $RESTART_SECS s (gateway pid $TAP_EMU_GW)"
+tap_q c3b "SELECT count(*) FROM singers;"
 t_is "transaction block after restart 2: the next query fails with SQLSTATE 40001" "$Q_STATE" 40001
 t_is "transaction block after restart 2: the error says the session of the transaction expired" \
 	"$(printf '%s\n' "$Q_OUT" | grep -c -F "ERROR:  40001: the Spanner session of this transaction expired")" 1
 [ "$Q_STATE" = 40001 ] || printf '%s\n' "$Q_OUT" | diag
-q c3rollback "ROLLBACK;"
+tap_q c3rollback "ROLLBACK;"
 t_is "ROLLBACK succeeds" "$Q_STATE" 00000
-q c3c "SELECT count(*) FROM singers;"
+tap_q c3c "SELECT count(*) FROM singers;"
 t_is "after ROLLBACK: the next query reads $NSINGERS singers" "$Q_STATE $Q_OUT" "00000 $NSINGERS"
 t_is "after ROLLBACK: the connection is valid with 1 session, the emulator has 1 live session" \
 	"$(conn_state) / $(live_sessions | grep -c .)" "t 1 / 1"
-q c3d "BEGIN;"
-q c3e "SELECT count(*) FROM singers WHERE singer_id > 10;"
-q c3f "COMMIT;"
+tap_q c3d "BEGIN;"
+tap_q c3e "SELECT count(*) FROM singers WHERE singer_id > 10;"
+tap_q c3f "COMMIT;"
 t_is "after ROLLBACK: a new transaction block reads $NSINGERS10 singers and commits" "$Q_STATE $(cat "$WORK/out/c3e.txt")" "00000 $NSINGERS10"
 
 # ---- 4. all of it ran in one backend
-q c4 "SELECT pg_backend_pid();"
+tap_q c4 "SELECT pg_backend_pid();"
 t_is "one backend throughout: pg_backend_pid() is still $PID0" "$Q_OUT" "$PID0"
 
 finish
