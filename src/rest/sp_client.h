@@ -75,9 +75,11 @@ typedef struct SpError
 	double		retry_delay;	/* RetryInfo.retryDelay in seconds, or 0 */
 	bool		conn_lost;		/* a transport error: the connection broke
 								 * after it was made (reset, closed, HTTP/2
-								 * stream error, short body); not a connect
-								 * failure or a timeout.  The request may
-								 * have reached Spanner */
+								 * stream error, short body, or libcurl's
+								 * own re-send after that could not
+								 * connect); not a first connect failure or
+								 * a timeout.  The request may have reached
+								 * Spanner */
 	bool		foreign_body;	/* an HTTP error whose body is no Spanner
 								 * status (a proxy's or balancer's page) */
 	char		message[SP_ERRMSG_LEN]; /* remote or transport message */

@@ -723,6 +723,17 @@ transport_error(SpConn *conn, SpError *err, SpXfer *x, CURLcode rc)
 	err->conn_lost = (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
 					  rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE ||
 					  rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM);
+	/*
+	 * A request sent on a kept-alive connection that then broke is sent
+	 * again by libcurl on a new one; if that cannot connect (the server is
+	 * gone), the result is a connect failure, but the error buffer keeps
+	 * the first failure of the transfer: the request may have reached the
+	 * server all the same.
+	 */
+	if (rc == CURLE_COULDNT_CONNECT &&
+		(strncmp(x->errbuf, "Recv failure", 12) == 0 ||
+		 strncmp(x->errbuf, "Send failure", 12) == 0))
+		err->conn_lost = true;
 	if (err->kind == SP_ERR_TRANSPORT)
 		conn->broken = true;
 	snprintf(err->message, sizeof(err->message), "%s",
