@@ -328,13 +328,15 @@ spanner_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* a session creation cut short by an error: let others create */
+			spanner_session_cache_release_claim();
 			spanner_connection_foreach(rollback_one, NULL);
 			spanner_connection_foreach(end_one, NULL);
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
-			/* a session creation cut short by an error: let others create */
+			/* a claim left by a creation that did not finish */
 			spanner_session_cache_release_claim();
 			spanner_connection_foreach(end_one, NULL);
 			break;

@@ -133,7 +133,7 @@ extern void spanner_disconnect(SpannerConnection *conn);
 /* session.c */
 extern bool spanner_session_ensure(SpannerConnection *conn, SpError *err);
 extern void spanner_session_forget(SpannerConnection *conn);
-extern void spanner_session_gone(SpannerConnection *conn);
+extern void spanner_session_gone(SpannerConnection *conn, const SpError *err);
 extern void spanner_session_delete(SpannerConnection *conn);
 extern void spanner_session_release_xact(SpannerConnection *conn);
 extern bool spanner_session_rollback(SpannerConnection *conn, SpError *err);

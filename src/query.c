@@ -196,7 +196,7 @@ spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 	spanner_close_query(conn, ref);
 	if (err.kind == SP_ERR_REMOTE && err.session_gone)
 	{
-		spanner_session_gone(conn);
+		spanner_session_gone(conn, &err);
 		spanner_xact_lost(conn);
 		spanner_xact_report_lost(conn, sql);
 	}

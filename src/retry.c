@@ -273,7 +273,7 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 		{
 			if (!spanner_xact_session_replaceable(conn))
 			{
-				spanner_session_gone(conn);
+				spanner_session_gone(conn, &err);
 				spanner_xact_lost(conn);
 				spanner_xact_report_lost(conn, sql);
 			}
@@ -282,10 +282,10 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 				elog(DEBUG1, "spanner_fdw: session %s is gone; creating a new one",
 					 conn->session);
 				session_retried = true;
-				spanner_session_gone(conn);
+				spanner_session_gone(conn, &err);
 				continue;
 			}
-			spanner_session_gone(conn);
+			spanner_session_gone(conn, &err);
 		}
 		/* a session creation is always idempotent */
 		if (sp_error_transient(&err) && (idempotent || creating))

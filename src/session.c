@@ -208,13 +208,18 @@ spanner_session_forget(SpannerConnection *conn)
 
 /*
  * spanner_session_gone
- *		Spanner says the session is gone (NOT_FOUND "Session not found"):
- *		forget it, and a multiplexed one in the session cache too, so that
- *		the next use by any backend creates another.
+ *		Spanner says the session is gone (err: NOT_FOUND "Session not
+ *		found", or NULL): forget it, and a multiplexed one in the session
+ *		cache too, so that the next use by any backend creates another.  A
+ *		multiplexed session that only did not know one transaction id is
+ *		kept: it carries the transactions of other backends as well, and it
+ *		was not renamed (it is never looked up by name alone).
  */
 void
-spanner_session_gone(SpannerConnection *conn)
+spanner_session_gone(SpannerConnection *conn, const SpError *err)
 {
+	if (conn->multiplexed && err != NULL && err->txn_not_found)
+		return;
 	if (conn->session && conn->multiplexed && conn->session_key_set)
 		spanner_session_cache_drop(conn->session_key, conn->session);
 	spanner_session_forget(conn);

@@ -303,8 +303,13 @@ spanner_session_cache_drop(const unsigned char key[32], const char *name)
 
 	lock(c);
 	e = find(c, key);
-	if (e && e->creator_pid == 0 && strcmp(e->name, name) == 0)
-		memset(e, 0, sizeof(*e));
+	if (e && e->name[0] && strcmp(e->name, name) == 0)
+	{
+		if (e->creator_pid == 0)
+			memset(e, 0, sizeof(*e));
+		else
+			e->name[0] = '\0';	/* being replaced: wait for the new one */
+	}
 	unlock(c);
 }
 

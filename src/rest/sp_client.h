@@ -70,6 +70,8 @@ typedef struct SpError
 	int			grpc_code;		/* SpGrpcCode, for SP_ERR_REMOTE */
 	char		status[40];		/* "NOT_FOUND" etc., "" if unknown */
 	bool		session_gone;	/* the session no longer exists */
+	bool		txn_not_found;	/* session_gone only because the session did
+								 * not know a transaction it was named */
 	bool		after_data;		/* error arrived after rows were returned */
 	bool		timed_out;		/* a transport error: a timeout expired */
 	double		retry_delay;	/* RetryInfo.retryDelay in seconds, or 0 */
@@ -324,6 +326,41 @@ typedef struct SpRowReader SpRowReader;
 #define SP_MAX_MESSAGE_BYTES	((size_t) 64 * 1024 * 1024)
 #define SP_MAX_VALUE_BYTES		((size_t) 64 * 1024 * 1024)
 #define SP_MAX_JSON_DEPTH		64
+
+/*
+ * Parsed JSON costs memory per value as well as per byte: json-c spends
+ * about 70 bytes on a one-digit number in an array, 35 times its text.  So
+ * a message, a value or a unary answer may also hold at most one JSON
+ * value (a scalar, array or object, or an element or member after a comma)
+ * per SP_JSON_VALUE_COST bytes of its limit: 2 Mi values in 64 MiB, about
+ * 150 MB once parsed.  Spanner's densest messages hold about 0.5 Mi.
+ */
+#define SP_JSON_VALUE_COST		32
+
+/* Error bodies longer than this are not parsed (Spanner's are a few KiB). */
+#define SP_MAX_ERROR_BODY		((size_t) 64 * 1024)
+
+/*
+ * Counting the JSON values in text that may come in pieces: the state
+ * carries over from piece to piece.  Start with all zeroes.
+ */
+typedef struct SpJsonScan
+{
+	size_t		values;			/* '[', '{' and ',' outside strings */
+	bool		in_string;
+	bool		escape;
+} SpJsonScan;
+
+extern void sp_json_scan(SpJsonScan *sc, const char *text, size_t len);
+
+/*
+ * Parse a complete JSON answer of len bytes (not NUL-terminated) into
+ * *obj, refusing one that holds more JSON values than max_bytes allows
+ * (SP_ERR_TOO_LARGE) or that is malformed or nested deeper than
+ * SP_MAX_JSON_DEPTH (SP_ERR_PROTOCOL).
+ */
+extern bool sp_json_parse_body(const char *text, size_t len, size_t max_bytes,
+							   json_object **obj, SpError *err);
 
 extern SpRowReader *sp_reader_new(size_t resume_buffer_cap);
 extern void sp_reader_free(SpRowReader *rd);

@@ -223,8 +223,8 @@ sp_error_from_json(SpError *err, long http_status, json_object *obj)
 	 * belongs to a new session.  (Production answers ABORTED.)
 	 */
 	if (err->grpc_code == SP_GRPC_NOT_FOUND && msg &&
-		strncmp(msg, "Transaction not found", 21) == 0)
-		err->session_gone = true;
+		strncmp(msg, "Transaction not found", 21) == 0 && !err->session_gone)
+		err->session_gone = err->txn_not_found = true;
 	/* Emulator: NOT_FOUND with details cannot be marshalled (HTTP 500) */
 	if (http_status == 500 && code == 13 && msg &&
 		strcmp(msg, "failed to marshal error message") == 0)
@@ -237,7 +237,8 @@ sp_error_from_body(SpError *err, long http_status, const char *body, size_t len)
 	json_tokener *tok;
 	json_object *obj = NULL;
 
-	tok = json_tokener_new_ex(32);
+	/* a longer body is no error body of Spanner's: its start is shown */
+	tok = len <= SP_MAX_ERROR_BODY ? json_tokener_new_ex(32) : NULL;
 	if (tok && body && len > 0)
 	{
 		obj = json_tokener_parse_ex(tok, body, (int) len);

@@ -43,7 +43,6 @@
 
 #define SP_POOL_MAX			8
 #define SP_DEFAULT_MAX_RESPONSE (64 * 1024 * 1024)
-#define SP_MAX_ERROR_BODY	(64 * 1024)
 #define SP_STREAM_QUEUE_HIGH 2
 #define SP_USER_AGENT		"spanner_fdw/1.0"
 
@@ -953,28 +952,9 @@ call_json(SpConn *conn, const char *method, const char *path, const char *body,
 			sp_error_on_session(err, u->b.len);
 		goto done;
 	}
-	if (u->b.len > 0)
-	{
-		json_tokener *tok = json_tokener_new_ex(SP_MAX_JSON_DEPTH);
-		json_object *obj;
-
-		if (tok == NULL)
-		{
-			sp_error_set(err, SP_ERR_NOMEM, "out of memory");
-			goto done;
-		}
-		obj = json_tokener_parse_ex(tok, u->b.data, (int) u->b.len);
-		if (json_tokener_get_error(tok) != json_tokener_success || obj == NULL)
-		{
-			sp_error_set(err, SP_ERR_PROTOCOL, "malformed JSON in response: %s",
-						 json_tokener_error_desc(json_tokener_get_error(tok)));
-			json_object_put(obj);
-			json_tokener_free(tok);
-			goto done;
-		}
-		json_tokener_free(tok);
-		*resp = obj;
-	}
+	if (u->b.len > 0 &&
+		!sp_json_parse_body(u->b.data, u->b.len, conn->max_response, resp, err))
+		goto done;
 	ok = true;
 
 done:

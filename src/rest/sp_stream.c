@@ -101,6 +101,8 @@ struct SpRowReader
 	size_t		max_message;	/* bytes of one message's JSON text */
 	size_t		max_value;		/* bytes of one value, chunks merged */
 	size_t		carry_bytes;	/* bytes of the value being merged */
+	size_t		carry_values;	/* JSON values in it */
+	SpJsonScan	scan;			/* JSON values of the message being parsed */
 };
 
 static bool hold_or_release(SpRowReader *rd, json_object *obj, SpError *err);
@@ -202,15 +204,129 @@ sp_reader_set_limits(SpRowReader *rd, size_t max_message, size_t max_value)
 }
 
 /*
+ * sp_json_scan: see sp_client.h.  Strings are skipped a run at a time.
+ */
+void
+sp_json_scan(SpJsonScan *sc, const char *text, size_t len)
+{
+	const char *p = text;
+	const char *end = text + len;
+
+	while (p < end)
+	{
+		if (sc->in_string)
+		{
+			if (sc->escape)
+			{
+				sc->escape = false;
+				p++;
+				continue;
+			}
+			while (p < end && *p != '"' && *p != '\\')
+				p++;
+			if (p == end)
+				break;
+			if (*p == '\\')
+				sc->escape = true;
+			else
+				sc->in_string = false;
+			p++;
+			continue;
+		}
+		switch (*p)
+		{
+			case '"':
+				sc->in_string = true;
+				break;
+			case '[':
+			case '{':
+			case ',':
+				sc->values++;
+				break;
+			default:
+				break;
+		}
+		p++;
+	}
+}
+
+/*
+ * sp_json_parse_body: see sp_client.h.
+ */
+bool
+sp_json_parse_body(const char *text, size_t len, size_t max_bytes,
+				   json_object **obj, SpError *err)
+{
+	SpJsonScan	sc;
+	json_tokener *tok;
+	enum json_tokener_error jerr;
+
+	*obj = NULL;
+	if (len > max_bytes || len > 0x3fffffff)
+	{
+		sp_error_set(err, SP_ERR_TOO_LARGE, "the response is larger than %zu bytes",
+					 max_bytes);
+		return false;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sp_json_scan(&sc, text, len);
+	if (sc.values > max_bytes / SP_JSON_VALUE_COST)
+	{
+		sp_error_set(err, SP_ERR_TOO_LARGE, "the response holds more than %zu JSON values",
+					 max_bytes / SP_JSON_VALUE_COST);
+		return false;
+	}
+	tok = json_tokener_new_ex(SP_MAX_JSON_DEPTH);
+	if (tok == NULL)
+	{
+		sp_error_set(err, SP_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	*obj = json_tokener_parse_ex(tok, text, (int) len);
+	jerr = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success || *obj == NULL)
+	{
+		json_object_put(*obj);
+		*obj = NULL;
+		sp_error_set(err, SP_ERR_PROTOCOL, "malformed JSON in response: %s",
+					 jerr == json_tokener_success ? "null" :
+					 jerr == json_tokener_continue ? "it ends in the middle of a value" :
+					 json_tokener_error_desc(jerr));
+		return false;
+	}
+	return true;
+}
+
+/* Fail if the message being parsed is over the limits. */
+static bool
+message_size_ok(SpRowReader *rd, SpError *err)
+{
+	if (rd->obj_bytes > rd->max_message)
+		sp_error_set(err, SP_ERR_TOO_LARGE,
+					 "a message of the streaming response is larger than %zu bytes",
+					 rd->max_message);
+	else if (rd->scan.values > rd->max_message / SP_JSON_VALUE_COST)
+		sp_error_set(err, SP_ERR_TOO_LARGE,
+					 "a message of the streaming response holds more than %zu JSON values",
+					 rd->max_message / SP_JSON_VALUE_COST);
+	else
+		return true;
+	return false;
+}
+
+/*
  * The size a value takes as text: string bytes, plus one for every
- * element, member and scalar.  Linear in the value; used on each piece of
- * a chunked value, each of which came in one message.
+ * element, member and scalar, which *values counts.  Linear in the value;
+ * used on each piece of a chunked value, each of which came in one
+ * message.
  */
 static size_t
-value_bytes(json_object *v)
+value_bytes(json_object *v, size_t *values)
 {
 	size_t		n = 1;
 
+	(*values)++;
 	switch (json_object_get_type(v))
 	{
 		case json_type_string:
@@ -221,13 +337,13 @@ value_bytes(json_object *v)
 							len = json_object_array_length(v);
 
 				for (i = 0; i < len; i++)
-					n += value_bytes(json_object_array_get_idx(v, i));
+					n += value_bytes(json_object_array_get_idx(v, i), values);
 				return n;
 			}
 		case json_type_object:
 			{
 				json_object_object_foreach(v, k, m)
-					n += strlen(k) + value_bytes(m);
+					n += strlen(k) + value_bytes(m, values);
 				return n;
 			}
 		default:
@@ -235,15 +351,20 @@ value_bytes(json_object *v)
 	}
 }
 
-/* Fail if a value of this many bytes is over the limit. */
+/* Fail if the value being merged is over the limit. */
 static bool
-value_size_ok(SpRowReader *rd, size_t bytes, SpError *err)
+value_size_ok(SpRowReader *rd, SpError *err)
 {
-	if (bytes <= rd->max_value)
+	if (rd->carry_bytes > rd->max_value)
+		sp_error_set(err, SP_ERR_TOO_LARGE,
+					 "a value in the streaming response is larger than %zu bytes",
+					 rd->max_value);
+	else if (rd->carry_values > rd->max_value / SP_JSON_VALUE_COST)
+		sp_error_set(err, SP_ERR_TOO_LARGE,
+					 "a value in the streaming response holds more than %zu JSON values",
+					 rd->max_value / SP_JSON_VALUE_COST);
+	else
 		return true;
-	sp_error_set(err, SP_ERR_TOO_LARGE,
-				 "a value in the streaming response is larger than %zu bytes",
-				 rd->max_value);
 	rd->failed = true;
 	return false;
 }
@@ -525,6 +646,7 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 			}
 			rd->in_value = true;
 			rd->obj_bytes = 0;
+			memset(&rd->scan, 0, sizeof(rd->scan));
 		}
 		{
 			json_object *obj;
@@ -537,15 +659,11 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 			jerr = json_tokener_get_error(rd->tok);
 			if (jerr == json_tokener_continue)
 			{
+				sp_json_scan(&rd->scan, buf + off, chunk);
 				rd->obj_bytes += chunk;
 				off += chunk;
-				if (rd->obj_bytes > rd->max_message)
-				{
-					sp_error_set(err, SP_ERR_TOO_LARGE,
-								 "a message of the streaming response is larger than %zu bytes",
-								 rd->max_message);
+				if (!message_size_ok(rd, err))
 					return false;
-				}
 				continue;
 			}
 			if (jerr != json_tokener_success || obj == NULL)
@@ -556,14 +674,12 @@ parse_filtered(SpRowReader *rd, const char *buf, size_t len, SpError *err)
 							 json_tokener_error_desc(jerr));
 				return false;
 			}
+			sp_json_scan(&rd->scan, buf + off, json_tokener_get_parse_end(rd->tok));
 			rd->obj_bytes += json_tokener_get_parse_end(rd->tok);
 			off += json_tokener_get_parse_end(rd->tok);
-			if (rd->obj_bytes > rd->max_message)
+			if (!message_size_ok(rd, err))
 			{
 				json_object_put(obj);
-				sp_error_set(err, SP_ERR_TOO_LARGE,
-							 "a message of the streaming response is larger than %zu bytes",
-							 rd->max_message);
 				return false;
 			}
 			json_tokener_reset(rd->tok);
@@ -1064,8 +1180,8 @@ sp_reader_next(SpRowReader *rd, json_object ***values, SpError *err)
 		{
 			json_object *m;
 
-			rd->carry_bytes += value_bytes(v);
-			if (!value_size_ok(rd, rd->carry_bytes, err))
+			rd->carry_bytes += value_bytes(v, &rd->carry_values);
+			if (!value_size_ok(rd, err))
 			{
 				json_object_put(v);
 				return -1;
@@ -1097,11 +1213,12 @@ sp_reader_next(SpRowReader *rd, json_object ***values, SpError *err)
 				return -1;
 			}
 			if (rd->carry_bytes == 0)
-				rd->carry_bytes = value_bytes(v);
+				rd->carry_bytes = value_bytes(v, &rd->carry_values);
 			rd->carry = v;
 			continue;
 		}
 		rd->carry_bytes = 0;
+		rd->carry_values = 0;
 		if (rd->ncols == 0)
 		{
 			json_object_put(v);

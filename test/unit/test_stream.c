@@ -686,7 +686,7 @@ static void
 test_limits(void)
 {
 	const char *md = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"s\",\"type\":{\"code\":\"STRING\"}}]}},";
-	char		b300[301],
+	char		b300[1001],
 				b100[101];
 	char	   *text;
 	SpRowReader *rd;
@@ -694,23 +694,25 @@ test_limits(void)
 	int			i;
 	size_t		len;
 
-	/* one message of about 300 bytes against a 200-byte limit */
-	memset(b300, 'x', 300);
-	b300[300] = '\0';
-	len = strlen(md) + 600;
+	/* one message of about 1100 bytes (few values) against a 640-byte limit */
+	memset(b300, 'x', 1000);
+	b300[1000] = '\0';
+	len = strlen(md) + 1300;
 	text = malloc(len);
 	snprintf(text, len, "%s\"values\":[\"%s\"]}]", md, b300);
 	rd = sp_reader_new(0);
-	sp_reader_set_limits(rd, 200, 0);
+	sp_reader_set_limits(rd, 640, 0);
 	sp_error_clear(&err);
-	tap_ok(feed_pieces(rd, text, 7, &err) == SP_ERR_TOO_LARGE,
+	tap_ok(feed_pieces(rd, text, 7, &err) == SP_ERR_TOO_LARGE &&
+		   strstr(err.message, "larger than 640 bytes") != NULL,
 		   "a message over the message limit fails as too large, fed in pieces: %s", err.message);
 	sp_reader_free(rd);
 	rd = sp_reader_new(0);
-	sp_reader_set_limits(rd, 200, 0);
+	sp_reader_set_limits(rd, 640, 0);
 	sp_error_clear(&err);
-	tap_ok(feed_pieces(rd, text, strlen(text), &err) == SP_ERR_TOO_LARGE,
-		   "... and fed at once");
+	tap_ok(feed_pieces(rd, text, strlen(text), &err) == SP_ERR_TOO_LARGE &&
+		   strstr(err.message, "larger than 640 bytes") != NULL,
+		   "... and fed at once: %s", err.message);
 	sp_reader_free(rd);
 	rd = sp_reader_new(0);
 	sp_error_clear(&err);
@@ -760,6 +762,113 @@ test_limits(void)
 	free(text);
 }
 
+/* "[v,v,...]" with n copies of v, malloc'd */
+static char *
+json_list(const char *v, int n)
+{
+	size_t		len = 3 + (strlen(v) + 1) * (size_t) n;
+	char	   *t = malloc(len);
+	char	   *p = t;
+	int			i;
+
+	*p++ = '[';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", v);
+	*p++ = ']';
+	*p = '\0';
+	return t;
+}
+
+/*
+ * Parsed JSON costs memory per value: past one value per
+ * SP_JSON_VALUE_COST bytes of a limit, a message, a merged value or a
+ * unary answer is too large, however few bytes it has.
+ */
+static void
+test_value_counts(void)
+{
+	const char *md = "[{\"metadata\":{\"rowType\":{\"fields\":[{\"name\":\"a\",\"type\":{\"code\":\"ARRAY\","
+	"\"arrayElementType\":{\"code\":\"FLOAT64\"}}}]}},";
+	char	   *l200 = json_list("1", 200),
+			   *l60 = json_list("1", 60),
+			   *text;
+	size_t		len = strlen(md) + 2 * strlen(l200) + 200;
+	SpRowReader *rd;
+	SpError		err;
+	SpJsonScan	sc;
+	json_object *obj;
+	const char *q = "\"a\\\",b\\\\\",[";
+	size_t		i;
+
+	/* one message of 200 numbers, under 600 bytes, against 3200 bytes: 100 values */
+	text = malloc(len);
+	snprintf(text, len, "%s\"values\":[%s]}]", md, l200);
+	tap_ok(strlen(text) < 3200 / 4, "the message is %zu bytes", strlen(text));
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 3200, 0);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 11, &err) == SP_ERR_TOO_LARGE &&
+		   strstr(err.message, "more than 100 JSON values") != NULL,
+		   "a message of more values than its limit allows fails as too large: %s", err.message);
+	sp_reader_free(rd);
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 3200 * 4, 0);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 11, &err) == SP_OK,
+		   "the same message passes a limit of 400 values: %s", err.message);
+	sp_reader_free(rd);
+
+	/* a value chunked over two messages of 60 numbers each: 120 values */
+	snprintf(text, len, "%s\"values\":[%s],\"chunkedValue\":true},{\"values\":[%s]}]",
+			 md, l60, l60);
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 0, 3200);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 13, &err) == SP_ERR_TOO_LARGE &&
+		   strstr(err.message, "value") != NULL && strstr(err.message, "more than 100 JSON values") != NULL,
+		   "a merged value of more values than the value limit allows fails as too large: %s", err.message);
+	sp_reader_free(rd);
+	rd = sp_reader_new(0);
+	sp_reader_set_limits(rd, 0, 3200 * 2);
+	sp_error_clear(&err);
+	tap_ok(feed_pieces(rd, text, 13, &err) == SP_OK,
+		   "the same value passes a limit of 200 values: %s", err.message);
+	sp_reader_free(rd);
+	free(text);
+
+	/* counting in pieces: strings with escaped quotes and commas count nothing */
+	memset(&sc, 0, sizeof(sc));
+	for (i = 0; i < strlen(q); i++)
+		sp_json_scan(&sc, q + i, 1);
+	tap_ok(sc.values == 2 && !sc.in_string,
+		   "JSON values counted a byte at a time, past escapes in strings: %zu", sc.values);
+
+	/* unary answers */
+	sp_error_clear(&err);
+	tap_ok(!sp_json_parse_body(l200, strlen(l200), 3200, &obj, &err) &&
+		   err.kind == SP_ERR_TOO_LARGE && obj == NULL,
+		   "an answer of 200 values against a limit of 100 fails as too large: %s", err.message);
+	sp_error_clear(&err);
+	tap_ok(sp_json_parse_body(l200, strlen(l200), 3200 * 4, &obj, &err) &&
+		   json_object_array_length(obj) == 200,
+		   "the same answer parses under a limit of 400 values");
+	json_object_put(obj);
+	sp_error_clear(&err);
+	tap_ok(!sp_json_parse_body(l200, strlen(l200), 100, &obj, &err) &&
+		   err.kind == SP_ERR_TOO_LARGE && strstr(err.message, "larger than 100 bytes") != NULL,
+		   "an answer over the byte limit fails as too large: %s", err.message);
+	sp_error_clear(&err);
+	tap_ok(!sp_json_parse_body("{\"a\":", 5, 3200, &obj, &err) &&
+		   err.kind == SP_ERR_PROTOCOL && obj == NULL,
+		   "a cut answer is malformed: %s", err.message);
+	sp_error_clear(&err);
+	tap_ok(!sp_json_parse_body("null", 4, 3200, &obj, &err) &&
+		   err.kind == SP_ERR_PROTOCOL && obj == NULL,
+		   "a null answer is malformed: %s", err.message);
+	free(l200);
+	free(l60);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -781,5 +890,6 @@ main(int argc, char **argv)
 	test_resume_buffer();
 	test_values();
 	test_limits();
+	test_value_counts();
 	return tap_done();
 }
