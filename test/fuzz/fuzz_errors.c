@@ -2,9 +2,11 @@
  *
  * fuzz_errors.c
  *		  libFuzzer target: Spanner error bodies (src/rest/sp_error.c), as
- *		  they come with an HTTP status or inside a stream.
+ *		  they come with an HTTP status or inside a stream, and unary
+ *		  answers (sp_json_parse_body, precommit tokens of a commit).
  *
- * Input: bytes 0-1 choose the HTTP status; the rest is the body.
+ * Input: bytes 0-1 choose the HTTP status (bit 1 of byte 1: a small
+ * size limit for the unary parse); the rest is the body.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -41,6 +43,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sp_error_from_body(&err, status, (const char *) data + 2, size - 2);
 	(void) sp_grpc_code_name(err.grpc_code);
 	sp_error_on_session(&err, size - 2);
+
+	/* the same body as a unary answer (a commit, a session, ...) */
+	if (sp_json_parse_body((const char *) data + 2, size - 2,
+						   (data[1] & 2) ? 4096 : 1024 * 1024, &obj, &err))
+	{
+		const char *token;
+		int32_t		seq;
+
+		(void) sp_precommit_token_of(obj, &token, &seq);
+		json_object_put(obj);
+		obj = NULL;
+	}
 
 	/* the same body as an already parsed object (an error element) */
 	tok = json_tokener_new_ex(SP_MAX_JSON_DEPTH);

@@ -69,6 +69,7 @@ drain(SpRowReader *rd)
 	json_object **values;
 	SpError		err;
 	int			r;
+	int32_t		seq;
 
 	sp_error_clear(&err);
 	while ((r = sp_reader_next(rd, &values, &err)) == 1)
@@ -76,6 +77,7 @@ drain(SpRowReader *rd)
 	(void) sp_reader_transaction_id(rd);
 	(void) sp_reader_resume_token(rd);
 	(void) sp_reader_stream_error(rd);
+	(void) sp_reader_precommit_token(rd, &seq);
 	return r >= 0;
 }
 

@@ -5,7 +5,8 @@
 #	AddressSanitizer and UndefinedBehaviorSanitizer):
 #	  fuzz_stream  streamed answers: framing, resume buffer, chunk merging,
 #	               limits, value decoding
-#	  fuzz_errors  error bodies of every shape, with any HTTP status
+#	  fuzz_errors  error bodies of every shape, with any HTTP status, and
+#	               unary answers (commits with precommit tokens, sessions)
 #	  fuzz_auth    Google STS and IAM Credentials answers, AWS metadata
 #	               credentials, credential configurations, dates
 #	Each target first replays its seed corpus (test/fuzz/corpus/TARGET,
