@@ -37,6 +37,8 @@ struct SpannerAuthState
 	SpAuthConfig cfg;			/* strings in the connection's context */
 	char	   *servername;
 	time_t		refresh_at;		/* ask src/auth again from then on; 0: now */
+	bool		identity_known; /* identity: of the credentials as read at */
+	unsigned char identity[32]; /* the last token fetch */
 };
 
 /* Same rule as src/auth: refresh min(225 s, half the lifetime) early. */
@@ -166,6 +168,8 @@ spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force)
 	}
 	ok = sp_conn_set_token(rest, token);
 	sp_auth_free_token(token);
+	/* the credential configuration is read anew at a fetch: it may name another identity now */
+	st->identity_known = spanner_auth_identity(st, st->identity);
 	if (!ok)
 	{
 		st->refresh_at = 0;
@@ -200,6 +204,19 @@ spanner_auth_identity(SpannerAuthState *st, unsigned char key[32])
 
 	memset(&err, 0, sizeof(err));
 	return sp_auth_identity_key(&st->cfg, key, &err) == 0;
+}
+
+/*
+ * spanner_auth_identity_moved
+ *		Did the last token fetch find credentials of another identity than
+ *		identity (what the connection was made with; NULL: unknown then)?
+ */
+bool
+spanner_auth_identity_moved(SpannerAuthState *st, const unsigned char *identity)
+{
+	if (!st->identity_known)
+		return false;
+	return identity == NULL || memcmp(identity, st->identity, 32) != 0;
 }
 
 static void

@@ -39,7 +39,8 @@ static HTAB *ConnectionHash = NULL;
 
 static void make_new_connection(SpannerConnection *entry, UserMapping *user);
 static bool session_key(SpannerOptions *opts, const char *dbpath,
-						SpannerAuthState *auth, unsigned char key[32]);
+						SpannerAuthState *auth, unsigned char key[32],
+						unsigned char identity[32], bool *identity_set);
 static void spanner_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void spanner_exit_callback(int code, Datum arg);
 
@@ -89,9 +90,36 @@ spanner_get_connection(UserMapping *user)
 	if (entry->rest == NULL)
 		make_new_connection(entry, user);
 
-	entry->xact.in_use = true;
 	if (entry->auth)
+	{
+		bool		idle = !entry->xact.in_use;
+
+		entry->xact.in_use = true;
 		spanner_auth_apply(entry->auth, entry->rest, false);
+
+		/*
+		 * The credential configuration now names another identity: its
+		 * sessions (made for the old one, perhaps with a database role the
+		 * new one may not use) are not to be used with it.  Between
+		 * transactions, connect afresh; within one, at its end.
+		 */
+		if (spanner_auth_identity_moved(entry->auth,
+										entry->auth_identity_set ? entry->auth_identity : NULL))
+		{
+			if (idle)
+			{
+				elog(DEBUG1, "spanner_fdw: the credentials of user mapping %u now name another identity; connecting afresh",
+					 user->umid);
+				spanner_disconnect(entry);
+				make_new_connection(entry, user);
+				entry->xact.in_use = true;
+				spanner_auth_apply(entry->auth, entry->rest, false);
+			}
+			else
+				entry->invalidated = true;
+		}
+	}
+	entry->xact.in_use = true;
 	return entry;
 }
 
@@ -107,6 +135,8 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	SpannerAuthState *volatile auth = NULL;
 	volatile bool key_set = false;
 	unsigned char key[32];
+	unsigned char identity[32];
+	bool		identity_set = false;
 	char	   *dbpath;
 
 	spanner_get_options(user->serverid, user->userid, &opts);
@@ -142,6 +172,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	dbpath = psprintf("projects/%s/instances/%s/databases/%s",
 					  opts.project, opts.instance, opts.database);
 	memset(key, 0, sizeof(key));
+	memset(identity, 0, sizeof(identity));
 	rest = sp_conn_new(&cfg, &err);
 	if (rest == NULL)
 		spanner_report_error(ERROR, &err, NULL);
@@ -159,7 +190,7 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 		}
 		else if (opts.auth == SPANNER_AUTH_EXTERNAL_ACCOUNT)
 			auth = spanner_auth_state_new(&opts, server->servername, cxt);
-		key_set = session_key(&opts, dbpath, auth, key);
+		key_set = session_key(&opts, dbpath, auth, key, identity, &identity_set);
 	}
 	PG_CATCH();
 	{
@@ -190,6 +221,8 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
 	entry->multiplexed = false;
 	entry->session_key_set = key_set;
 	memcpy(entry->session_key, key, sizeof(key));
+	entry->auth_identity_set = identity_set;
+	memcpy(entry->auth_identity, identity, sizeof(identity));
 	/* last: a non-NULL rest means a complete entry */
 	entry->rest = rest;
 }
@@ -203,11 +236,12 @@ make_new_connection(SpannerConnection *entry, UserMapping *user)
  */
 static bool
 session_key(SpannerOptions *opts, const char *dbpath, SpannerAuthState *auth,
-			unsigned char key[32])
+			unsigned char key[32], unsigned char identity[32], bool *identity_set)
 {
-	unsigned char identity[32];
 	const char *kind;
 	bool		have_identity = true;
+
+	*identity_set = false;
 
 	switch (opts->auth)
 	{
@@ -223,6 +257,7 @@ session_key(SpannerOptions *opts, const char *dbpath, SpannerAuthState *auth,
 			kind = "external_account";
 			if (auth == NULL || !spanner_auth_identity(auth, identity))
 				return false;
+			*identity_set = true;
 			break;
 		default:
 			return false;

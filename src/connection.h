@@ -102,6 +102,9 @@ struct SpannerConnection
 	bool		session_key_set;	/* session_key is known: multiplexed
 									 * sessions may be shared */
 	unsigned char session_key[32];	/* session_cache.c's key */
+	bool		auth_identity_set;	/* external_account: the identity of the
+									 * credentials when connected is known */
+	unsigned char auth_identity[32];	/* ... and is this */
 	char	   *session_create_time;	/* its createTime as Spanner gave
 										 * it, or NULL */
 	bool		session_unverified; /* the server may have restarted since the

@@ -511,6 +511,8 @@ extern SpannerAuthState *spanner_auth_state_new(SpannerOptions *opts,
 												const char *servername,
 												MemoryContext cxt);
 extern void spanner_auth_apply(SpannerAuthState *st, SpConn *rest, bool force);
+extern bool spanner_auth_identity_moved(SpannerAuthState *st,
+										const unsigned char *identity);
 extern void spanner_auth_state_free(SpannerAuthState *st);
 extern bool spanner_auth_identity(SpannerAuthState *st, unsigned char key[32]);
 

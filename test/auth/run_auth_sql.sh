@@ -465,6 +465,38 @@ else
 fi
 t_is "4-second tokens: refreshed ahead of expiry (Spanner never refused one)" "$c5_rejected" 0
 
+# ---- 5b. the credential file rewritten to name another identity: at its
+#          next token, a backend connects afresh (its sessions were made for
+#          the old identity), once, and goes on in the same psql session
+reset_all '{"sts_expires_in": 4}'
+CRED_SWITCH_FILE=$WORK/cred_switch.json
+cp "$WORK/cred_noimp.json" "$CRED_SWITCH_FILE" && chmod 644 "$CRED_SWITCH_FILE" || bail "cannot write $CRED_SWITCH_FILE"
+make_server c5b "$BASE_OPTS, credentials_file '$CRED_SWITCH_FILE', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
+	{ diag <"$WORK/out/setup_c5b.txt"; bail "creating server c5b failed"; }
+tap_psql_open
+tap_q c5b_1 "SET client_min_messages = debug1; SELECT count(*) FROM c5b_t;"
+c5b_1=$Q_OUT
+c5b_iam1=$(st 'c.get("iam", 0)')
+# the same file, now with service account impersonation: another identity
+cp "$WORK/cred_imp.json" "$CRED_SWITCH_FILE"
+sleep 3
+tap_q c5b_2 "SELECT count(*) FROM c5b_t;"
+c5b_2=$Q_OUT
+tap_q c5b_3 "SELECT count(*) FROM c5b_t;"
+c5b_3=$Q_OUT
+tap_psql_close
+c5b_iam2=$(st 'c.get("iam", 0), p["rejected"]')
+t_is "credential file switched: the first query (no impersonation) returns $NROWS without an IAM call" \
+	"$(grep -cx "$NROWS" <<<"$c5b_1") $c5b_iam1" "1 0"
+t_is "credential file switched: past the token's refresh point the backend connects afresh, once, and returns $NROWS" \
+	"$(grep -cx "$NROWS" <<<"$c5b_2") $(grep -c "now name another identity; connecting afresh" <<<"$c5b_2")" "1 1"
+t_is "credential file switched: the next query keeps that connection and returns $NROWS" \
+	"$(grep -cx "$NROWS" <<<"$c5b_3") $(grep -c "connecting afresh" <<<"$c5b_3")" "1 0"
+t_is "credential file switched: the new identity's token came by impersonation (one IAM call), none refused" \
+	"$c5b_iam2" "(1, 0)"
+[ "$(grep -c "connecting afresh" <<<"$c5b_2")" = 1 ] || diag <<<"$c5b_1
+$c5b_2"
+
 # ---- 6. a non-Google token_url without allow_custom_urls is refused
 reset_all
 make_server c6 "auth 'external_account', credentials_json '$CRED_IMP', aws_access_key_id '$K1', aws_secret_access_key '$S1'" ||
