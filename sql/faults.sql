@@ -314,6 +314,37 @@ UPDATE fviapx.kv SET n = n + 100 WHERE k = 7000;
 COMMIT;
 SELECT f_since('executeSql') AS dml;
 SELECT n FROM fdirect.kv WHERE k = 7000;
+-- partitioned DML whose answer is cut after Spanner ran it: the same
+-- request in the same partitioned transaction (one begin), which Spanner
+-- answers without running it again; run twice, the second run would find
+-- no row left to change (UPDATE 0)
+SET spanner_fdw.partitioned_dml = on;
+EXPLAIN (VERBOSE, COSTS OFF)
+UPDATE fviapx.kv SET v = 'pdml' WHERE k BETWEEN 7000 AND 7001 AND v <> 'pdml';
+SELECT f_config('{"fault": "truncate", "fault_rpc": "executeSql", "fault_times": 1}');
+SELECT f_mark();
+\set QUIET off
+UPDATE fviapx.kv SET v = 'pdml' WHERE k BETWEEN 7000 AND 7001 AND v <> 'pdml';
+\set QUIET on
+SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
+-- ... and one refused before it ran (UNAVAILABLE twice): the same again
+SELECT f_config('{"fault": "unavailable", "fault_rpc": "executeSql", "fault_times": 2}');
+SELECT f_mark();
+\set QUIET off
+UPDATE fviapx.kv SET v = 'faults' WHERE k BETWEEN 7000 AND 7001 AND v <> 'faults';
+\set QUIET on
+SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
+-- ... and a lost begin: made again
+SELECT f_config('{"fault": "drop", "fault_rpc": "beginTransaction", "fault_times": 1}');
+SELECT f_mark();
+\set QUIET off
+UPDATE fviapx.kv SET v = 'pdml' WHERE k BETWEEN 7000 AND 7001 AND v <> 'pdml';
+\set QUIET on
+SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
+SELECT k, v FROM fdirect.kv WHERE k IN (7000, 7001) ORDER BY k;
+UPDATE fdirect.kv SET v = 'faults' WHERE k = 7000;
+UPDATE fdirect.kv SET v = 'direct' WHERE k = 7001;
+RESET spanner_fdw.partitioned_dml;
 -- a block that read before its first write: its read-only snapshot lives
 -- on the session, so the request that would begin the read-write
 -- transaction is not made again

@@ -113,6 +113,9 @@ open_query_attempt(SpannerConnection *conn, void *arg, SpError *err)
 		if (id == NULL)
 		{
 			spanner_close_query(conn, a->ref);
+			/* whatever it began is on the session, unnamed */
+			if (conn->xact.begin_rw)
+				conn->xact.rw_orphan = true;
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Spanner did not return a transaction id for an inline begin"),
@@ -347,6 +350,7 @@ dml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 		{
 			json_object_put(a->resp);
 			a->resp = NULL;
+			conn->xact.rw_orphan = true;
 			missing_transaction_id(a->sql);
 		}
 		spanner_xact_begun(conn, id);
@@ -457,6 +461,7 @@ batch_attempt(SpannerConnection *conn, void *arg, SpError *err)
 			{
 				json_object_put(a->resp);
 				a->resp = NULL;
+				conn->xact.rw_orphan = true;
 				missing_transaction_id(a->first_sql);
 			}
 		}
@@ -536,20 +541,21 @@ typedef struct PdmlArgs
 	const char *sql;
 	const char *params_json;
 	const char *param_types_json;
+	char	   *txn;			/* the partitioned transaction's selector
+								 * ({"id":...}), once begun */
+	char	   *txn_session;	/* the session it was begun on */
+	bool		maybe_run;		/* an executeSql may have reached Spanner */
 	json_object *resp;
 } PdmlArgs;
 
+/* Begin the partitioned transaction: a->txn and a->txn_session. */
 static bool
-pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
+pdml_begin(SpannerConnection *conn, PdmlArgs *a, const char *txn_tag, SpError *err)
 {
-	PdmlArgs   *a = (PdmlArgs *) arg;
 	json_object *begin = NULL;
 	json_object *id;
 	char	   *path = psprintf("/v1/%s:beginTransaction", conn->session);
-	const char *txn_tag = spanner_transaction_tag(a->ri, conn->serverid);
 	StringInfoData sel;
-	char	   *req_opts;
-	char	   *body;
 	bool		ok;
 
 	/* the transaction tag on every request of it; no priority: ignored here */
@@ -573,15 +579,55 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	escape_json(&sel, json_object_get_string(id));
 	appendStringInfoChar(&sel, '}');
 	json_object_put(begin);
+	a->txn = sel.data;
+	a->txn_session = pstrdup(conn->session);
+	return true;
+}
+
+/*
+ * One attempt of a partitioned DML statement.  Only the begin is ever made
+ * afresh: once the statement may have reached Spanner, a repeat sends the
+ * same request (same transaction, same seqno), which Spanner answers
+ * without running the statement again.  If that transaction went with its
+ * session, the statement is not run in a new one: it may have been applied.
+ */
+static bool
+pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
+{
+	PdmlArgs   *a = (PdmlArgs *) arg;
+	const char *txn_tag = spanner_transaction_tag(a->ri, conn->serverid);
+	char	   *req_opts;
+	char	   *body;
+	char	   *path;
+	bool		ok;
+
+	if (a->txn != NULL && strcmp(a->txn_session, conn->session) != 0)
+	{
+		if (a->maybe_run)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+					 errmsg("partitioned DML statement may or may not have been applied"),
+					 errdetail("The connection to Spanner was lost after the statement was sent, and its transaction went with its session."),
+					 errhint("Check the rows it addresses before running it again."),
+					 errcontext("remote SQL command: %s", a->sql)));
+		pfree(a->txn);
+		pfree(a->txn_session);
+		a->txn = NULL;
+		a->txn_session = NULL;
+	}
+	if (a->txn == NULL && !pdml_begin(conn, a, txn_tag, err))
+		return false;
 	req_opts = spanner_single_request_options(conn, a->ri, txn_tag);
-	body = build_query_body(a->sql, a->params_json, a->param_types_json, sel.data, 1,
+	body = build_query_body(a->sql, a->params_json, a->param_types_json, a->txn, 1,
 							req_opts);
 	pfree(req_opts);
 	path = psprintf("/v1/%s:executeSql", conn->session);
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
 	pfree(body);
-	pfree(sel.data);
+	/* a "session not found" answer ran nothing */
+	if (!ok && !(err->kind == SP_ERR_REMOTE && err->session_gone))
+		a->maybe_run = true;
 	return ok;
 }
 
@@ -604,14 +650,17 @@ spanner_execute_partitioned_dml(SpannerConnection *conn, const SpannerReqInfo *r
 	a.sql = sql;
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
+	a.txn = NULL;
+	a.txn_session = NULL;
+	a.maybe_run = false;
 	a.resp = NULL;
 
-	/*
-	 * Idempotent by Spanner's own contract: partitioned DML may apply the
-	 * statement more than once to a partition, so it must be idempotent; a
-	 * repeat begins a new partitioned transaction.
-	 */
+	/* a repeat makes the same request in the same transaction (pdml_attempt) */
 	spanner_run_idempotent(conn, pdml_attempt, &a, sql);
+	if (a.txn)
+		pfree(a.txn);
+	if (a.txn_session)
+		pfree(a.txn_session);
 	rows = result_row_count(a.resp);
 	json_object_put(a.resp);
 	return rows < 0 ? 0 : rows;

@@ -33,8 +33,9 @@
  * What is idempotent is decided where each request is built (query.c,
  * commit.c): reads and queries before any row reached the executor, DML
  * (Spanner replays a request with the same seqno instead of running it
- * again), partitioned DML (Spanner's contract already applies it at least
- * once per partition), rollbacks.  Commits never are: a commit whose
+ * again), partitioned DML (its begin, then the same request in the same
+ * partitioned transaction, which Spanner answers from its first run),
+ * rollbacks.  Commits never are: a commit whose
  * outcome is unknown is reported as such.  A request that began a
  * read-write transaction inline and failed transiently may have left that
  * transaction on the session (rw_orphan, see xact.c): it is repeated only
