@@ -152,6 +152,15 @@ INSERT INTO mkv SELECT k + 100, v, n FROM mkv WHERE k IN (7020, 7021);
 SELECT * FROM mx_held WHERE k BETWEEN 7000 AND 7999 ORDER BY k;
 SELECT * FROM mx_commits(3);
 SELECT mx_stat('commit_retries_asked') AS asked, mx_stat('recommits') AS recommits;
+-- the token a commit answer asks for is taken even if its seqNum is not
+-- higher than the one held
+SELECT mx_config('{"commit_precommit_retry_times": 1, "commit_retry_same_seq": true}');
+BEGIN;
+UPDATE mkv SET n = n + 1000 WHERE k = 7001;
+COMMIT;
+SELECT mx_config('{"commit_retry_same_seq": false}');
+SELECT * FROM mx_held WHERE k = 7001;
+SELECT * FROM mx_commits(2);
 
 -- ===================================================================
 -- a refused token: the transaction missed its latest token, the commit is

@@ -126,7 +126,12 @@ commit_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	ok = sp_conn_call_once(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
 	pfree(body);
-	if (!ok && (err->kind == SP_ERR_TRANSPORT || err->kind == SP_ERR_CANCELLED ||
+	/*
+	 * Anything but Spanner's own error status (or a request never built)
+	 * leaves the outcome open: a lost connection, a cancel, or an answer
+	 * that could not be read (malformed, too large, out of memory).
+	 */
+	if (!ok && ((err->kind != SP_ERR_REMOTE && err->kind != SP_ERR_USAGE) ||
 				(err->kind == SP_ERR_REMOTE && !err->session_gone &&
 				 (err->grpc_code == SP_GRPC_DEADLINE_EXCEEDED ||
 				  err->grpc_code == SP_GRPC_UNAVAILABLE ||
@@ -233,7 +238,7 @@ spanner_commit_connection(SpannerConnection *conn)
 		/* not committed yet: commit again with the newer token */
 		elog(DEBUG1, "spanner_fdw: the commit asks for precommit token %d; committing again",
 			 (int) seq);
-		spanner_precommit_note(conn, token, seq);
+		spanner_precommit_set(conn, token, seq);
 		json_object_put(a.resp);
 		a.again = true;
 		retries++;

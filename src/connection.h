@@ -159,6 +159,8 @@ extern void spanner_session_cache_hash(const char *secret, unsigned char out[32]
 /* precommit.c */
 extern void spanner_precommit_note(SpannerConnection *conn, const char *token,
 								   int32 seq);
+extern void spanner_precommit_set(SpannerConnection *conn, const char *token,
+								  int32 seq);
 extern void spanner_precommit_note_of(SpannerConnection *conn, json_object *msg);
 extern void spanner_precommit_forget(SpannerConnection *conn);
 extern void spanner_precommit_append(SpannerConnection *conn, StringInfo body);

@@ -33,6 +33,23 @@
 #include "connection.h"
 
 /*
+ * spanner_precommit_set
+ *		Hold this token for the commit, whatever its seqNum: the one a
+ *		commit answer asks for (commit.c).
+ */
+void
+spanner_precommit_set(SpannerConnection *conn, const char *token, int32 seq)
+{
+	char	   *copy = MemoryContextStrdup(conn->cxt, token);
+
+	/* copied first: on out of memory the held token stays valid */
+	if (conn->xact.precommit_token)
+		pfree(conn->xact.precommit_token);
+	conn->xact.precommit_token = copy;
+	conn->xact.precommit_seq = seq;
+}
+
+/*
  * spanner_precommit_note
  *		A precommit token arrived for the connection's read-write
  *		transaction: keep it if its seqNum is the highest so far.
@@ -44,10 +61,7 @@ spanner_precommit_note(SpannerConnection *conn, const char *token, int32 seq)
 		return;
 	if (conn->xact.precommit_token && seq <= conn->xact.precommit_seq)
 		return;
-	if (conn->xact.precommit_token)
-		pfree(conn->xact.precommit_token);
-	conn->xact.precommit_token = MemoryContextStrdup(conn->cxt, token);
-	conn->xact.precommit_seq = seq;
+	spanner_precommit_set(conn, token, seq);
 }
 
 /*

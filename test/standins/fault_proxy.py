@@ -103,7 +103,7 @@ CONFIG = {"split": 7, "no_tokens": False, "cut_after": 0, "cut_times": 0, "clean
           "commit_drop_times": 0, "accept_isolation": False, "error_message": "",
           # multiplexed sessions (section below)
           "multiplexed": False, "commit_precommit_retry_times": 0,
-          "precommit_withhold_times": 0, "mux_session_gone_times": 0, "mux_idle_s": 60}
+          "precommit_withhold_times": 0, "commit_retry_same_seq": False, "mux_session_gone_times": 0, "mux_idle_s": 60}
 STATS = {"requests": 0, "streaming": 0, "resumed": 0, "cuts": 0, "errors": 0,
          "session_gone": 0, "messages": 0, "commits": 0, "commits_aborted": 0,
          "commits_dropped": 0, "isolation_repeatable_read": 0,
@@ -637,6 +637,8 @@ STATS["faults"] = {}
 #   committed; the mutations sent are kept, as Spanner keeps them); a commit
 #   with that token is then forwarded with the kept mutations plus any it
 #   carries (so a client that sends its mutations twice writes them twice).
+#   With "commit_retry_same_seq" that new token keeps the seqNum of the
+#   last one (a client must take it all the same).
 #   Single-use commits (no token) are forwarded as production takes them.
 # * /__stats "mux" counts creates, tokens, commits with a token, retries
 #   asked, re-commits, refusals, and keeps the last commits in "commit_log"
@@ -1041,13 +1043,15 @@ def _mux_commit(self, sess, req):
             mux_stat("recommits")
         with LOCK:
             ask = CONFIG["commit_precommit_retry_times"] > 0
+            same_seq = CONFIG["commit_retry_same_seq"]
             if ask:
                 CONFIG["commit_precommit_retry_times"] -= 1
         if ask:
             # not committed yet: Spanner keeps the mutations, asks for a new token
             with MUX_LOCK:
                 rec["pending"] = (rec["pending"] or []) + mutations
-                rec["seq"] += 1
+                if not same_seq:
+                    rec["seq"] += 1
                 rec["token"] = base64.b64encode(("pct:%d:%s" % (rec["seq"], os.urandom(6).hex())).encode()).decode()
                 tok = {"precommitToken": rec["token"], "seqNum": rec["seq"]}
             mux_stat("commit_retries_asked")
