@@ -367,6 +367,14 @@ COMMIT;
 \set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 SELECT f_since('commit') AS commits;
+-- a commit answered with a body that cannot be read: unknown too
+SELECT f_config('{"fault": "garbage", "fault_body": "<html>ok</html>", "fault_rpc": "commit", "fault_times": 1}');
+BEGIN;
+UPDATE fviapx.kv SET n = n + 1 WHERE k = 7001;
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
 -- an aborted commit: a block is 40001 (its reads cannot be replayed here),
 -- buffered autocommit mutations are committed again
 SELECT f_config('{"commit_abort_times": 1, "commit_retry_delay": "0s"}');
