@@ -390,6 +390,16 @@ SELECT f_config('{"commit_abort_times": 2, "commit_retry_delay": "0.1s"}');
 SELECT f_mark();
 INSERT INTO fviapx.kv (k, v, n) VALUES (7002, 'faults', 1);
 SELECT f_since('commit') AS commits;
+-- ... but not past retry_timeout: a 1 s RetryInfo with a 0.5 s budget
+-- is not waited for (40001, made once, nothing written)
+ALTER SERVER fwx OPTIONS (ADD retry_timeout '0.5');
+SELECT f_config('{"commit_abort_times": 3, "commit_retry_delay": "1s"}');
+SELECT f_mark();
+INSERT INTO fviapx.kv (k, v, n) VALUES (7003, 'faults', 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT f_since('commit') AS commits;
+SELECT f_config('{"commit_abort_times": 0}');
+ALTER SERVER fwx OPTIONS (DROP retry_timeout);
 SELECT k, v, n FROM fdirect.kv WHERE k BETWEEN 7000 AND 7999 ORDER BY k;
 -- a rollback that meets UNAVAILABLE is made again: the transaction's locks
 -- go at once, and the session is kept

@@ -223,6 +223,7 @@ spanner_report_commit_refused(SpError *err)
 	const char *primary = NULL;
 	const char *hint = NULL;
 	int			sqlstate;
+	bool		token;
 
 	if (err->kind != SP_ERR_REMOTE ||
 		(err->grpc_code != SP_GRPC_FAILED_PRECONDITION &&
@@ -230,12 +231,16 @@ spanner_report_commit_refused(SpError *err)
 		constraint_sqlstate(err, &primary) != 0)
 		return;
 	sqlstate = remote_sqlstate(err, &hint);
+	/* the hint on the token only where Spanner's message names it */
+	token = strcasestr(err->message, "precommit") != NULL ||
+		strcasestr(err->message, "token") != NULL;
 	CHECK_FOR_INTERRUPTS();
 	ereport(ERROR,
 			(errcode(sqlstate),
 			 errmsg("Spanner refused to commit the transaction: %s", err->status),
 			 errdetail_internal("%s", err->message),
-			 errhint("Nothing was committed.  On a multiplexed session Spanner refuses a commit whose precommit token is missing or not the latest the transaction received; retry the transaction.")));
+			 token ? errhint("Nothing was committed.  On a multiplexed session Spanner refuses a commit whose precommit token is missing or not the latest the transaction received; retry the transaction.")
+			 : errhint("Nothing was committed.")));
 }
 
 /*

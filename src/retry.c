@@ -25,7 +25,8 @@
  *	- ABORTED, only for a request that can be repeated as a whole (a
  *	  commit of buffered mutations with no transaction behind it): repeated
  *	  up to SPANNER_MAX_ABORT_RETRIES times, after the delay Spanner asks
- *	  for (RetryInfo) or an exponential backoff with jitter;
+ *	  for (RetryInfo) or an exponential backoff with jitter, within the
+ *	  same retry_timeout and statement_timeout bounds;
  *	- anything else goes to the error funnel; if the request was made more
  *	  than once, or a transient failure was not repeated, the error's
  *	  DETAIL says how often it was made and why it stopped.
@@ -134,18 +135,41 @@ backoff_ms(const SpError *err, int attempts)
 	return jittered(RETRY_FIRST_MS, RETRY_MAX_MS, attempts - 1);
 }
 
-/* Wait before repeating an aborted request: RetryInfo, or a backoff. */
-static void
-abort_backoff(const SpError *err, int attempt)
+/*
+ * Before repeating an aborted request (attempts made so far, the first at
+ * start): wait as Spanner asks (RetryInfo, at most RETRY_MAX_MS) or a
+ * short backoff, and return true; else return false at once with *note
+ * saying why: the wait would end past retry_timeout since start, or past
+ * statement_timeout.
+ */
+static bool
+abort_backoff(SpannerConnection *conn, const SpError *err, int aborts,
+			  int attempts, TimestampTz start, char **note)
 {
+	TimestampTz now = GetCurrentTimestamp();
 	long		ms;
 
 	if (err->retry_delay > 0)
-		ms = (long) (err->retry_delay * 1000.0);
+		ms = (long) Min(ceil(err->retry_delay * 1000.0), (double) RETRY_MAX_MS);
 	else
-		ms = jittered(10L, 1000L, attempt);
-	ms = Min(ms, RETRY_MAX_MS);
+		ms = jittered(10L, 1000L, aborts);
+	if (TimestampDifferenceMilliseconds(start, now) + ms > conn->retry_timeout_ms)
+	{
+		*note = psprintf("The request was made %s; the next attempt would come after retry_timeout (%g s).",
+						 times_made(attempts), conn->retry_timeout_ms / 1000.0);
+		return false;
+	}
+	if (get_timeout_active(STATEMENT_TIMEOUT) &&
+		TimestampTzPlusMilliseconds(now, ms) >= get_timeout_finish_time(STATEMENT_TIMEOUT))
+	{
+		*note = psprintf("The request was made %s; the next attempt would come after statement_timeout.",
+						 times_made(attempts));
+		return false;
+	}
+	elog(DEBUG1, "spanner_fdw: Spanner aborted the request (%s); repeating it in %ld ms",
+		 err->message, ms);
 	(void) retry_sleep(ms, false);
+	return true;
 }
 
 /*
@@ -297,11 +321,11 @@ run(SpannerConnection *conn, SpannerAttemptFn attempt, void *arg,
 		if (err.kind == SP_ERR_REMOTE && err.grpc_code == SP_GRPC_ABORTED &&
 			aborts < max_aborts)
 		{
-			elog(DEBUG1, "spanner_fdw: Spanner aborted the request (%s); repeating it",
-				 err.message);
-			abort_backoff(&err, aborts);
-			aborts++;
-			continue;
+			if (abort_backoff(conn, &err, aborts, attempts, start, &note))
+			{
+				aborts++;
+				continue;
+			}
 		}
 		if (err.kind == SP_ERR_TRANSPORT && have_reached && !err.conn_lost)
 		{
