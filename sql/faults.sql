@@ -166,9 +166,12 @@ SELECT f_clear_requests();
 SELECT f_config('{"split": 1, "error_after": 1, "error_times": 1, "error_code": 13, "error_message": "Received unexpected EOS on DATA frame from server"}');
 SELECT f_fp('fviapx."Singers"') = :'singers_fp' AS same_singers;
 SELECT txn, count(*) FROM f_requests() WHERE rpc = 'executeStreamingSql' GROUP BY txn ORDER BY txn;
+-- (each resume is logged at DEBUG1 with its cause)
 SELECT f_config('{"split": 5, "error_after": 3, "error_times": 1, "error_code": 13, "error_message": "Received unexpected EOS on DATA frame from server"}');
 SELECT f_mark();
+SET client_min_messages = debug1;
 SELECT f_fp('fviapx."Singers"') = :'singers_fp' AS same_singers;
+RESET client_min_messages;
 SELECT f_stat_since('errors') AS broken, f_stat_since('resumed') AS resumed;
 SELECT f_config('{"cut_after": 4, "cut_times": 1, "error_message": ""}');
 SELECT f_mark();

@@ -46,7 +46,7 @@ analyze_connection(Relation rel)
 static char *
 query_one_value(SpannerConnection *conn, Oid relid, const char *sql)
 {
-	SpannerStreamRef ref = {NULL, 0, false};
+	SpannerStreamRef ref = {NULL, 0, false, 0};
 	json_object **values;
 	char	   *result = NULL;
 
@@ -68,7 +68,7 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	SpannerConnection *conn = analyze_connection(rel);
-	SpannerStreamRef ref = {NULL, 0, false};
+	SpannerStreamRef ref = {NULL, 0, false, 0};
 	SpannerColumnConv *convs;
 	List	   *retrieved_attrs;
 	StringInfoData sql;

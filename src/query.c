@@ -193,7 +193,15 @@ spanner_fetch_row(SpannerConnection *conn, SpannerStreamRef *ref,
 {
 	SpError		err;
 	int			r = sp_stream_next(ref->stream, values, &err);
+	const char *cause;
+	int			resumes = sp_stream_resumes(ref->stream, &cause);
 
+	if (resumes > ref->resumes_logged)
+	{
+		ref->resumes_logged = resumes;
+		elog(DEBUG1, "spanner_fdw: the stream broke (%s); resumed it from its last resume token (resume %d)",
+			 cause, resumes);
+	}
 	if (r >= 0)
 		return r;
 	spanner_close_query(conn, ref);

@@ -218,6 +218,7 @@ typedef struct SpannerStreamRef
 	SpStream   *stream;			/* valid only while id is registered */
 	uint64		id;				/* 0: none */
 	bool		lost;
+	int			resumes_logged; /* the stream's resumes reported at DEBUG1 */
 } SpannerStreamRef;
 
 /* The insert_mode option */

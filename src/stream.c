@@ -53,6 +53,7 @@ spanner_stream_register(SpannerConnection *conn, SpStream *st, SpannerStreamRef 
 	ref->stream = st;
 	ref->id = id;
 	ref->lost = false;
+	ref->resumes_logged = 0;
 }
 
 /* Index of a registered stream id, or -1. */

@@ -292,6 +292,8 @@ extern int	sp_stream_next(SpStream *st, json_object ***values, SpError *err);
 
 extern int	sp_stream_ncols(SpStream *st);
 extern const SpColumn *sp_stream_columns(SpStream *st);
+/* How often the stream was resumed after a break, and why the last time */
+extern int	sp_stream_resumes(SpStream *st, const char **cause);
 /* metadata.transaction.id, or NULL */
 extern const char *sp_stream_transaction_id(SpStream *st);
 /*

@@ -143,6 +143,7 @@ struct SpStream
 	bool		have_parse_error;
 	long		rows;
 	int			resumes;		/* times the stream was resumed */
+	char		resume_cause[200];	/* why it was last resumed */
 };
 
 #define SP_MAX_RESUMES 3
@@ -1201,22 +1202,35 @@ stream_pump(SpStream *st, SpError *err)
 	if (st->xfer.done)
 	{
 		const SpError *se;
+		bool		broke,
+					cut,
+					failed;
 
 		if (st->http_status == 0)
 			curl_easy_getinfo(st->xfer.easy, CURLINFO_RESPONSE_CODE, &st->http_status);
 		se = sp_reader_stream_error(st->rd);
+
 		/*
 		 * A break after a good start, or an UNAVAILABLE or broken-stream
 		 * INTERNAL error element: resume
 		 */
-		if (((st->xfer.result != CURLE_OK && st->xfer.result != CURLE_WRITE_ERROR &&
-			  st->xfer.result != CURLE_ABORTED_BY_CALLBACK &&
-			  st->http_status == 200) ||
-			 (st->xfer.result == CURLE_OK && st->http_status == 200 && !se &&
-			  sp_reader_incomplete(st->rd)) ||
-			 (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
-			  (se->grpc_code == SP_GRPC_UNAVAILABLE || sp_error_broken_stream(se)))) &&
-			stream_resume(st))
+		broke = (st->xfer.result != CURLE_OK && st->xfer.result != CURLE_WRITE_ERROR &&
+				 st->xfer.result != CURLE_ABORTED_BY_CALLBACK && st->http_status == 200);
+		cut = (st->xfer.result == CURLE_OK && st->http_status == 200 && !se &&
+			   sp_reader_incomplete(st->rd));
+		failed = (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
+				  (se->grpc_code == SP_GRPC_UNAVAILABLE || sp_error_broken_stream(se)));
+		if (broke)
+			snprintf(st->resume_cause, sizeof(st->resume_cause), "%.150s",
+					 st->xfer.errbuf[0] ? st->xfer.errbuf
+					 : curl_easy_strerror(st->xfer.result));
+		else if (cut)
+			snprintf(st->resume_cause, sizeof(st->resume_cause),
+					 "the answer ended before its last message");
+		else if (failed)
+			snprintf(st->resume_cause, sizeof(st->resume_cause), "%.39s: %.150s",
+					 se->status[0] ? se->status : "error", se->message);
+		if ((broke || cut || failed) && stream_resume(st))
 		{
 			if (!stream_start(st, err))
 				goto fail;
@@ -1309,6 +1323,13 @@ const SpColumn *
 sp_stream_columns(SpStream *st)
 {
 	return sp_reader_columns(st->rd);
+}
+
+int
+sp_stream_resumes(SpStream *st, const char **cause)
+{
+	*cause = st->resume_cause;
+	return st->resumes;
 }
 
 const char *
