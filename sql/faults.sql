@@ -330,7 +330,8 @@ SELECT f_mark();
 UPDATE fviapx.kv SET v = 'pdml' WHERE k BETWEEN 7000 AND 7001 AND v <> 'pdml';
 \set QUIET on
 SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
--- ... and one refused before it ran (UNAVAILABLE twice): the same again
+-- ... an error answer from Spanner (UNAVAILABLE twice): begun anew each
+-- time (what such a statement sets does not depend on the rows' values)
 SELECT f_config('{"fault": "unavailable", "fault_rpc": "executeSql", "fault_times": 2}');
 SELECT f_mark();
 \set QUIET off
@@ -344,6 +345,22 @@ SELECT f_mark();
 UPDATE fviapx.kv SET v = 'pdml' WHERE k BETWEEN 7000 AND 7001 AND v <> 'pdml';
 \set QUIET on
 SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
+-- ... an answer lost, then the session gone: not run again (08007); the
+-- first request was applied
+SELECT f_config('{"fault": "truncate", "fault_rpc": "executeSql", "fault_times": 1, "fault_next": {"fault": "session_gone", "fault_rpc": "executeSql", "fault_times": 1}}');
+SELECT f_mark();
+UPDATE fviapx.kv SET v = 'faults' WHERE k BETWEEN 7000 AND 7001 AND v <> 'faults';
+\echo :LAST_ERROR_SQLSTATE
+SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
+SELECT k, v FROM fdirect.kv WHERE k IN (7000, 7001) ORDER BY k;
+-- ... the session gone before the statement ran: begun anew on a new one
+SELECT f_config('{"fault": "session_gone", "fault_rpc": "executeSql", "fault_times": 1}');
+SELECT f_mark();
+\set QUIET off
+UPDATE fviapx.kv SET v = 'pdml' WHERE k BETWEEN 7000 AND 7001 AND v <> 'pdml';
+\set QUIET on
+SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins,
+       f_since('sessions') AS new_sessions;
 SELECT k, v FROM fdirect.kv WHERE k IN (7000, 7001) ORDER BY k;
 UPDATE fdirect.kv SET v = 'faults' WHERE k = 7000;
 UPDATE fdirect.kv SET v = 'direct' WHERE k = 7001;

@@ -95,6 +95,7 @@ struct SpannerConnection
 	SpConn	   *rest;			/* NULL if not connected */
 	char	   *dbpath;			/* projects/P/instances/I/databases/D */
 	char	   *session;		/* session resource name, or NULL */
+	uint64		session_gen;	/* counts the sessions taken into use */
 	bool		multiplexed;	/* Spanner confirmed the session multiplexed:
 								 * every transaction runs on it, it is kept
 								 * (session_cache.c) and never deleted */

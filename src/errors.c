@@ -208,6 +208,18 @@ spanner_report_error_note(int elevel, SpError *err, const char *sql,
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
 
+/* Does s contain word, in any case? */
+static bool
+contains_word(const char *s, const char *word)
+{
+	size_t		n = strlen(word);
+
+	for (; *s; s++)
+		if (pg_strncasecmp(s, word, n) == 0)
+			return true;
+	return false;
+}
+
 /*
  * spanner_report_commit_refused
  *		Spanner refused the commit of a read-write transaction on a
@@ -232,8 +244,8 @@ spanner_report_commit_refused(SpError *err)
 		return;
 	sqlstate = remote_sqlstate(err, &hint);
 	/* the hint on the token only where Spanner's message names it */
-	token = strcasestr(err->message, "precommit") != NULL ||
-		strcasestr(err->message, "token") != NULL;
+	token = contains_word(err->message, "precommit") ||
+		contains_word(err->message, "token");
 	CHECK_FOR_INTERRUPTS();
 	ereport(ERROR,
 			(errcode(sqlstate),

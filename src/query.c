@@ -551,8 +551,9 @@ typedef struct PdmlArgs
 	const char *param_types_json;
 	char	   *txn;			/* the partitioned transaction's selector
 								 * ({"id":...}), once begun */
-	char	   *txn_session;	/* the session it was begun on */
-	bool		maybe_run;		/* an executeSql may have reached Spanner */
+	uint64		txn_session;	/* the session it was begun on (session_gen) */
+	bool		txn_gone;		/* Spanner no longer knows it */
+	bool		maybe_run;		/* an executeSql whose answer was lost */
 	json_object *resp;
 } PdmlArgs;
 
@@ -588,16 +589,20 @@ pdml_begin(SpannerConnection *conn, PdmlArgs *a, const char *txn_tag, SpError *e
 	appendStringInfoChar(&sel, '}');
 	json_object_put(begin);
 	a->txn = sel.data;
-	a->txn_session = pstrdup(conn->session);
+	a->txn_session = conn->session_gen;
 	return true;
 }
 
 /*
- * One attempt of a partitioned DML statement.  Only the begin is ever made
- * afresh: once the statement may have reached Spanner, a repeat sends the
- * same request (same transaction, same seqno), which Spanner answers
- * without running the statement again.  If that transaction went with its
- * session, the statement is not run in a new one: it may have been applied.
+ * One attempt of a partitioned DML statement.  When the answer to the
+ * statement was lost (the connection broke, or the HTTP/2 stream did), a
+ * repeat sends the same request (same transaction, same seqno), which
+ * Spanner answers from its first run instead of running the statement
+ * again; if that transaction went with its session, the statement is not
+ * run in a new one (08007).  When Spanner answered with an error (and no
+ * earlier answer was lost), the repeat begins a new partitioned
+ * transaction: the statements run this way set values computed before
+ * they run, or delete, so applying a part again changes nothing more.
  */
 static bool
 pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
@@ -609,19 +614,18 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	char	   *path;
 	bool		ok;
 
-	if (a->txn != NULL && strcmp(a->txn_session, conn->session) != 0)
+	if (a->txn != NULL && (a->txn_gone || a->txn_session != conn->session_gen))
 	{
 		if (a->maybe_run)
 			ereport(ERROR,
 					(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
 					 errmsg("partitioned DML statement may or may not have been applied"),
-					 errdetail("The connection to Spanner was lost after the statement was sent, and its transaction went with its session."),
+					 errdetail("The answer to the statement was lost, and its partitioned transaction went with its session."),
 					 errhint("Check the rows it addresses before running it again."),
 					 errcontext("remote SQL command: %s", a->sql)));
 		pfree(a->txn);
-		pfree(a->txn_session);
 		a->txn = NULL;
-		a->txn_session = NULL;
+		a->txn_gone = false;
 	}
 	if (a->txn == NULL && !pdml_begin(conn, a, txn_tag, err))
 		return false;
@@ -633,9 +637,20 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	ok = sp_conn_call(conn->rest, "POST", path, body, &a->resp, err);
 	pfree(path);
 	pfree(body);
-	/* a "session not found" answer ran nothing */
-	if (!ok && !(err->kind == SP_ERR_REMOTE && err->session_gone))
-		a->maybe_run = true;
+	if (!ok)
+	{
+		if (err->kind != SP_ERR_REMOTE || sp_error_broken_stream(err) ||
+			(err->foreign_body && (err->http_status == 502 || err->http_status == 504)))
+			a->maybe_run = true;	/* the answer was lost */
+		else if (err->session_gone)
+			a->txn_gone = true; /* with its session, or alone */
+		else if (!a->maybe_run)
+		{
+			/* Spanner's own answer, and no earlier one lost: begin anew */
+			pfree(a->txn);
+			a->txn = NULL;
+		}
+	}
 	return ok;
 }
 
@@ -659,7 +674,8 @@ spanner_execute_partitioned_dml(SpannerConnection *conn, const SpannerReqInfo *r
 	a.params_json = params_json;
 	a.param_types_json = param_types_json;
 	a.txn = NULL;
-	a.txn_session = NULL;
+	a.txn_session = 0;
+	a.txn_gone = false;
 	a.maybe_run = false;
 	a.resp = NULL;
 
@@ -667,8 +683,6 @@ spanner_execute_partitioned_dml(SpannerConnection *conn, const SpannerReqInfo *r
 	spanner_run_idempotent(conn, pdml_attempt, &a, sql);
 	if (a.txn)
 		pfree(a.txn);
-	if (a.txn_session)
-		pfree(a.txn_session);
 	rows = result_row_count(a.resp);
 	json_object_put(a.resp);
 	return rows < 0 ? 0 : rows;

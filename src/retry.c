@@ -26,7 +26,7 @@
  *	  commit of buffered mutations with no transaction behind it): repeated
  *	  up to SPANNER_MAX_ABORT_RETRIES times, after the delay Spanner asks
  *	  for (RetryInfo) or an exponential backoff with jitter, within the
- *	  same retry_timeout and statement_timeout bounds;
+ *	  retry_timeout (unless 0) and statement_timeout bounds;
  *	- anything else goes to the error funnel; if the request was made more
  *	  than once, or a transient failure was not repeated, the error's
  *	  DETAIL says how often it was made and why it stopped.
@@ -139,8 +139,8 @@ backoff_ms(const SpError *err, int attempts)
  * Before repeating an aborted request (attempts made so far, the first at
  * start): wait as Spanner asks (RetryInfo, at most RETRY_MAX_MS) or a
  * short backoff, and return true; else return false at once with *note
- * saying why: the wait would end past retry_timeout since start, or past
- * statement_timeout.
+ * saying why: the wait would end past a non-zero retry_timeout since
+ * start, or past statement_timeout.
  */
 static bool
 abort_backoff(SpannerConnection *conn, const SpError *err, int aborts,
@@ -153,7 +153,9 @@ abort_backoff(SpannerConnection *conn, const SpError *err, int aborts,
 		ms = (long) Min(ceil(err->retry_delay * 1000.0), (double) RETRY_MAX_MS);
 	else
 		ms = jittered(10L, 1000L, aborts);
-	if (TimestampDifferenceMilliseconds(start, now) + ms > conn->retry_timeout_ms)
+	/* (retry_timeout 0 turns off the retries of transient failures only) */
+	if (conn->retry_timeout_ms > 0 &&
+		TimestampDifferenceMilliseconds(start, now) + ms > conn->retry_timeout_ms)
 	{
 		*note = psprintf("The request was made %s; the next attempt would come after retry_timeout (%g s).",
 						 times_made(attempts), conn->retry_timeout_ms / 1000.0);

@@ -130,6 +130,7 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 		if (kept)
 		{
 			conn->session = MemoryContextStrdup(conn->cxt, kept);
+			conn->session_gen++;
 			conn->multiplexed = true;
 			conn->session_created = created;
 			pfree(kept);
@@ -166,6 +167,7 @@ spanner_session_ensure(SpannerConnection *conn, SpError *err)
 		return false;
 	}
 	conn->session = MemoryContextStrdup(conn->cxt, json_object_get_string(name));
+	conn->session_gen++;
 	conn->multiplexed = json_object_object_get_ex(resp, "multiplexed", &mux) &&
 		json_object_is_type(mux, json_type_boolean) && json_object_get_boolean(mux);
 	conn->session_created = (int64) time(NULL);

@@ -17,9 +17,8 @@
  * client libraries do, well before Spanner drops it; one Spanner says is
  * gone is dropped here, so the next use creates another.  Backends that
  * need a session at the same time wait for the one creating it.  A server
- * that answers with a regular session (the emulator) is remembered too, for
- * an hour, so nobody waits for a creation that is never shared; then the
- * next connection asks for a multiplexed one again.
+ * that answers with a regular session (the emulator) is remembered too, so
+ * nobody waits for a creation that is never shared.
  *
  * Copyright (c) 2026 spanner_fdw developers
  *
@@ -52,8 +51,6 @@
 #define SESSION_REPLACE_AFTER_S	(7 * 24 * 3600)
 /* How long others wait for a backend that is creating the same session. */
 #define CREATE_WAIT_S			30
-/* A server that made a regular session is asked again after this */
-#define REGULAR_RECHECK_S		3600
 
 typedef struct CachedSession
 {
@@ -164,7 +161,7 @@ spanner_session_cache_get(const unsigned char key[32], int64 *created)
 
 		lock(c);
 		e = find(c, key);
-		if (e && e->regular && (int64) now < e->created + REGULAR_RECHECK_S)
+		if (e && e->regular)
 		{
 			unlock(c);
 			return NULL;

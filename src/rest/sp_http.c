@@ -1205,6 +1205,7 @@ stream_pump(SpStream *st, SpError *err)
 		bool		broke,
 					cut,
 					failed;
+		char		cause[sizeof(st->resume_cause)];
 
 		if (st->http_status == 0)
 			curl_easy_getinfo(st->xfer.easy, CURLINFO_RESPONSE_CODE, &st->http_status);
@@ -1221,17 +1222,17 @@ stream_pump(SpStream *st, SpError *err)
 		failed = (st->xfer.result == CURLE_OK && st->http_status == 200 && se &&
 				  (se->grpc_code == SP_GRPC_UNAVAILABLE || sp_error_broken_stream(se)));
 		if (broke)
-			snprintf(st->resume_cause, sizeof(st->resume_cause), "%.150s",
+			snprintf(cause, sizeof(cause), "%.150s",
 					 st->xfer.errbuf[0] ? st->xfer.errbuf
 					 : curl_easy_strerror(st->xfer.result));
 		else if (cut)
-			snprintf(st->resume_cause, sizeof(st->resume_cause),
-					 "the answer ended before its last message");
+			snprintf(cause, sizeof(cause), "the answer ended before its last message");
 		else if (failed)
-			snprintf(st->resume_cause, sizeof(st->resume_cause), "%.39s: %.150s",
+			snprintf(cause, sizeof(cause), "%.39s: %.150s",
 					 se->status[0] ? se->status : "error", se->message);
 		if ((broke || cut || failed) && stream_resume(st))
 		{
+			memcpy(st->resume_cause, cause, sizeof(cause));
 			if (!stream_start(st, err))
 				goto fail;
 			return true;

@@ -54,8 +54,10 @@ emulator cannot show:
   request is forwarded; half of the answer is sent under the full
   Content-Length, then the connection is closed), "drop" (forwarded, then
   the connection closed without an answer), "reset" (the connection reset,
-  TCP RST, without forwarding) or "stall" (nothing at all for "fault_stall"
-  seconds, then the request goes on).  "error_message" sets the message of
+  TCP RST, without forwarding), "session_gone" (production's 404 "Session
+  not found", not forwarded) or "stall" (nothing at all for "fault_stall"
+  seconds, then the request goes on).  "fault_next": a configuration of
+  these fault keys that takes over when the fault's count runs out.  "error_message" sets the message of
   the error element of "error_after" (a broken stream: "Received unexpected
   EOS on DATA frame from server").  GET /__stats "rpcs" counts the POSTs by
   rpc (as "fault_rpc" names them), "faults" the faults injected by kind.
@@ -534,6 +536,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return False
             FAULTS["fault_times"] -= 1
             cfg = dict(FAULTS)
+            if FAULTS["fault_times"] == 0 and FAULTS["fault_next"]:
+                nxt = FAULTS["fault_next"]
+                FAULTS["fault_next"] = None
+                FAULTS.update({k: v for k, v in nxt.items() if k in FAULTS})
             kind = cfg["fault"]
             STATS["faults"][kind] = STATS["faults"].get(kind, 0) + 1
         try:
@@ -588,6 +594,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.drop(False)
         elif kind == "reset":
             self.drop(True)
+        elif kind == "session_gone":
+            name = self.path.split("/v1/", 1)[1].rsplit(":", 1)[0]
+            self.error_reply(404, "NOT_FOUND", "Session not found: " + name, [
+                {"@type": "type.googleapis.com/google.rpc.ResourceInfo",
+                 "resourceType": "type.googleapis.com/google.spanner.v1.Session",
+                 "resourceName": name, "description": "Session does not exist."}])
         elif kind == "stall":
             time.sleep(float(cfg["fault_stall"]))
             return False
@@ -598,7 +610,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 FAULTS = {"fault": "", "fault_rpc": "", "fault_times": 0, "fault_retry_delay": "0.3s",
           "fault_retry_info": False, "fault_http": 502,
-          "fault_body": "<html><body>Bad gateway</body></html>", "fault_stall": 5}
+          "fault_body": "<html><body>Bad gateway</body></html>", "fault_stall": 5,
+          "fault_next": None}
 STATS["rpcs"] = {}
 STATS["faults"] = {}
 
