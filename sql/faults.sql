@@ -354,6 +354,7 @@ UPDATE fviapx.kv SET v = 'faults' WHERE k BETWEEN 7000 AND 7001 AND v <> 'faults
 SELECT f_since('executeSql') AS dml, f_since('beginTransaction') AS begins;
 SELECT k, v FROM fdirect.kv WHERE k IN (7000, 7001) ORDER BY k;
 -- ... the session gone before the statement ran: begun anew on a new one
+-- (two new sessions: the last statement dropped the one that was gone)
 SELECT f_config('{"fault": "session_gone", "fault_rpc": "executeSql", "fault_times": 1}');
 SELECT f_mark();
 \set QUIET off

@@ -208,14 +208,14 @@ spanner_report_error_note(int elevel, SpError *err, const char *sql,
 				 sql ? errcontext("remote SQL command: %s", sql) : 0));
 }
 
-/* Does s contain word, in any case? */
+/* Does s contain sub, in any case? */
 static bool
-contains_word(const char *s, const char *word)
+contains_ci(const char *s, const char *sub)
 {
-	size_t		n = strlen(word);
+	size_t		n = strlen(sub);
 
 	for (; *s; s++)
-		if (pg_strncasecmp(s, word, n) == 0)
+		if (pg_strncasecmp(s, sub, n) == 0)
 			return true;
 	return false;
 }
@@ -244,8 +244,8 @@ spanner_report_commit_refused(SpError *err)
 		return;
 	sqlstate = remote_sqlstate(err, &hint);
 	/* the hint on the token only where Spanner's message names it */
-	token = contains_word(err->message, "precommit") ||
-		contains_word(err->message, "token");
+	token = contains_ci(err->message, "precommit") ||
+		contains_ci(err->message, "token");
 	CHECK_FOR_INTERRUPTS();
 	ereport(ERROR,
 			(errcode(sqlstate),

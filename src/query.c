@@ -593,16 +593,29 @@ pdml_begin(SpannerConnection *conn, PdmlArgs *a, const char *txn_tag, SpError *e
 	return true;
 }
 
+/* The partitioned transaction went after an answer of it was lost */
+static void
+pdml_outcome_unknown(const char *sql)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+			 errmsg("partitioned DML statement may or may not have been applied"),
+			 errdetail("The answer to the statement was lost, and Spanner no longer has its partitioned transaction."),
+			 errhint("Check the rows it addresses before running it again."),
+			 errcontext("remote SQL command: %s", sql)));
+}
+
 /*
  * One attempt of a partitioned DML statement.  When the answer to the
  * statement was lost (the connection broke, or the HTTP/2 stream did), a
  * repeat sends the same request (same transaction, same seqno), which
  * Spanner answers from its first run instead of running the statement
- * again; if that transaction went with its session, the statement is not
- * run in a new one (08007).  When Spanner answered with an error (and no
- * earlier answer was lost), the repeat begins a new partitioned
- * transaction: the statements run this way set values computed before
- * they run, or delete, so applying a part again changes nothing more.
+ * again; if that transaction went (with its session, or Spanner no longer
+ * knows it or aborted it), the statement is not run in a new one (08007).
+ * When Spanner answered with a transient error (and no earlier answer was
+ * lost), the repeat begins a new partitioned transaction: the statements
+ * run this way set values computed before they run, or delete, so
+ * applying a part again changes nothing more.
  */
 static bool
 pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
@@ -617,12 +630,7 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 	if (a->txn != NULL && (a->txn_gone || a->txn_session != conn->session_gen))
 	{
 		if (a->maybe_run)
-			ereport(ERROR,
-					(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
-					 errmsg("partitioned DML statement may or may not have been applied"),
-					 errdetail("The answer to the statement was lost, and its partitioned transaction went with its session."),
-					 errhint("Check the rows it addresses before running it again."),
-					 errcontext("remote SQL command: %s", a->sql)));
+			pdml_outcome_unknown(a->sql);
 		pfree(a->txn);
 		a->txn = NULL;
 		a->txn_gone = false;
@@ -642,6 +650,15 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 		if (err->kind != SP_ERR_REMOTE || sp_error_broken_stream(err) ||
 			(err->foreign_body && (err->http_status == 502 || err->http_status == 504)))
 			a->maybe_run = true;	/* the answer was lost */
+		else if (a->maybe_run &&
+				 (err->session_gone ||
+				  (err->kind == SP_ERR_REMOTE && err->grpc_code == SP_GRPC_ABORTED)))
+		{
+			/* the replay cannot be answered: the transaction went */
+			if (err->session_gone)
+				spanner_session_gone(conn, err);
+			pdml_outcome_unknown(a->sql);
+		}
 		else if (err->session_gone)
 			a->txn_gone = true; /* with its session, or alone */
 		else if (!a->maybe_run)
@@ -679,7 +696,7 @@ spanner_execute_partitioned_dml(SpannerConnection *conn, const SpannerReqInfo *r
 	a.maybe_run = false;
 	a.resp = NULL;
 
-	/* a repeat makes the same request in the same transaction (pdml_attempt) */
+	/* what a repeat sends: see pdml_attempt */
 	spanner_run_idempotent(conn, pdml_attempt, &a, sql);
 	if (a.txn)
 		pfree(a.txn);

@@ -34,8 +34,9 @@
  * What is idempotent is decided where each request is built (query.c,
  * commit.c): reads and queries before any row reached the executor, DML
  * (Spanner replays a request with the same seqno instead of running it
- * again), partitioned DML (its begin, then the same request in the same
- * partitioned transaction, which Spanner answers from its first run),
+ * again), partitioned DML (its begin; after a lost answer the same request
+ * in the same partitioned transaction, which Spanner answers from its
+ * first run; see query.c),
  * rollbacks.  Commits never are: a commit whose
  * outcome is unknown is reported as such.  A request that began a
  * read-write transaction inline and failed transiently may have left that

@@ -57,7 +57,9 @@ emulator cannot show:
   TCP RST, without forwarding), "session_gone" (production's 404 "Session
   not found", not forwarded) or "stall" (nothing at all for "fault_stall"
   seconds, then the request goes on).  "fault_next": a configuration of
-  these fault keys that takes over when the fault's count runs out.  "error_message" sets the message of
+  these fault keys that takes over when the fault's count runs out (keys
+  it does not name keep their values; a configuration without it clears
+  it).  "error_message" sets the message of
   the error element of "error_after" (a broken stream: "Received unexpected
   EOS on DATA frame from server").  GET /__stats "rpcs" counts the POSTs by
   rpc (as "fault_rpc" names them), "faults" the faults injected by kind.
@@ -312,6 +314,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/__config":
             with LOCK:
                 cfg = json.loads(body or b"{}")
+                cfg.setdefault("fault_next", None)     # never left over
                 FAULTS.update({k: v for k, v in cfg.items() if k in FAULTS})
                 CONFIG.update({k: v for k, v in cfg.items() if k not in FAULTS})
                 self.reply(200, json.dumps(dict(CONFIG, **FAULTS)).encode())
