@@ -651,8 +651,7 @@ pdml_attempt(SpannerConnection *conn, void *arg, SpError *err)
 			(err->foreign_body && (err->http_status == 502 || err->http_status == 504)))
 			a->maybe_run = true;	/* the answer was lost */
 		else if (a->maybe_run &&
-				 (err->session_gone ||
-				  (err->kind == SP_ERR_REMOTE && err->grpc_code == SP_GRPC_ABORTED)))
+				 (err->session_gone || err->grpc_code == SP_GRPC_ABORTED))
 		{
 			/* the replay cannot be answered: the transaction went */
 			if (err->session_gone)

@@ -137,38 +137,50 @@ backoff_ms(const SpError *err, int attempts)
 }
 
 /*
- * Before repeating an aborted request (attempts made so far, the first at
+ * Would a wait of delay ms, after attempts made since start, end past the
+ * budget (retry_timeout; budget 0: none) or the statement's
+ * statement_timeout?  If so, *note says which.
+ */
+static bool
+past_bounds(long budget, long delay, int attempts, TimestampTz start, char **note)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (budget > 0 && TimestampDifferenceMilliseconds(start, now) + delay > budget)
+	{
+		*note = psprintf("The request was made %s; the next attempt would come after retry_timeout (%g s).",
+						 times_made(attempts), budget / 1000.0);
+		return true;
+	}
+	if (get_timeout_active(STATEMENT_TIMEOUT) &&
+		TimestampTzPlusMilliseconds(now, delay) >= get_timeout_finish_time(STATEMENT_TIMEOUT))
+	{
+		*note = psprintf("The request was made %s; the next attempt would come after statement_timeout.",
+						 times_made(attempts));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Before repeating an aborted request (aborts so far; attempts made since
  * start): wait as Spanner asks (RetryInfo, at most RETRY_MAX_MS) or a
- * short backoff, and return true; else return false at once with *note
- * saying why: the wait would end past a non-zero retry_timeout since
- * start, or past statement_timeout.
+ * short backoff, and return true; false (no wait, *note set) if the wait
+ * would end past the bounds (past_bounds; retry_timeout 0 turns off the
+ * retries of transient failures only).
  */
 static bool
 abort_backoff(SpannerConnection *conn, const SpError *err, int aborts,
 			  int attempts, TimestampTz start, char **note)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	long		ms;
 
 	if (err->retry_delay > 0)
 		ms = (long) Min(ceil(err->retry_delay * 1000.0), (double) RETRY_MAX_MS);
 	else
 		ms = jittered(10L, 1000L, aborts);
-	/* (retry_timeout 0 turns off the retries of transient failures only) */
-	if (conn->retry_timeout_ms > 0 &&
-		TimestampDifferenceMilliseconds(start, now) + ms > conn->retry_timeout_ms)
-	{
-		*note = psprintf("The request was made %s; the next attempt would come after retry_timeout (%g s).",
-						 times_made(attempts), conn->retry_timeout_ms / 1000.0);
+	if (past_bounds(conn->retry_timeout_ms, ms, attempts, start, note))
 		return false;
-	}
-	if (get_timeout_active(STATEMENT_TIMEOUT) &&
-		TimestampTzPlusMilliseconds(now, ms) >= get_timeout_finish_time(STATEMENT_TIMEOUT))
-	{
-		*note = psprintf("The request was made %s; the next attempt would come after statement_timeout.",
-						 times_made(attempts));
-		return false;
-	}
 	elog(DEBUG1, "spanner_fdw: Spanner aborted the request (%s); repeating it in %ld ms",
 		 err->message, ms);
 	(void) retry_sleep(ms, false);
@@ -185,7 +197,6 @@ static bool
 transient_retry(SpannerConnection *conn, const SpError *err, int attempts,
 				TimestampTz start, char **note)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	long		budget = conn->retry_timeout_ms;
 	long		delay;
 
@@ -196,19 +207,8 @@ transient_retry(SpannerConnection *conn, const SpError *err, int attempts,
 		return false;
 	}
 	delay = backoff_ms(err, attempts);
-	if (TimestampDifferenceMilliseconds(start, now) + delay > budget)
-	{
-		*note = psprintf("The request was made %s; the next attempt would come after retry_timeout (%g s).",
-						 times_made(attempts), budget / 1000.0);
+	if (past_bounds(budget, delay, attempts, start, note))
 		return false;
-	}
-	if (get_timeout_active(STATEMENT_TIMEOUT) &&
-		TimestampTzPlusMilliseconds(now, delay) >= get_timeout_finish_time(STATEMENT_TIMEOUT))
-	{
-		*note = psprintf("The request was made %s; the next attempt would come after statement_timeout.",
-						 times_made(attempts));
-		return false;
-	}
 	if (conn->xact.rw_orphan && !spanner_xact_drop_orphan(conn))
 	{
 		*note = psprintf("The request was made %s; it began a read-write transaction, and is not repeated while its session holds part of this transaction.",
